@@ -1,0 +1,88 @@
+//! Support agents: who may sign in to the desk, and with which role.
+
+pub mod password;
+
+use crate::db::models::NewAgent;
+use crate::db::schema::agents;
+use crate::db::{DbConnection, DbError};
+use crate::domain::{AgentId, Role};
+use chrono::Utc;
+use diesel::prelude::*;
+
+pub use password::{MIN_PASSWORD_CHARS, PasswordError, hash_password, verify_password};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("'{0}' is not an e-mail address")]
+    InvalidEmail(String),
+    #[error("the name must not be empty")]
+    EmptyName,
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error("an agent with e-mail {0} already exists")]
+    EmailTaken(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for AgentError {
+    fn from(error: diesel::result::Error) -> Self {
+        AgentError::Db(DbError::Query(error))
+    }
+}
+
+/// A checked request to add an agent.
+#[derive(Debug, Clone)]
+pub struct NewAgentRequest {
+    email: String,
+    name: String,
+    role: Role,
+    password_hash: String,
+}
+
+impl NewAgentRequest {
+    /// Checks the e-mail, name and password, and hashes the password.
+    pub fn parse(email: &str, name: &str, role: Role, password: &str) -> Result<Self, AgentError> {
+        let email = normalize_email(email)?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AgentError::EmptyName);
+        }
+        Ok(NewAgentRequest {
+            email,
+            name: name.to_owned(),
+            role,
+            password_hash: hash_password(password)?,
+        })
+    }
+}
+
+/// Lower-cases and checks an e-mail address; agents sign in with it.
+pub fn normalize_email(text: &str) -> Result<String, AgentError> {
+    let lowered = text.trim().to_lowercase();
+    lowered
+        .parse::<lettre::Address>()
+        .map(|address| address.to_string())
+        .map_err(|_| AgentError::InvalidEmail(text.trim().to_owned()))
+}
+
+pub fn add_agent(conn: &mut DbConnection, request: NewAgentRequest) -> Result<AgentId, AgentError> {
+    let row = NewAgent {
+        email: request.email.clone(),
+        name: request.name,
+        role: request.role,
+        password_hash: request.password_hash,
+        active: true,
+        created_at: Utc::now().naive_utc(),
+    };
+    diesel::insert_into(agents::table)
+        .values(&row)
+        .returning(agents::id)
+        .get_result(conn)
+        .map_err(|error| match error {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                AgentError::EmailTaken(request.email)
+            }
+            other => other.into(),
+        })
+}

@@ -1,0 +1,21 @@
+use crate::db::schema::customers;
+use crate::domain::{CustomerId, CustomerStatus, Locale, StatusReason};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = customers, treat_none_as_default_value = false)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub external_ref: String,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub locale: Locale,
+    pub status: CustomerStatus,
+    pub status_reason: Option<StatusReason>,
+    pub status_changed_at: Option<NaiveDateTime>,
+    pub identity_verified: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

@@ -1,0 +1,336 @@
+// @generated automatically by Diesel CLI.
+diesel::table! {
+    agents (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    approval_thresholds (currency) {
+        currency -> Text,
+        amount_minor -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        event_id -> Nullable<BigInt>,
+        storage_name -> Text,
+        original_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_kind -> Text,
+        actor_agent_id -> Nullable<BigInt>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        ticket_id -> Nullable<BigInt>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    business_calendar (id) {
+        id -> BigInt,
+        time_zone -> Text,
+        work_days -> Text,
+        work_start_minute -> BigInt,
+        work_end_minute -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        external_ref -> Text,
+        email -> Text,
+        name -> Text,
+        phone -> Nullable<Text>,
+        locale -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        status_changed_at -> Nullable<Timestamp>,
+        identity_verified -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    holidays (day) {
+        day -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_records (key) {
+        key -> Text,
+        operation -> Text,
+        request_hash -> Text,
+        result -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_accounts (id) {
+        id -> BigInt,
+        code -> Text,
+        kind -> Text,
+        customer_id -> Nullable<BigInt>,
+        currency -> Text,
+        debits_posted -> BigInt,
+        credits_posted -> BigInt,
+        debits_pending -> BigInt,
+        credits_pending -> BigInt,
+        forbid_overdraft -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_transfers (id) {
+        id -> BigInt,
+        idempotency_key -> Text,
+        debit_account_id -> BigInt,
+        credit_account_id -> BigInt,
+        amount_minor -> BigInt,
+        currency -> Text,
+        kind -> Text,
+        phase -> Text,
+        pending_id -> Nullable<BigInt>,
+        transaction_id -> Nullable<BigInt>,
+        ticket_id -> Nullable<BigInt>,
+        remedy_id -> Nullable<BigInt>,
+        memo -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> BigInt,
+        email -> Text,
+        ip -> Text,
+        succeeded -> Bool,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_emails (id) {
+        id -> BigInt,
+        message_id -> Text,
+        to_address -> Text,
+        locale -> Text,
+        template -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        ticket_id -> Nullable<BigInt>,
+        customer_id -> Nullable<BigInt>,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    playbook_step_states (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        step_key -> Text,
+        state -> Text,
+        note -> Nullable<Text>,
+        agent_id -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remedies (id) {
+        id -> BigInt,
+        ticket_id -> Nullable<BigInt>,
+        customer_id -> BigInt,
+        transaction_id -> Nullable<BigInt>,
+        kind -> Text,
+        amount_minor -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        reason -> Text,
+        status -> Text,
+        requires_approval -> Bool,
+        proposed_by -> BigInt,
+        approved_by -> Nullable<BigInt>,
+        executed_by -> Nullable<BigInt>,
+        idempotency_key -> Text,
+        failure -> Nullable<Text>,
+        version -> BigInt,
+        proposed_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        executed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sla_policies (priority) {
+        priority -> Text,
+        first_response_minutes -> BigInt,
+        resolution_minutes -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        kind -> Text,
+        actor -> Text,
+        agent_id -> Nullable<BigInt>,
+        body -> Nullable<Text>,
+        data -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        transaction_id -> Nullable<BigInt>,
+        category -> Text,
+        priority -> Text,
+        status -> Text,
+        assignee_id -> Nullable<BigInt>,
+        channel -> Text,
+        subject -> Text,
+        amount_minor -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        version -> BigInt,
+        first_response_due_at -> Nullable<Timestamp>,
+        resolution_due_at -> Nullable<Timestamp>,
+        first_responded_at -> Nullable<Timestamp>,
+        sla_paused_at -> Nullable<Timestamp>,
+        solved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tracking_tokens (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    transactions (id) {
+        id -> BigInt,
+        reference -> Text,
+        customer_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        method -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        counterparty -> Nullable<Text>,
+        counterparty_customer_id -> Nullable<BigInt>,
+        original_transaction_id -> Nullable<BigInt>,
+        external_ref -> Nullable<Text>,
+        failure_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(attachments -> ticket_events (event_id));
+diesel::joinable!(attachments -> tickets (ticket_id));
+diesel::joinable!(audit_log -> agents (actor_agent_id));
+diesel::joinable!(audit_log -> tickets (ticket_id));
+diesel::joinable!(ledger_accounts -> customers (customer_id));
+diesel::joinable!(ledger_transfers -> remedies (remedy_id));
+diesel::joinable!(ledger_transfers -> tickets (ticket_id));
+diesel::joinable!(ledger_transfers -> transactions (transaction_id));
+diesel::joinable!(outbox_emails -> customers (customer_id));
+diesel::joinable!(outbox_emails -> tickets (ticket_id));
+diesel::joinable!(playbook_step_states -> agents (agent_id));
+diesel::joinable!(playbook_step_states -> tickets (ticket_id));
+diesel::joinable!(remedies -> customers (customer_id));
+diesel::joinable!(remedies -> tickets (ticket_id));
+diesel::joinable!(remedies -> transactions (transaction_id));
+diesel::joinable!(ticket_events -> agents (agent_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(tickets -> agents (assignee_id));
+diesel::joinable!(tickets -> customers (customer_id));
+diesel::joinable!(tickets -> transactions (transaction_id));
+diesel::joinable!(tracking_tokens -> tickets (ticket_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    agents,
+    api_tokens,
+    approval_thresholds,
+    attachments,
+    audit_log,
+    business_calendar,
+    customers,
+    holidays,
+    idempotency_records,
+    ledger_accounts,
+    ledger_transfers,
+    login_attempts,
+    outbox_emails,
+    playbook_step_states,
+    remedies,
+    sla_policies,
+    ticket_events,
+    tickets,
+    tracking_tokens,
+    transactions,
+);

@@ -1,0 +1,10 @@
+//! Redress: the support and dispute desk of a digital wallet, and the
+//! wallet's double-entry ledger.
+
+pub mod agents;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod ledger;
+pub mod web;

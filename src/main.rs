@@ -1,0 +1,223 @@
+//! The `redress` command: serve the desk, migrate, generate the demo world,
+//! add agents.
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use clap::{Parser, Subcommand};
+use redress::agents::{NewAgentRequest, add_agent};
+use redress::config::Settings;
+use redress::db::{self, Database, DatabaseUrl};
+use redress::demo::{self, GenerateOptions, GenerateSummary};
+use redress::domain::Role;
+use redress::web::Application;
+use std::io::{BufRead, IsTerminal};
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+
+/// Connections per process; several processes can share one PostgreSQL.
+const POOL_SIZE: u32 = 8;
+
+#[derive(Parser)]
+#[command(name = "redress", version, about = "Support and dispute desk for a digital wallet")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the desk and the API (migrates the database first).
+    Serve {
+        /// Address and port to listen on; overrides REDRESS_BIND.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Fill the empty database named by DATABASE_URL with a demo world.
+    Generate(GenerateArgs),
+    /// Start afresh on ./data/demo.db: generate the demo world, print the
+    /// sign-ins, and serve it.
+    Demo {
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Seed of the demo world.
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Manage support agents.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct GenerateArgs {
+    /// Number of tickets.
+    #[arg(long, default_value_t = demo::DEFAULT_TICKETS)]
+    tickets: u64,
+    /// Number of wallet customers.
+    #[arg(long, default_value_t = demo::DEFAULT_CUSTOMERS)]
+    customers: u64,
+    /// Seed: the same seed and --now give the same world.
+    #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+    seed: u64,
+    /// The world's present moment (RFC 3339); default: now.
+    #[arg(long)]
+    now: Option<DateTime<Utc>>,
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Add an agent. The password is read from standard input, or asked
+    /// for at a terminal.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse().map_err(|_| format!("'{text}' is not a role: use agent, supervisor or admin"))
+}
+
+fn main() -> std::process::ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut settings = Settings::from_env().context("invalid configuration")?;
+    match cli.command {
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            serve(settings)
+        }
+        Command::Migrate => {
+            let mut conn = db::establish(&settings.database_url)
+                .with_context(|| format!("cannot open {}", settings.database_url))?;
+            let applied = db::run_migrations(&mut conn)?;
+            println!("{} migration(s) applied to {}", applied.len(), settings.database_url);
+            for version in applied {
+                println!("  {version}");
+            }
+            Ok(())
+        }
+        Command::Generate(args) => {
+            let summary = generate(&settings.database_url, &args)?;
+            print_summary(&summary);
+            Ok(())
+        }
+        Command::Demo { bind, seed } => {
+            let path = settings.data_dir.join("demo.db");
+            remove_database_files(&path)?;
+            settings.database_url = DatabaseUrl::Sqlite(path);
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            let args = GenerateArgs {
+                tickets: demo::DEFAULT_TICKETS,
+                customers: demo::DEFAULT_CUSTOMERS,
+                seed,
+                now: None,
+            };
+            let summary = generate(&settings.database_url, &args)?;
+            print_summary(&summary);
+            println!("\nOpen {}agent/login", settings.base_url);
+            serve(settings)
+        }
+        Command::Agent { command: AgentCommand::Add { email, name, role } } => {
+            let password = read_password()?;
+            let request = NewAgentRequest::parse(&email, &name, role, &password)?;
+            let mut conn = db::establish(&settings.database_url)
+                .with_context(|| format!("cannot open {}", settings.database_url))?;
+            db::run_migrations(&mut conn)?;
+            let id = add_agent(&mut conn, request)?;
+            println!("agent {id} added: {} ({role})", email.trim().to_lowercase());
+            Ok(())
+        }
+    }
+}
+
+fn generate(url: &DatabaseUrl, args: &GenerateArgs) -> Result<GenerateSummary> {
+    let mut conn = db::establish(url).with_context(|| format!("cannot open {url}"))?;
+    db::run_migrations(&mut conn)?;
+    let now: NaiveDateTime = args.now.unwrap_or_else(Utc::now).naive_utc();
+    let options = GenerateOptions { tickets: args.tickets, customers: args.customers, seed: args.seed, now };
+    Ok(demo::generate(&mut conn, &options)?)
+}
+
+fn print_summary(summary: &GenerateSummary) {
+    println!(
+        "generated {} customers, {} ledger accounts, {} transactions, {} transfers, {} tickets, {} ticket events in {:.1}s",
+        summary.customers,
+        summary.ledger_accounts,
+        summary.transactions,
+        summary.transfers,
+        summary.tickets,
+        summary.events,
+        summary.elapsed.as_secs_f64()
+    );
+    println!("\nSign in with:");
+    for login in &summary.logins {
+        println!("  {:<11} {:<32} {}", login.role.as_str(), login.email, login.password);
+    }
+}
+
+/// Deletes an SQLite database with its WAL and shared-memory files.
+fn remove_database_files(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => bail!("cannot remove {}: {error}", Path::new(&file).display()),
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        return Ok(rpassword::prompt_password("Password (at least 12 characters): ")?);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn serve(settings: Settings) -> Result<()> {
+    settings.load_or_create_secret().context("cannot load the session secret")?;
+    let db = Database::open(&settings.database_url, POOL_SIZE)
+        .with_context(|| format!("cannot open {}", settings.database_url))?;
+    let listener =
+        TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+    tracing::info!(bind = %settings.bind, database = %settings.database_url, "serving");
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(listener, db, settings)?;
+        app.run_until_stopped().await
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}

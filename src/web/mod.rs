@@ -1,0 +1,75 @@
+//! The HTTP side: routes, pages and the server's life cycle. Handlers parse
+//! input, call a service and render; they never run SQL themselves.
+
+mod agent;
+mod assets;
+mod errors;
+mod health;
+
+use crate::config::Settings;
+use crate::db::Database;
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::{App, HttpServer, http::StatusCode, web};
+use std::net::TcpListener;
+
+/// What every handler may reach.
+pub struct AppState {
+    pub db: Database,
+    pub settings: Settings,
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Browsers must not frame, sniff or pull in outside content.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+}
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/static/{file}", web::get().to(assets::asset))
+        .configure(agent::routes);
+}
+
+impl Application {
+    /// Binds `listener` (port 0 picks a free one) and prepares the server.
+    pub fn build(listener: TcpListener, db: Database, settings: Settings) -> std::io::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { db, settings });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(ErrorHandlers::new().handler(StatusCode::NOT_FOUND, errors::render_not_found))
+                .wrap(security_headers())
+                .wrap(Logger::new("%r %s %Dms"))
+                .app_data(state.clone())
+                .configure(routes)
+                .default_service(web::to(errors::not_found))
+        })
+        .listen(listener)?
+        // On SIGTERM or SIGINT, stop accepting and let requests finish.
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
