@@ -27,7 +27,10 @@ pub enum ConfigError {
 }
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { name, reason: reason.into() }
+    ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    }
 }
 
 /// Where e-mail goes: an SMTP server, or `.eml` files in a folder.
@@ -101,15 +104,20 @@ impl Settings {
         let bind_text = get("REDRESS_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
         let bind = parse_bind(&bind_text).map_err(|reason| invalid("REDRESS_BIND", reason))?;
 
-        let data_dir = PathBuf::from(get("REDRESS_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()));
+        let data_dir =
+            PathBuf::from(get("REDRESS_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()));
 
         let database_url = match get("DATABASE_URL") {
-            Some(text) => DatabaseUrl::parse(&text).map_err(|e| invalid("DATABASE_URL", e.to_string()))?,
+            Some(text) => {
+                DatabaseUrl::parse(&text).map_err(|e| invalid("DATABASE_URL", e.to_string()))?
+            }
             None => DatabaseUrl::Sqlite(data_dir.join("redress.db")),
         };
 
         let mail_url = match get("REDRESS_MAIL_URL") {
-            Some(text) => MailUrl::parse(&text).map_err(|reason| invalid("REDRESS_MAIL_URL", reason))?,
+            Some(text) => {
+                MailUrl::parse(&text).map_err(|reason| invalid("REDRESS_MAIL_URL", reason))?
+            }
             None => MailUrl::Files(data_dir.join("mail")),
         };
 
@@ -125,11 +133,21 @@ impl Settings {
         };
 
         let base_url = match get("REDRESS_BASE_URL") {
-            Some(text) => parse_base_url(&text).map_err(|reason| invalid("REDRESS_BASE_URL", reason))?,
-            None => parse_base_url(&format!("http://{bind}")).map_err(|reason| invalid("REDRESS_BIND", reason))?,
+            Some(text) => {
+                parse_base_url(&text).map_err(|reason| invalid("REDRESS_BASE_URL", reason))?
+            }
+            None => parse_base_url(&format!("http://{bind}"))
+                .map_err(|reason| invalid("REDRESS_BIND", reason))?,
         };
 
-        Ok(Settings { bind, database_url, data_dir, mail_url, secret, base_url })
+        Ok(Settings {
+            bind,
+            database_url,
+            data_dir,
+            mail_url,
+            secret,
+            base_url,
+        })
     }
 
     /// The secret from `REDRESS_SECRET`, or the one kept in the data folder,
@@ -139,13 +157,21 @@ impl Settings {
             return Ok(secret.clone());
         }
         let path = self.data_dir.join(SECRET_FILE);
-        let io_error = |source| ConfigError::Io { path: path.clone(), source };
+        let io_error = |source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        };
         match std::fs::read_to_string(&path) {
             Ok(text) => hex::decode(text.trim())
                 .ok()
                 .filter(|bytes| bytes.len() >= MIN_SECRET_BYTES)
                 .map(Secret)
-                .ok_or_else(|| invalid("REDRESS_SECRET", format!("{} is not a valid secret file", path.display()))),
+                .ok_or_else(|| {
+                    invalid(
+                        "REDRESS_SECRET",
+                        format!("{} is not a valid secret file", path.display()),
+                    )
+                }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = vec![0_u8; 64];
                 rand::rng().fill_bytes(&mut bytes);
@@ -191,8 +217,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -200,7 +228,10 @@ mod tests {
     fn defaults_are_local_and_embedded() -> Result<(), ConfigError> {
         let s = settings(&[])?;
         assert_eq!(s.bind.to_string(), DEFAULT_BIND);
-        assert_eq!(s.database_url, DatabaseUrl::Sqlite(PathBuf::from("./data/redress.db")));
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite(PathBuf::from("./data/redress.db"))
+        );
         assert_eq!(s.mail_url, MailUrl::Files(PathBuf::from("./data/mail")));
         assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
         assert!(s.secret.is_none());
@@ -216,16 +247,28 @@ mod tests {
             ("REDRESS_SECRET", "short"),
             ("REDRESS_BASE_URL", "not a url"),
         ] {
-            let error = settings(&[(name, value)]).err().map(|e| e.to_string()).unwrap_or_default();
+            let error = settings(&[(name, value)])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(error.starts_with(name), "{name}={value} gave '{error}'");
         }
     }
 
     #[test]
     fn mail_urls_by_scheme() {
-        assert_eq!(MailUrl::parse("file://./data/mail"), Ok(MailUrl::Files("./data/mail".into())));
-        assert!(matches!(MailUrl::parse("smtp://localhost:2525"), Ok(MailUrl::Smtp(_))));
-        assert!(matches!(MailUrl::parse("smtps://user:pw@mail.example.com"), Ok(MailUrl::Smtps(_))));
+        assert_eq!(
+            MailUrl::parse("file://./data/mail"),
+            Ok(MailUrl::Files("./data/mail".into()))
+        );
+        assert!(matches!(
+            MailUrl::parse("smtp://localhost:2525"),
+            Ok(MailUrl::Smtp(_))
+        ));
+        assert!(matches!(
+            MailUrl::parse("smtps://user:pw@mail.example.com"),
+            Ok(MailUrl::Smtps(_))
+        ));
         assert!(MailUrl::parse("smtp://").is_err());
     }
 

@@ -1,6 +1,8 @@
 //! Redress: the support and dispute desk of a digital wallet, and the
 //! wallet's double-entry ledger.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod agents;
 pub mod config;
 pub mod db;

@@ -18,7 +18,11 @@ use std::path::Path;
 const POOL_SIZE: u32 = 8;
 
 #[derive(Parser)]
-#[command(name = "redress", version, about = "Support and dispute desk for a digital wallet")]
+#[command(
+    name = "redress",
+    version,
+    about = "Support and dispute desk for a digital wallet"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,7 +87,8 @@ enum AgentCommand {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    text.parse().map_err(|_| format!("'{text}' is not a role: use agent, supervisor or admin"))
+    text.parse()
+        .map_err(|_| format!("'{text}' is not a role: use agent, supervisor or admin"))
 }
 
 fn main() -> std::process::ExitCode {
@@ -101,7 +106,11 @@ fn main() -> std::process::ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -117,7 +126,11 @@ fn run(cli: Cli) -> Result<()> {
             let mut conn = db::establish(&settings.database_url)
                 .with_context(|| format!("cannot open {}", settings.database_url))?;
             let applied = db::run_migrations(&mut conn)?;
-            println!("{} migration(s) applied to {}", applied.len(), settings.database_url);
+            println!(
+                "{} migration(s) applied to {}",
+                applied.len(),
+                settings.database_url
+            );
             for version in applied {
                 println!("  {version}");
             }
@@ -146,7 +159,9 @@ fn run(cli: Cli) -> Result<()> {
             println!("\nOpen {}agent/login", settings.base_url);
             serve(settings)
         }
-        Command::Agent { command: AgentCommand::Add { email, name, role } } => {
+        Command::Agent {
+            command: AgentCommand::Add { email, name, role },
+        } => {
             let password = read_password()?;
             let request = NewAgentRequest::parse(&email, &name, role, &password)?;
             let mut conn = db::establish(&settings.database_url)
@@ -163,7 +178,12 @@ fn generate(url: &DatabaseUrl, args: &GenerateArgs) -> Result<GenerateSummary> {
     let mut conn = db::establish(url).with_context(|| format!("cannot open {url}"))?;
     db::run_migrations(&mut conn)?;
     let now: NaiveDateTime = args.now.unwrap_or_else(Utc::now).naive_utc();
-    let options = GenerateOptions { tickets: args.tickets, customers: args.customers, seed: args.seed, now };
+    let options = GenerateOptions {
+        tickets: args.tickets,
+        customers: args.customers,
+        seed: args.seed,
+        now,
+    };
     Ok(demo::generate(&mut conn, &options)?)
 }
 
@@ -180,7 +200,12 @@ fn print_summary(summary: &GenerateSummary) {
     );
     println!("\nSign in with:");
     for login in &summary.logins {
-        println!("  {:<11} {:<32} {}", login.role.as_str(), login.email, login.password);
+        println!(
+            "  {:<11} {:<32} {}",
+            login.role.as_str(),
+            login.email,
+            login.password
+        );
     }
 }
 
@@ -200,7 +225,9 @@ fn remove_database_files(path: &Path) -> Result<()> {
 
 fn read_password() -> Result<String> {
     if std::io::stdin().is_terminal() {
-        return Ok(rpassword::prompt_password("Password (at least 12 characters): ")?);
+        return Ok(rpassword::prompt_password(
+            "Password (at least 12 characters): ",
+        )?);
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
@@ -208,12 +235,15 @@ fn read_password() -> Result<String> {
 }
 
 fn serve(settings: Settings) -> Result<()> {
-    settings.load_or_create_secret().context("cannot load the session secret")?;
+    settings
+        .load_or_create_secret()
+        .context("cannot load the session secret")?;
     let db = Database::open(&settings.database_url, POOL_SIZE)
         .with_context(|| format!("cannot open {}", settings.database_url))?;
-    let listener =
-        TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
-    tracing::info!(bind = %settings.bind, database = %settings.database_url, "serving");
+    let listener = TcpListener::bind(settings.bind)
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, database = %settings.database_url, "listening");
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(listener, db, settings)?;
         app.run_until_stopped().await

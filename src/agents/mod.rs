@@ -80,9 +80,10 @@ pub fn add_agent(conn: &mut DbConnection, request: NewAgentRequest) -> Result<Ag
         .returning(agents::id)
         .get_result(conn)
         .map_err(|error| match error {
-            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                AgentError::EmailTaken(request.email)
-            }
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => AgentError::EmailTaken(request.email),
             other => other.into(),
         })
 }

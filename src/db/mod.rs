@@ -59,11 +59,17 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, diesel::ConnectionEr
         DatabaseUrl::Sqlite(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| {
-                    diesel::ConnectionError::BadConnection(format!("cannot create {}: {e}", parent.display()))
+                    diesel::ConnectionError::BadConnection(format!(
+                        "cannot create {}: {e}",
+                        parent.display()
+                    ))
                 })?;
             }
             let path = path.to_str().ok_or_else(|| {
-                diesel::ConnectionError::InvalidConnectionUrl(format!("{} is not UTF-8", path.display()))
+                diesel::ConnectionError::InvalidConnectionUrl(format!(
+                    "{} is not UTF-8",
+                    path.display()
+                ))
             })?;
             SqliteConnection::establish(path).map(DbConnection::Sqlite)
         }
@@ -105,7 +111,9 @@ impl CustomizeConnection<DbConnection, diesel::ConnectionError> for SessionSetti
             DbConnection::Sqlite(_) => format!(
                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = FULL;"
             ),
-            DbConnection::Postgres(_) => "SET TIME ZONE 'UTC'; SET statement_timeout = '30s';".to_owned(),
+            DbConnection::Postgres(_) => {
+                "SET TIME ZONE 'UTC'; SET statement_timeout = '30s';".to_owned()
+            }
         };
         conn.batch_execute(&sql)
             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
@@ -149,7 +157,8 @@ struct SchemaVersion {
 /// The newest applied migration: proves the database answers and is ours.
 pub fn schema_version(conn: &mut DbConnection) -> Result<Option<String>, DbError> {
     let row: SchemaVersion =
-        diesel::sql_query("SELECT MAX(version) AS version FROM __diesel_schema_migrations").get_result(conn)?;
+        diesel::sql_query("SELECT MAX(version) AS version FROM __diesel_schema_migrations")
+            .get_result(conn)?;
     Ok(row.version)
 }
 
@@ -175,7 +184,10 @@ impl Database {
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(SessionSettings))
             .build(ConnectionManager { url: url.clone() })?;
-        Ok(Database { pool, backend: url.backend() })
+        Ok(Database {
+            pool,
+            backend: url.backend(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

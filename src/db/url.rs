@@ -114,31 +114,63 @@ mod tests {
     fn picks_the_backend_by_scheme() {
         assert_eq!(
             DatabaseUrl::parse("postgres://u:p@localhost/redress"),
-            Ok(DatabaseUrl::Postgres("postgres://u:p@localhost/redress".into()))
+            Ok(DatabaseUrl::Postgres(
+                "postgres://u:p@localhost/redress".into()
+            ))
         );
-        assert!(matches!(DatabaseUrl::parse("postgresql://localhost/r"), Ok(DatabaseUrl::Postgres(_))));
-        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db"), Ok(DatabaseUrl::Sqlite("data/x.db".into())));
-        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db"), Ok(DatabaseUrl::Sqlite("/tmp/x.db".into())));
-        assert_eq!(DatabaseUrl::parse("file:data/x.db"), Ok(DatabaseUrl::Sqlite("data/x.db".into())));
-        assert_eq!(DatabaseUrl::parse("./data/x.db"), Ok(DatabaseUrl::Sqlite("./data/x.db".into())));
-        assert_eq!(DatabaseUrl::parse(":memory:"), Ok(DatabaseUrl::Sqlite(":memory:".into())));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://localhost/r"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db"),
+            Ok(DatabaseUrl::Sqlite("data/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db"),
+            Ok(DatabaseUrl::Sqlite("/tmp/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("file:data/x.db"),
+            Ok(DatabaseUrl::Sqlite("data/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("./data/x.db"),
+            Ok(DatabaseUrl::Sqlite("./data/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse(":memory:"),
+            Ok(DatabaseUrl::Sqlite(":memory:".into()))
+        );
     }
 
     #[test]
     fn refuses_unknown_schemes_and_typos() {
-        for text in ["postgress://localhost/r", "mysql://localhost/r", "localhost:5432/r", "pg://x"] {
+        for text in [
+            "postgress://localhost/r",
+            "mysql://localhost/r",
+            "localhost:5432/r",
+            "pg://x",
+        ] {
             assert!(
-                matches!(DatabaseUrl::parse(text), Err(DatabaseUrlError::UnknownScheme(_))),
+                matches!(
+                    DatabaseUrl::parse(text),
+                    Err(DatabaseUrlError::UnknownScheme(_))
+                ),
                 "{text}"
             );
         }
         assert_eq!(DatabaseUrl::parse("  "), Err(DatabaseUrlError::Empty));
-        assert!(matches!(DatabaseUrl::parse("sqlite://"), Err(DatabaseUrlError::NoPath(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://"),
+            Err(DatabaseUrlError::NoPath(_))
+        ));
     }
 
     #[test]
     fn display_hides_the_password() {
-        let url = DatabaseUrl::parse("postgres://redress:hunter2@db:5432/redress").map(|u| u.to_string());
+        let url =
+            DatabaseUrl::parse("postgres://redress:hunter2@db:5432/redress").map(|u| u.to_string());
         assert_eq!(url, Ok("postgres://redress:***@db:5432/redress".into()));
     }
 }

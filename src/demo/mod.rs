@@ -7,13 +7,15 @@ mod world;
 pub use world::business_days_before;
 
 use crate::agents::{AgentError, NewAgentRequest, add_agent};
-use crate::db::schema::{agents, customers, ledger_accounts, ledger_transfers, ticket_events, tickets, transactions};
+use crate::db::schema::{
+    agents, customers, ledger_accounts, ledger_transfers, ticket_events, tickets, transactions,
+};
 use crate::db::{DbConnection, DbError, reset_id_sequences};
 use crate::domain::Role;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use rand::distr::{Alphanumeric, SampleString};
 use rand::SeedableRng;
+use rand::distr::{Alphanumeric, SampleString};
 use rand_chacha::ChaCha8Rng;
 use std::time::{Duration, Instant};
 use world::{AgentSeat, Builder, MIN_CUSTOMERS};
@@ -73,7 +75,11 @@ impl From<diesel::result::Error> for GenerateError {
 /// The desk's staff: (name, e-mail, role).
 const STAFF: &[(&str, &str, Role)] = &[
     ("Ada Admin", "admin@redress.example", Role::Admin),
-    ("陈静 Chen Jing", "chen.jing@redress.example", Role::Supervisor),
+    (
+        "陈静 Chen Jing",
+        "chen.jing@redress.example",
+        Role::Supervisor,
+    ),
     ("Sam Okafor", "sam.okafor@redress.example", Role::Supervisor),
     ("李明 Li Ming", "li.ming@redress.example", Role::Agent),
     ("Grace Kim", "grace.kim@redress.example", Role::Agent),
@@ -107,7 +113,10 @@ macro_rules! insert_all {
     }};
 }
 
-pub fn generate(conn: &mut DbConnection, options: &GenerateOptions) -> Result<GenerateSummary, GenerateError> {
+pub fn generate(
+    conn: &mut DbConnection,
+    options: &GenerateOptions,
+) -> Result<GenerateSummary, GenerateError> {
     let started = Instant::now();
     if options.customers < MIN_CUSTOMERS {
         return Err(GenerateError::TooFewCustomers);
@@ -121,13 +130,25 @@ pub fn generate(conn: &mut DbConnection, options: &GenerateOptions) -> Result<Ge
         let password = format!("demo-{}", Alphanumeric.sample_string(&mut rng, 12));
         let id = add_agent(conn, NewAgentRequest::parse(email, name, *role, &password)?)?;
         if *role != Role::Admin {
-            seats.push(AgentSeat { id, name: name.to_string() });
+            seats.push(AgentSeat {
+                id,
+                name: name.to_string(),
+            });
         }
-        logins.push(DemoLogin { email: email.to_string(), name: name.to_string(), role: *role, password });
+        logins.push(DemoLogin {
+            email: email.to_string(),
+            name: name.to_string(),
+            role: *role,
+            password,
+        });
     }
 
-    let world = Builder::new(rng, options.seed, options.now, &seats).build(options.customers, options.tickets);
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "demo world built in memory");
+    let world = Builder::new(rng, options.seed, options.now, &seats)
+        .build(options.customers, options.tickets);
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo world built in memory"
+    );
 
     insert_all!(conn, customers::table, world.customers);
     insert_all!(conn, ledger_accounts::table, world.book.accounts);
@@ -137,7 +158,15 @@ pub fn generate(conn: &mut DbConnection, options: &GenerateOptions) -> Result<Ge
     insert_all!(conn, ledger_transfers::table, world.book.transfers);
     reset_id_sequences(
         conn,
-        &["agents", "customers", "ledger_accounts", "transactions", "tickets", "ticket_events", "ledger_transfers"],
+        &[
+            "agents",
+            "customers",
+            "ledger_accounts",
+            "transactions",
+            "tickets",
+            "ticket_events",
+            "ledger_transfers",
+        ],
     )?;
 
     Ok(GenerateSummary {
@@ -155,12 +184,28 @@ pub fn generate(conn: &mut DbConnection, options: &GenerateOptions) -> Result<Ge
 fn refuse_non_empty(conn: &mut DbConnection) -> Result<(), GenerateError> {
     let counts = [
         ("agents", agents::table.count().get_result::<i64>(conn)?),
-        ("customers", customers::table.count().get_result::<i64>(conn)?),
-        ("ledger accounts", ledger_accounts::table.count().get_result::<i64>(conn)?),
-        ("transactions", transactions::table.count().get_result::<i64>(conn)?),
+        (
+            "customers",
+            customers::table.count().get_result::<i64>(conn)?,
+        ),
+        (
+            "ledger accounts",
+            ledger_accounts::table.count().get_result::<i64>(conn)?,
+        ),
+        (
+            "transactions",
+            transactions::table.count().get_result::<i64>(conn)?,
+        ),
         ("tickets", tickets::table.count().get_result::<i64>(conn)?),
     ];
-    let held: Vec<String> =
-        counts.iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect();
-    if held.is_empty() { Ok(()) } else { Err(GenerateError::NotEmpty(held.join(", "))) }
+    let held: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!("{n} {what}"))
+        .collect();
+    if held.is_empty() {
+        Ok(())
+    } else {
+        Err(GenerateError::NotEmpty(held.join(", ")))
+    }
 }

@@ -3,7 +3,9 @@
 //! applies the ledger's rules (overdraft protection included) as it goes.
 
 use super::text;
-use crate::db::models::{Customer, LedgerAccount, LedgerTransfer, Ticket, TicketEvent, Transaction};
+use crate::db::models::{
+    Customer, LedgerAccount, LedgerTransfer, Ticket, TicketEvent, Transaction,
+};
 use crate::domain::*;
 use crate::ledger::{Totals, account_code, forbids_overdraft};
 use chrono::{Datelike, Duration, NaiveDateTime, Weekday};
@@ -25,10 +27,19 @@ pub struct Book {
 
 impl Book {
     fn new(seed: u64) -> Book {
-        Book { key_prefix: format!("demo-{seed}"), ..Book::default() }
+        Book {
+            key_prefix: format!("demo-{seed}"),
+            ..Book::default()
+        }
     }
 
-    fn open(&mut self, kind: AccountKind, customer: Option<CustomerId>, currency: Currency, at: NaiveDateTime) -> LedgerAccountId {
+    fn open(
+        &mut self,
+        kind: AccountKind,
+        customer: Option<CustomerId>,
+        currency: Currency,
+        at: NaiveDateTime,
+    ) -> LedgerAccountId {
         let id = LedgerAccountId(self.accounts.len() as i64 + 1);
         self.accounts.push(LedgerAccount {
             id,
@@ -48,7 +59,12 @@ impl Book {
     }
 
     /// The platform's account of a kind and currency, opened on first use.
-    fn platform(&mut self, kind: AccountKind, currency: Currency, at: NaiveDateTime) -> LedgerAccountId {
+    fn platform(
+        &mut self,
+        kind: AccountKind,
+        currency: Currency,
+        at: NaiveDateTime,
+    ) -> LedgerAccountId {
         if let Some(id) = self.platform.get(&(kind, currency)) {
             return *id;
         }
@@ -99,7 +115,11 @@ impl Book {
             amount_minor: amount,
             currency,
             kind,
-            phase: if pending { TransferPhase::Pending } else { TransferPhase::Posted },
+            phase: if pending {
+                TransferPhase::Pending
+            } else {
+                TransferPhase::Posted
+            },
             pending_id: None,
             transaction_id: transaction,
             ticket_id: None,
@@ -167,7 +187,12 @@ pub struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(rng: ChaCha8Rng, seed: u64, now: NaiveDateTime, seats: &'a [AgentSeat]) -> Builder<'a> {
+    pub fn new(
+        rng: ChaCha8Rng,
+        seed: u64,
+        now: NaiveDateTime,
+        seats: &'a [AgentSeat],
+    ) -> Builder<'a> {
         Builder {
             rng,
             now,
@@ -192,12 +217,19 @@ impl<'a> Builder<'a> {
         let categories: Vec<TicketCategory> = TicketCategory::iter().collect();
         for index in 0..tickets as usize {
             let (category, status) = if index < categories.len() * STATUSES.len() {
-                (categories[index / STATUSES.len()], STATUSES[index % STATUSES.len()])
+                (
+                    categories[index / STATUSES.len()],
+                    STATUSES[index % STATUSES.len()],
+                )
             } else {
                 (self.random_category(), self.random_status())
             };
             // The first two tickets of a category are its named cases.
-            let case = if index < categories.len() * STATUSES.len() { index % STATUSES.len() } else { usize::MAX };
+            let case = if index < categories.len() * STATUSES.len() {
+                index % STATUSES.len()
+            } else {
+                usize::MAX
+            };
             self.add_ticket(category, status, case);
         }
         self.world.book.settle();
@@ -214,18 +246,27 @@ impl<'a> Builder<'a> {
         let (name, email_name) = if zh {
             let (surname, surname_py) = *pick(&mut self.rng, text::ZH_SURNAMES);
             let (given, given_py) = *pick(&mut self.rng, text::ZH_GIVEN);
-            (format!("{surname}{given}"), format!("{given_py}.{surname_py}"))
+            (
+                format!("{surname}{given}"),
+                format!("{given_py}.{surname_py}"),
+            )
         } else {
             let given = *pick(&mut self.rng, text::EN_GIVEN);
             let surname = *pick(&mut self.rng, text::EN_SURNAMES);
-            (format!("{given} {surname}"), format!("{}.{}", given.to_lowercase(), surname.to_lowercase()))
+            (
+                format!("{given} {surname}"),
+                format!("{}.{}", given.to_lowercase(), surname.to_lowercase()),
+            )
         };
         let domain = *pick(&mut self.rng, text::MAIL_DOMAINS);
         let age_days = self.rng.random_range(60..720);
         let created_at = self.ago(age_days * 24 * 60);
         let (status, reason) = match index {
             FROZEN_BY_RISK_RULE => (CustomerStatus::Frozen, Some(StatusReason::RiskRule)),
-            FROZEN_BY_CANCELLATIONS => (CustomerStatus::Frozen, Some(StatusReason::ManyCancellations)),
+            FROZEN_BY_CANCELLATIONS => (
+                CustomerStatus::Frozen,
+                Some(StatusReason::ManyCancellations),
+            ),
             LOCKED_BY_LOGINS => (CustomerStatus::Locked, Some(StatusReason::FailedLogins)),
             _ => match self.rng.random_range(0..100) {
                 0..=2 => {
@@ -272,8 +313,18 @@ impl<'a> Builder<'a> {
         });
 
         let book = &mut self.world.book;
-        let cny = book.open(AccountKind::CustomerWallet, Some(id), Currency::Cny, created_at);
-        let usdt = book.open(AccountKind::CustomerWallet, Some(id), Currency::Usdt, created_at);
+        let cny = book.open(
+            AccountKind::CustomerWallet,
+            Some(id),
+            Currency::Cny,
+            created_at,
+        );
+        let usdt = book.open(
+            AccountKind::CustomerWallet,
+            Some(id),
+            Currency::Usdt,
+            created_at,
+        );
         self.wallets.push(Wallets { cny, usdt });
 
         // Opening balances, then a little history.
@@ -285,17 +336,44 @@ impl<'a> Builder<'a> {
         let merchant = *pick(&mut self.rng, text::MERCHANTS);
         let paid_at = funded_at + Duration::days(self.rng.random_range(1..30));
         let amount = self.rng.random_range(2_000..80_000);
-        let tx = self.transaction(index, TransactionKind::Payment, TransactionStatus::Completed, PaymentMethod::WalletBalance, amount, Currency::Cny, paid_at);
+        let tx = self.transaction(
+            index,
+            TransactionKind::Payment,
+            TransactionStatus::Completed,
+            PaymentMethod::WalletBalance,
+            amount,
+            Currency::Cny,
+            paid_at,
+        );
         self.world.transactions[tx_index(tx)].counterparty = Some(merchant.to_owned());
-        let settlement = self.world.book.platform(AccountKind::MerchantSettlement, Currency::Cny, paid_at);
-        self.world.book.book(self.wallets[index].cny, settlement, amount, TransferKind::Payment, false, Some(tx), paid_at);
+        let settlement =
+            self.world
+                .book
+                .platform(AccountKind::MerchantSettlement, Currency::Cny, paid_at);
+        self.world.book.book(
+            self.wallets[index].cny,
+            settlement,
+            amount,
+            TransferKind::Payment,
+            false,
+            Some(tx),
+            paid_at,
+        );
 
         if index == FROZEN_BY_CANCELLATIONS {
             // The cancellations that tripped the freeze, in the week before it.
             for day in 1..=6 {
                 let at = self.ago(day * 20 * 60 + 24 * 60);
                 let amount = self.rng.random_range(5_000..50_000);
-                let tx = self.transaction(index, TransactionKind::Payment, TransactionStatus::Cancelled, PaymentMethod::WalletBalance, amount, Currency::Cny, at);
+                let tx = self.transaction(
+                    index,
+                    TransactionKind::Payment,
+                    TransactionStatus::Cancelled,
+                    PaymentMethod::WalletBalance,
+                    amount,
+                    Currency::Cny,
+                    at,
+                );
                 self.world.transactions[tx_index(tx)].counterparty = Some(merchant.to_owned());
             }
         }
@@ -305,12 +383,30 @@ impl<'a> Builder<'a> {
     fn top_up(&mut self, customer: usize, currency: Currency, amount: i64, at: NaiveDateTime) {
         let (method, source_kind) = match currency {
             Currency::Usdt | Currency::Btc => (PaymentMethod::Crypto, AccountKind::ExternalChain),
-            Currency::Cny | Currency::Usd => (PaymentMethod::BankTransfer, AccountKind::ExternalBank),
+            Currency::Cny | Currency::Usd => {
+                (PaymentMethod::BankTransfer, AccountKind::ExternalBank)
+            }
         };
-        let tx = self.transaction(customer, TransactionKind::TopUp, TransactionStatus::Completed, method, amount, currency, at);
+        let tx = self.transaction(
+            customer,
+            TransactionKind::TopUp,
+            TransactionStatus::Completed,
+            method,
+            amount,
+            currency,
+            at,
+        );
         let source = self.world.book.platform(source_kind, currency, at);
         let wallet = self.wallet(customer, currency);
-        self.world.book.book(source, wallet, amount, TransferKind::TopUp, false, Some(tx), at);
+        self.world.book.book(
+            source,
+            wallet,
+            amount,
+            TransferKind::TopUp,
+            false,
+            Some(tx),
+            at,
+        );
     }
 
     fn wallet(&self, customer: usize, currency: Currency) -> LedgerAccountId {
@@ -321,11 +417,22 @@ impl<'a> Builder<'a> {
     }
 
     /// Makes sure a wallet can send `amount`, topping it up first if not.
-    fn ensure_funds(&mut self, customer: usize, currency: Currency, amount: i64, before: NaiveDateTime) {
+    fn ensure_funds(
+        &mut self,
+        customer: usize,
+        currency: Currency,
+        amount: i64,
+        before: NaiveDateTime,
+    ) {
         let wallet = self.wallet(customer, currency);
         let short = amount - self.world.book.available(wallet);
         if short > 0 {
-            self.top_up(customer, currency, short + amount, before - Duration::hours(2));
+            self.top_up(
+                customer,
+                currency,
+                short + amount,
+                before - Duration::hours(2),
+            );
         }
     }
 
@@ -341,7 +448,10 @@ impl<'a> Builder<'a> {
         at: NaiveDateTime,
     ) -> TransactionId {
         let id = TransactionId(self.world.transactions.len() as i64 + 1);
-        let finished = !matches!(status, TransactionStatus::Pending | TransactionStatus::AwaitingRelease);
+        let finished = !matches!(
+            status,
+            TransactionStatus::Pending | TransactionStatus::AwaitingRelease
+        );
         self.world.transactions.push(Transaction {
             id,
             reference: format!("TX{}{:08}", at.format("%Y%m%d"), id.0),
@@ -366,28 +476,53 @@ impl<'a> Builder<'a> {
     fn random_category(&mut self) -> TicketCategory {
         use TicketCategory::*;
         const WEIGHTED: [(TicketCategory, u32); 10] = [
-            (PaymentCancelled, 14), (RefundNotReceived, 16), (AccountFrozen, 10), (AccountLocked, 6),
-            (PaidNotReleased, 14), (TopUpFailed, 10), (WithdrawalDelayed, 12), (CounterpartyUnpaid, 7),
-            (TransactionDeclined, 7), (Other, 4),
+            (PaymentCancelled, 14),
+            (RefundNotReceived, 16),
+            (AccountFrozen, 10),
+            (AccountLocked, 6),
+            (PaidNotReleased, 14),
+            (TopUpFailed, 10),
+            (WithdrawalDelayed, 12),
+            (CounterpartyUnpaid, 7),
+            (TransactionDeclined, 7),
+            (Other, 4),
         ];
         weighted(&mut self.rng, &WEIGHTED)
     }
 
     fn random_status(&mut self) -> TicketStatus {
         use TicketStatus::*;
-        weighted(&mut self.rng, &[(New, 10), (Open, 28), (Pending, 14), (OnHold, 6), (Solved, 14), (Closed, 28)])
+        weighted(
+            &mut self.rng,
+            &[
+                (New, 10),
+                (Open, 28),
+                (Pending, 14),
+                (OnHold, 6),
+                (Solved, 14),
+                (Closed, 28),
+            ],
+        )
     }
 
     fn random_priority(&mut self, category: TicketCategory) -> TicketPriority {
         use TicketPriority::*;
         let urgent_leaning = matches!(
             category,
-            TicketCategory::PaidNotReleased | TicketCategory::WithdrawalDelayed | TicketCategory::AccountFrozen
+            TicketCategory::PaidNotReleased
+                | TicketCategory::WithdrawalDelayed
+                | TicketCategory::AccountFrozen
         );
         if urgent_leaning {
-            weighted(&mut self.rng, &[(Low, 5), (Normal, 40), (High, 40), (Urgent, 15)])
+            weighted(
+                &mut self.rng,
+                &[(Low, 5), (Normal, 40), (High, 40), (Urgent, 15)],
+            )
         } else {
-            weighted(&mut self.rng, &[(Low, 25), (Normal, 50), (High, 20), (Urgent, 5)])
+            weighted(
+                &mut self.rng,
+                &[(Low, 25), (Normal, 50), (High, 20), (Urgent, 5)],
+            )
         }
     }
 
@@ -424,26 +559,58 @@ impl<'a> Builder<'a> {
     }
 
     /// Creates the wallet story behind a ticket and returns its transaction.
-    fn scenario(&mut self, category: TicketCategory, case: usize, customer: usize, opened: NaiveDateTime) -> Option<TransactionId> {
+    fn scenario(
+        &mut self,
+        category: TicketCategory,
+        case: usize,
+        customer: usize,
+        opened: NaiveDateTime,
+    ) -> Option<TransactionId> {
         use TicketCategory::*;
         let book_now = opened - Duration::hours(self.rng.random_range(2..72));
         match category {
             PaymentCancelled => {
                 let amount = self.rng.random_range(5_000..300_000);
                 let by_card = case > 1 && self.rng.random_bool(0.3);
-                let method = if by_card { PaymentMethod::BankCard } else { PaymentMethod::WalletBalance };
-                let tx = self.transaction(customer, TransactionKind::Payment, TransactionStatus::Cancelled, method, amount, Currency::Cny, book_now);
+                let method = if by_card {
+                    PaymentMethod::BankCard
+                } else {
+                    PaymentMethod::WalletBalance
+                };
+                let tx = self.transaction(
+                    customer,
+                    TransactionKind::Payment,
+                    TransactionStatus::Cancelled,
+                    method,
+                    amount,
+                    Currency::Cny,
+                    book_now,
+                );
                 let merchant = *pick(&mut self.rng, text::MERCHANTS);
                 self.world.transactions[tx_index(tx)].counterparty = Some(merchant.to_owned());
-                let settlement = self.world.book.platform(AccountKind::MerchantSettlement, Currency::Cny, book_now);
+                let settlement = self.world.book.platform(
+                    AccountKind::MerchantSettlement,
+                    Currency::Cny,
+                    book_now,
+                );
                 // Cancelled, yet the charge went through: the case the playbook is for.
                 let source = if by_card {
-                    self.world.book.platform(AccountKind::ExternalCard, Currency::Cny, book_now)
+                    self.world
+                        .book
+                        .platform(AccountKind::ExternalCard, Currency::Cny, book_now)
                 } else {
                     self.ensure_funds(customer, Currency::Cny, amount, book_now);
                     self.wallet(customer, Currency::Cny)
                 };
-                self.world.book.book(source, settlement, amount, TransferKind::Payment, false, Some(tx), book_now);
+                self.world.book.book(
+                    source,
+                    settlement,
+                    amount,
+                    TransferKind::Payment,
+                    false,
+                    Some(tx),
+                    book_now,
+                );
                 Some(tx)
             }
             RefundNotReceived => {
@@ -455,19 +622,58 @@ impl<'a> Builder<'a> {
                 let refunded_at = business_days_before(opened, business_days);
                 let paid_at = refunded_at - Duration::days(self.rng.random_range(1..10));
                 let amount = self.rng.random_range(5_000..200_000);
-                let tx = self.transaction(customer, TransactionKind::Payment, TransactionStatus::Refunded, PaymentMethod::BankCard, amount, Currency::Cny, paid_at);
+                let tx = self.transaction(
+                    customer,
+                    TransactionKind::Payment,
+                    TransactionStatus::Refunded,
+                    PaymentMethod::BankCard,
+                    amount,
+                    Currency::Cny,
+                    paid_at,
+                );
                 let merchant = *pick(&mut self.rng, text::MERCHANTS);
                 self.world.transactions[tx_index(tx)].counterparty = Some(merchant.to_owned());
-                let card = self.world.book.platform(AccountKind::ExternalCard, Currency::Cny, paid_at);
-                let settlement = self.world.book.platform(AccountKind::MerchantSettlement, Currency::Cny, paid_at);
-                self.world.book.book(card, settlement, amount, TransferKind::Payment, false, Some(tx), paid_at);
+                let card =
+                    self.world
+                        .book
+                        .platform(AccountKind::ExternalCard, Currency::Cny, paid_at);
+                let settlement = self.world.book.platform(
+                    AccountKind::MerchantSettlement,
+                    Currency::Cny,
+                    paid_at,
+                );
+                self.world.book.book(
+                    card,
+                    settlement,
+                    amount,
+                    TransferKind::Payment,
+                    false,
+                    Some(tx),
+                    paid_at,
+                );
                 // The refund is on its way back to the card: held until the bank confirms.
-                let refund = self.transaction(customer, TransactionKind::Refund, TransactionStatus::Pending, PaymentMethod::BankCard, amount, Currency::Cny, refunded_at);
+                let refund = self.transaction(
+                    customer,
+                    TransactionKind::Refund,
+                    TransactionStatus::Pending,
+                    PaymentMethod::BankCard,
+                    amount,
+                    Currency::Cny,
+                    refunded_at,
+                );
                 let row = &mut self.world.transactions[tx_index(refund)];
                 row.original_transaction_id = Some(tx);
                 row.counterparty = Some(merchant.to_owned());
                 self.world.transactions[tx_index(tx)].updated_at = refunded_at;
-                self.world.book.book(settlement, card, amount, TransferKind::Refund, true, Some(refund), refunded_at);
+                self.world.book.book(
+                    settlement,
+                    card,
+                    amount,
+                    TransferKind::Refund,
+                    true,
+                    Some(refund),
+                    refunded_at,
+                );
                 Some(tx)
             }
             AccountFrozen | AccountLocked | Other => None,
@@ -481,27 +687,67 @@ impl<'a> Builder<'a> {
                     (customer, TransactionStatus::Pending)
                 };
                 self.ensure_funds(seller, Currency::Usdt, amount, book_now);
-                let tx = self.transaction(customer, TransactionKind::P2pTrade, status, PaymentMethod::BankTransfer, amount, Currency::Usdt, book_now);
+                let tx = self.transaction(
+                    customer,
+                    TransactionKind::P2pTrade,
+                    status,
+                    PaymentMethod::BankTransfer,
+                    amount,
+                    Currency::Usdt,
+                    book_now,
+                );
                 let counterparty_name = self.world.customers[other].name.clone();
                 let counterparty_id = self.world.customers[other].id;
                 let row = &mut self.world.transactions[tx_index(tx)];
                 row.counterparty = Some(counterparty_name);
                 row.counterparty_customer_id = Some(counterparty_id);
                 if category == PaidNotReleased {
-                    row.external_ref = Some(format!("BK{}", self.rng.random_range(100_000_000..999_999_999_u64)));
+                    row.external_ref = Some(format!(
+                        "BK{}",
+                        self.rng.random_range(100_000_000..999_999_999_u64)
+                    ));
                 }
-                let escrow = self.world.book.platform(AccountKind::Escrow, Currency::Usdt, book_now);
+                let escrow =
+                    self.world
+                        .book
+                        .platform(AccountKind::Escrow, Currency::Usdt, book_now);
                 let seller_wallet = self.wallet(seller, Currency::Usdt);
-                self.world.book.book(seller_wallet, escrow, amount, TransferKind::TradeEscrow, true, Some(tx), book_now);
+                self.world.book.book(
+                    seller_wallet,
+                    escrow,
+                    amount,
+                    TransferKind::TradeEscrow,
+                    true,
+                    Some(tx),
+                    book_now,
+                );
                 Some(tx)
             }
             TopUpFailed => {
                 let amount = self.rng.random_range(10_000..500_000);
-                let method = *pick(&mut self.rng, &[PaymentMethod::BankCard, PaymentMethod::Alipay, PaymentMethod::WechatPay]);
-                let tx = self.transaction(customer, TransactionKind::TopUp, TransactionStatus::Failed, method, amount, Currency::Cny, book_now);
+                let method = *pick(
+                    &mut self.rng,
+                    &[
+                        PaymentMethod::BankCard,
+                        PaymentMethod::Alipay,
+                        PaymentMethod::WechatPay,
+                    ],
+                );
+                let tx = self.transaction(
+                    customer,
+                    TransactionKind::TopUp,
+                    TransactionStatus::Failed,
+                    method,
+                    amount,
+                    Currency::Cny,
+                    book_now,
+                );
                 let row = &mut self.world.transactions[tx_index(tx)];
                 // The bank's reference for the charge it made: evidence, no wallet credit.
-                row.external_ref = Some(format!("BK{}", self.rng.random_range(100_000_000..999_999_999_u64)));
+                row.external_ref = Some(format!(
+                    "BK{}",
+                    self.rng.random_range(100_000_000..999_999_999_u64)
+                ));
                 row.failure_reason = Some("channel_timeout".to_owned());
                 Some(tx)
             }
@@ -513,17 +759,47 @@ impl<'a> Builder<'a> {
                 };
                 let amount = self.rng.random_range(10_000..500_000);
                 self.ensure_funds(customer, Currency::Cny, amount, requested);
-                let tx = self.transaction(customer, TransactionKind::Withdrawal, TransactionStatus::Pending, PaymentMethod::BankTransfer, amount, Currency::Cny, requested);
+                let tx = self.transaction(
+                    customer,
+                    TransactionKind::Withdrawal,
+                    TransactionStatus::Pending,
+                    PaymentMethod::BankTransfer,
+                    amount,
+                    Currency::Cny,
+                    requested,
+                );
                 let bank = *pick(&mut self.rng, text::BANKS);
-                self.world.transactions[tx_index(tx)].counterparty = Some(format!("{bank} ****{:04}", self.rng.random_range(0..10_000)));
-                let external = self.world.book.platform(AccountKind::ExternalBank, Currency::Cny, requested);
+                self.world.transactions[tx_index(tx)].counterparty = Some(format!(
+                    "{bank} ****{:04}",
+                    self.rng.random_range(0..10_000)
+                ));
+                let external =
+                    self.world
+                        .book
+                        .platform(AccountKind::ExternalBank, Currency::Cny, requested);
                 let wallet = self.wallet(customer, Currency::Cny);
-                self.world.book.book(wallet, external, amount, TransferKind::Withdrawal, true, Some(tx), requested);
+                self.world.book.book(
+                    wallet,
+                    external,
+                    amount,
+                    TransferKind::Withdrawal,
+                    true,
+                    Some(tx),
+                    requested,
+                );
                 Some(tx)
             }
             TransactionDeclined => {
                 let amount = self.rng.random_range(1_000..1_000_000);
-                let tx = self.transaction(customer, TransactionKind::Payment, TransactionStatus::Declined, PaymentMethod::WalletBalance, amount, Currency::Cny, book_now);
+                let tx = self.transaction(
+                    customer,
+                    TransactionKind::Payment,
+                    TransactionStatus::Declined,
+                    PaymentMethod::WalletBalance,
+                    amount,
+                    Currency::Cny,
+                    book_now,
+                );
                 let merchant = *pick(&mut self.rng, text::MERCHANTS);
                 let reason = *pick(&mut self.rng, text::DECLINE_REASONS);
                 let row = &mut self.world.transactions[tx_index(tx)];
@@ -544,15 +820,32 @@ impl<'a> Builder<'a> {
             Some(tx) => {
                 let row = &self.world.transactions[tx_index(tx)];
                 let money = Money::from_minor(row.amount_minor, row.currency);
-                (Some(row.amount_minor), Some(row.currency), format!("{} {}", row.reference, money))
+                (
+                    Some(row.amount_minor),
+                    Some(row.currency),
+                    format!("{} {}", row.reference, money),
+                )
             }
             None => (None, None, String::new()),
         };
-        let channel = weighted(&mut self.rng, &[(Channel::WebForm, 60), (Channel::Agent, 25), (Channel::Api, 15)]);
+        let channel = weighted(
+            &mut self.rng,
+            &[
+                (Channel::WebForm, 60),
+                (Channel::Agent, 25),
+                (Channel::Api, 15),
+            ],
+        );
         let priority = self.random_priority(category);
         let variant = self.rng.random_range(0..2);
 
-        let event = |events: &mut Vec<TicketEvent>, kind, actor, agent: Option<AgentId>, body: Option<String>, data: Option<String>, at| {
+        let event = |events: &mut Vec<TicketEvent>,
+                     kind,
+                     actor,
+                     agent: Option<AgentId>,
+                     body: Option<String>,
+                     data: Option<String>,
+                     at| {
             events.push(TicketEvent {
                 id: TicketEventId(events.len() as i64 + 1),
                 ticket_id: id,
@@ -565,9 +858,18 @@ impl<'a> Builder<'a> {
             });
         };
         let events = &mut self.world.events;
-        event(events, TicketEventKind::UserMessage, Actor::Customer, None, Some(text::first_message(category, locale, &detail)), None, opened);
+        event(
+            events,
+            TicketEventKind::UserMessage,
+            Actor::Customer,
+            None,
+            Some(text::first_message(category, locale, &detail)),
+            None,
+            opened,
+        );
 
-        let seat = (status != TicketStatus::New).then(|| &self.seats[self.rng.random_range(0..self.seats.len())]);
+        let seat = (status != TicketStatus::New)
+            .then(|| &self.seats[self.rng.random_range(0..self.seats.len())]);
         let mut last = opened;
         let mut first_responded_at = None;
         let mut solved_at = None;
@@ -576,29 +878,97 @@ impl<'a> Builder<'a> {
         if let Some(seat) = seat {
             let replied = opened + Duration::minutes(self.rng.random_range(5..20 * 60));
             let replied = replied.min(self.now);
-            event(events, TicketEventKind::PublicReply, Actor::Agent, Some(seat.id), Some(text::first_reply(locale, &seat.name)), None, replied);
+            event(
+                events,
+                TicketEventKind::PublicReply,
+                Actor::Agent,
+                Some(seat.id),
+                Some(text::first_reply(locale, &seat.name)),
+                None,
+                replied,
+            );
             first_responded_at = Some(replied);
             last = replied;
-            let change = |from: TicketStatus, to: TicketStatus| Some(format!(r#"{{"from":"{from}","to":"{to}"}}"#));
+            let change = |from: TicketStatus, to: TicketStatus| {
+                Some(format!(r#"{{"from":"{from}","to":"{to}"}}"#))
+            };
             match status {
                 TicketStatus::Pending => {
-                    event(events, TicketEventKind::PublicReply, Actor::Agent, Some(seat.id), Some(text::evidence_request(locale).to_owned()), None, replied);
-                    event(events, TicketEventKind::StatusChange, Actor::Agent, Some(seat.id), None, change(TicketStatus::Open, TicketStatus::Pending), replied);
+                    event(
+                        events,
+                        TicketEventKind::PublicReply,
+                        Actor::Agent,
+                        Some(seat.id),
+                        Some(text::evidence_request(locale).to_owned()),
+                        None,
+                        replied,
+                    );
+                    event(
+                        events,
+                        TicketEventKind::StatusChange,
+                        Actor::Agent,
+                        Some(seat.id),
+                        None,
+                        change(TicketStatus::Open, TicketStatus::Pending),
+                        replied,
+                    );
                     sla_paused_at = Some(replied);
                 }
                 TicketStatus::OnHold => {
-                    event(events, TicketEventKind::InternalNote, Actor::Agent, Some(seat.id), Some(text::ON_HOLD_NOTE.to_owned()), None, replied);
-                    event(events, TicketEventKind::StatusChange, Actor::Agent, Some(seat.id), None, change(TicketStatus::Open, TicketStatus::OnHold), replied);
+                    event(
+                        events,
+                        TicketEventKind::InternalNote,
+                        Actor::Agent,
+                        Some(seat.id),
+                        Some(text::ON_HOLD_NOTE.to_owned()),
+                        None,
+                        replied,
+                    );
+                    event(
+                        events,
+                        TicketEventKind::StatusChange,
+                        Actor::Agent,
+                        Some(seat.id),
+                        None,
+                        change(TicketStatus::Open, TicketStatus::OnHold),
+                        replied,
+                    );
                 }
                 TicketStatus::Solved | TicketStatus::Closed => {
-                    let solved = (replied + Duration::minutes(self.rng.random_range(30..3 * 24 * 60))).min(self.now);
-                    event(events, TicketEventKind::PublicReply, Actor::Agent, Some(seat.id), Some(text::solved_reply(locale).to_owned()), None, solved);
-                    event(events, TicketEventKind::StatusChange, Actor::Agent, Some(seat.id), None, change(TicketStatus::Open, TicketStatus::Solved), solved);
+                    let solved = (replied
+                        + Duration::minutes(self.rng.random_range(30..3 * 24 * 60)))
+                    .min(self.now);
+                    event(
+                        events,
+                        TicketEventKind::PublicReply,
+                        Actor::Agent,
+                        Some(seat.id),
+                        Some(text::solved_reply(locale).to_owned()),
+                        None,
+                        solved,
+                    );
+                    event(
+                        events,
+                        TicketEventKind::StatusChange,
+                        Actor::Agent,
+                        Some(seat.id),
+                        None,
+                        change(TicketStatus::Open, TicketStatus::Solved),
+                        solved,
+                    );
                     solved_at = Some(solved);
                     last = solved;
                     if status == TicketStatus::Closed {
                         let closed = (solved + Duration::days(4)).min(self.now);
-                        event(events, TicketEventKind::StatusChange, Actor::System, None, None, change(TicketStatus::Solved, TicketStatus::Closed), closed);
+                        event(
+                            events,
+                            TicketEventKind::StatusChange,
+                            Actor::System,
+                            None,
+                            None,
+                            change(TicketStatus::Solved, TicketStatus::Closed),
+                            closed,
+                        );
                         closed_at = Some(closed);
                         last = closed;
                     }

@@ -149,9 +149,15 @@ mod tests {
     #[test]
     fn stored_names_are_snake_case() {
         assert_eq!(TicketStatus::OnHold.as_str(), "on_hold");
-        assert_eq!(TicketCategory::PaidNotReleased.as_str(), "paid_not_released");
+        assert_eq!(
+            TicketCategory::PaidNotReleased.as_str(),
+            "paid_not_released"
+        );
         assert_eq!(Locale::ZhCn.as_str(), "zh-CN");
-        assert_eq!(TransferPhase::from_str("void_pending"), Ok(TransferPhase::VoidPending));
+        assert_eq!(
+            TransferPhase::from_str("void_pending"),
+            Ok(TransferPhase::VoidPending)
+        );
         assert!(Role::from_str("root").is_err());
     }
 }

@@ -64,7 +64,10 @@ mod tests {
     fn ticket_reference_round_trips() {
         assert_eq!(TicketId(123).reference(), "RD-000123");
         assert_eq!(TicketId(1_234_567).reference(), "RD-1234567");
-        assert_eq!(TicketId::parse_reference(" rd-000123 "), Some(TicketId(123)));
+        assert_eq!(
+            TicketId::parse_reference(" rd-000123 "),
+            Some(TicketId(123))
+        );
         assert_eq!(TicketId::parse_reference("RD-"), None);
         assert_eq!(TicketId::parse_reference("RD-12a"), None);
         assert_eq!(TicketId::parse_reference("RD-000000"), None);

@@ -85,8 +85,8 @@ impl Money {
     /// never a silent rounding.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
         let trimmed = text.trim();
-        let value = Decimal::from_str(trimmed)
-            .map_err(|_| MoneyError::NotANumber(trimmed.to_owned()))?;
+        let value =
+            Decimal::from_str(trimmed).map_err(|_| MoneyError::NotANumber(trimmed.to_owned()))?;
         Money::from_decimal(value, currency)
     }
 
@@ -139,20 +139,38 @@ mod tests {
 
     #[test]
     fn parses_to_minor_units_by_scale() {
-        assert_eq!(Money::parse("120.5", Currency::Usdt).map(Money::minor), Ok(120_500_000));
+        assert_eq!(
+            Money::parse("120.5", Currency::Usdt).map(Money::minor),
+            Ok(120_500_000)
+        );
         assert_eq!(Money::parse("0.01", Currency::Cny).map(Money::minor), Ok(1));
-        assert_eq!(Money::parse(" 7 ", Currency::Btc).map(Money::minor), Ok(700_000_000));
-        assert_eq!(Money::parse("1.50", Currency::Cny).map(Money::minor), Ok(150));
+        assert_eq!(
+            Money::parse(" 7 ", Currency::Btc).map(Money::minor),
+            Ok(700_000_000)
+        );
+        assert_eq!(
+            Money::parse("1.50", Currency::Cny).map(Money::minor),
+            Ok(150)
+        );
     }
 
     #[test]
     fn refuses_what_is_not_a_positive_exact_amount() {
         assert_eq!(
             Money::parse("0.001", Currency::Cny),
-            Err(MoneyError::TooPrecise { currency: Currency::Cny, scale: 2 })
+            Err(MoneyError::TooPrecise {
+                currency: Currency::Cny,
+                scale: 2
+            })
         );
-        assert_eq!(Money::parse("-1", Currency::Cny), Err(MoneyError::NotPositive));
-        assert_eq!(Money::parse("0", Currency::Cny), Err(MoneyError::NotPositive));
+        assert_eq!(
+            Money::parse("-1", Currency::Cny),
+            Err(MoneyError::NotPositive)
+        );
+        assert_eq!(
+            Money::parse("0", Currency::Cny),
+            Err(MoneyError::NotPositive)
+        );
         assert_eq!(
             Money::parse("abc", Currency::Cny),
             Err(MoneyError::NotANumber("abc".into()))
@@ -165,13 +183,19 @@ mod tests {
 
     #[test]
     fn displays_every_decimal_place() {
-        assert_eq!(Money::from_minor(120_000_000, Currency::Usdt).to_string(), "120.000000 USDT");
+        assert_eq!(
+            Money::from_minor(120_000_000, Currency::Usdt).to_string(),
+            "120.000000 USDT"
+        );
         assert_eq!(Money::from_minor(5, Currency::Cny).to_string(), "0.05 CNY");
     }
 
     #[test]
     fn currency_codes_parse_in_any_case() {
         assert_eq!(parse_currency("usdt"), Ok(Currency::Usdt));
-        assert_eq!(parse_currency("EUR"), Err(MoneyError::UnknownCurrency("EUR".into())));
+        assert_eq!(
+            parse_currency("EUR"),
+            Err(MoneyError::UnknownCurrency("EUR".into()))
+        );
     }
 }

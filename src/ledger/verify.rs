@@ -10,11 +10,26 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
     /// A currency whose accounts' debits and credits differ.
-    Unbalanced { currency: String, debits: i64, credits: i64, pending_debits: i64, pending_credits: i64 },
+    Unbalanced {
+        currency: String,
+        debits: i64,
+        credits: i64,
+        pending_debits: i64,
+        pending_credits: i64,
+    },
     /// An account whose cached totals differ from the sum of its transfers.
-    CachedTotalsDiffer { account: LedgerAccountId, code: String, cached: [i64; 4], from_transfers: [i64; 4] },
+    CachedTotalsDiffer {
+        account: LedgerAccountId,
+        code: String,
+        cached: [i64; 4],
+        from_transfers: [i64; 4],
+    },
     /// An overdraft-protected account below zero, counting holds.
-    Overdrawn { account: LedgerAccountId, code: String, available: i64 },
+    Overdrawn {
+        account: LedgerAccountId,
+        code: String,
+        available: i64,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -92,8 +107,12 @@ const MOVEMENTS_BY_SIDE: &str = "
 /// Checks every account and transfer; a violation is reported, not raised.
 pub fn verify_ledger(conn: &mut DbConnection) -> Result<VerifyReport, DbError> {
     let mut report = VerifyReport {
-        accounts: diesel::sql_query("SELECT COUNT(*) AS n FROM ledger_accounts").get_result::<Count>(conn)?.n,
-        transfers: diesel::sql_query("SELECT COUNT(*) AS n FROM ledger_transfers").get_result::<Count>(conn)?.n,
+        accounts: diesel::sql_query("SELECT COUNT(*) AS n FROM ledger_accounts")
+            .get_result::<Count>(conn)?
+            .n,
+        transfers: diesel::sql_query("SELECT COUNT(*) AS n FROM ledger_transfers")
+            .get_result::<Count>(conn)?
+            .n,
         ..VerifyReport::default()
     };
 
@@ -136,7 +155,12 @@ pub fn verify_ledger(conn: &mut DbConnection) -> Result<VerifyReport, DbError> {
     )
     .load(conn)?;
     for account in accounts {
-        let cached = [account.debits_posted, account.credits_posted, account.debits_pending, account.credits_pending];
+        let cached = [
+            account.debits_posted,
+            account.credits_posted,
+            account.debits_pending,
+            account.credits_pending,
+        ];
         let expected = from_transfers.get(&account.id).copied().unwrap_or_default();
         if cached != expected {
             report.violations.push(Violation::CachedTotalsDiffer {

@@ -16,11 +16,19 @@ struct Health {
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let database = state.db.backend().name();
     match state.db.run(|conn| schema_version(conn)).await {
-        Ok(schema) => HttpResponse::Ok().json(Health { status: "ok", database, schema }),
+        Ok(schema) => HttpResponse::Ok().json(Health {
+            status: "ok",
+            database,
+            schema,
+        }),
         Err(error) => {
             let error: DbError = error;
             tracing::warn!(%error, "health check failed");
-            HttpResponse::ServiceUnavailable().json(Health { status: "unavailable", database, schema: None })
+            HttpResponse::ServiceUnavailable().json(Health {
+                status: "unavailable",
+                database,
+                schema: None,
+            })
         }
     }
 }

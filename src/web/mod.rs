@@ -46,7 +46,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
 
 impl Application {
     /// Binds `listener` (port 0 picks a free one) and prepares the server.
-    pub fn build(listener: TcpListener, db: Database, settings: Settings) -> std::io::Result<Application> {
+    pub fn build(
+        listener: TcpListener,
+        db: Database,
+        settings: Settings,
+    ) -> std::io::Result<Application> {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState { db, settings });
         let server = HttpServer::new(move || {

@@ -1,1 +1,11 @@
+//! Redress's integration tests, one binary so the suite links once.
+//!
+//! Each test gets its own database: a temporary SQLite file, or, when
+//! `REDRESS_TEST_DATABASE_URL` names a PostgreSQL server, a fresh database
+//! on it.
 
+mod cli;
+mod database;
+mod demo;
+mod helpers;
+mod http;

@@ -1,8 +1,7 @@
 use crate::db::schema::{ledger_accounts, ledger_transfers};
 use crate::domain::{
-    Currency,
-    AccountKind, CustomerId, LedgerAccountId, RemedyId, TicketId, TransactionId, TransferId,
-    TransferKind, TransferPhase,
+    AccountKind, Currency, CustomerId, LedgerAccountId, RemedyId, TicketId, TransactionId,
+    TransferId, TransferKind, TransferPhase,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

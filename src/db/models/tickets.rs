@@ -1,8 +1,7 @@
 use crate::db::schema::{ticket_events, tickets};
 use crate::domain::{
-    Currency,
-    Actor, AgentId, Channel, CustomerId, TicketCategory, TicketEventId, TicketEventKind, TicketId,
-    TicketPriority, TicketStatus, TransactionId,
+    Actor, AgentId, Channel, Currency, CustomerId, TicketCategory, TicketEventId, TicketEventKind,
+    TicketId, TicketPriority, TicketStatus, TransactionId,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -1,5 +1,7 @@
 use crate::db::schema::transactions;
-use crate::domain::{Currency, CustomerId, PaymentMethod, TransactionId, TransactionKind, TransactionStatus};
+use crate::domain::{
+    Currency, CustomerId, PaymentMethod, TransactionId, TransactionKind, TransactionStatus,
+};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 

@@ -1,0 +1,178 @@
+//! `TestDb` and `TestApp`: real databases and a real running server.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use redress::config::Settings;
+use redress::db::{self, Database, DatabaseUrl, DbConnection};
+use redress::web::Application;
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The PostgreSQL server to test against, if any.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("REDRESS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// A database of its own for one test, removed afterwards.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        match postgres_admin_url() {
+            Some(admin) => {
+                let name = format!("redress_test_{:016x}", rand_suffix());
+                let mut conn =
+                    PgConnection::establish(&admin).expect("the test PostgreSQL server answers");
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("a test database");
+                let mut url = url::Url::parse(&admin).expect("REDRESS_TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                TestDb {
+                    url: DatabaseUrl::Postgres(url.to_string()),
+                    dir,
+                    postgres: Some((admin, name)),
+                }
+            }
+            None => {
+                let path = dir.path().join("redress.db");
+                TestDb {
+                    url: DatabaseUrl::Sqlite(path),
+                    dir,
+                    postgres: None,
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    /// The URL as DATABASE_URL would hold it.
+    pub fn url_text(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => path.display().to_string(),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// A migrated connection.
+    pub fn conn(&self) -> DbConnection {
+        let mut conn = db::establish(&self.url).expect("the test database opens");
+        db::run_migrations(&mut conn).expect("migrations apply");
+        conn
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    hasher.finish()
+}
+
+/// Settings for a test: the given database, everything else in `dir`.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let data_dir = db.dir.path().join("data");
+    let vars: HashMap<&str, String> = [
+        ("REDRESS_BIND", "127.0.0.1:0".to_owned()),
+        ("DATABASE_URL", db.url_text()),
+        ("REDRESS_DATA_DIR", data_dir.display().to_string()),
+    ]
+    .into_iter()
+    .collect();
+    Settings::from_lookup(|name| vars.get(name).cloned()).expect("test settings parse")
+}
+
+/// A running server over its own database, and a client that keeps cookies.
+pub struct TestApp {
+    pub db: TestDb,
+    pub address: String,
+    pub client: reqwest::blocking::Client,
+}
+
+impl TestApp {
+    pub fn start() -> TestApp {
+        TestApp::start_with(TestDb::new())
+    }
+
+    pub fn start_with(db: TestDb) -> TestApp {
+        let settings = test_settings(&db);
+        let database = Database::open(&db.url, 4).expect("the test database opens");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("a bound port").port();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app =
+                    Application::build(listener, database, settings).expect("the server builds");
+                app.run_until_stopped().await
+            })
+        });
+        let client = reqwest::blocking::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        TestApp {
+            db,
+            address: format!("http://127.0.0.1:{port}"),
+            client,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .expect("the server answers")
+    }
+}
+
+/// The path of the `redress` binary Cargo built for these tests.
+pub fn redress_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_redress"))
+}
+
+/// `redress` with a clean environment of Redress settings.
+pub fn redress_command(db: &TestDb) -> std::process::Command {
+    let mut command = std::process::Command::new(redress_binary());
+    command
+        .env_remove("REDRESS_BIND")
+        .env_remove("REDRESS_MAIL_URL")
+        .env_remove("REDRESS_SECRET")
+        .env_remove("REDRESS_BASE_URL")
+        .env("DATABASE_URL", db.url_text())
+        .env("REDRESS_DATA_DIR", db.dir.path().join("data"))
+        .env("RUST_LOG", "info")
+        .current_dir(db.dir.path());
+    command
+}
