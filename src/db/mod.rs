@@ -21,7 +21,7 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 /// Serialises migrations when several processes start against one PostgreSQL.
-const MIGRATION_LOCK_KEY: i64 = 0x5245_4452_4553_53;
+const MIGRATION_LOCK_KEY: i64 = 0x0052_4544_5245_5353;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

@@ -81,6 +81,7 @@ impl Book {
         self.totals[Self::index(account)].available()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn book(
         &mut self,
         debit: LedgerAccountId,

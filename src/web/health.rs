@@ -15,7 +15,7 @@ struct Health {
 /// a load balancer takes an instance out on the 503.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let database = state.db.backend().name();
-    match state.db.run(|conn| schema_version(conn)).await {
+    match state.db.run(schema_version).await {
         Ok(schema) => HttpResponse::Ok().json(Health {
             status: "ok",
             database,

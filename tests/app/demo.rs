@@ -292,3 +292,43 @@ fn new_rows_after_generation_get_fresh_ids() -> TestResult {
     assert_eq!(id, AgentId(9));
     Ok(())
 }
+
+#[derive(QueryableByName)]
+struct IndexName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+fn index_names(conn: &mut DbConnection) -> Result<Vec<String>, diesel::result::Error> {
+    let query = match conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        }
+        DbConnection::Postgres(_) => {
+            "SELECT indexname::TEXT AS name FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"
+        }
+    };
+    Ok(diesel::sql_query(query)
+        .load::<IndexName>(conn)?
+        .into_iter()
+        .map(|row| row.name)
+        .collect())
+}
+
+#[test]
+fn generation_leaves_every_index_and_reference_in_place() -> TestResult {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let before = index_names(&mut conn)?;
+    assert!(before.iter().any(|name| name == "tickets_status_updated"));
+    demo::generate(&mut conn, &options(60, 12, 5))?;
+    assert_eq!(index_names(&mut conn)?, before);
+    // Foreign keys are enforced again: a ticket for a customer that does not exist is refused.
+    let orphan = diesel::sql_query(
+        "INSERT INTO tickets (customer_id, category, priority, status, channel, subject, version, created_at, updated_at)
+         VALUES (999999, 'other', 'low', 'new', 'agent', 'x', 1, '2026-11-18 09:00:00', '2026-11-18 09:00:00')",
+    )
+    .execute(&mut conn);
+    assert!(orphan.is_err());
+    Ok(())
+}

@@ -193,6 +193,7 @@ CREATE TABLE ledger_transfers (
 CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id);
 CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id);
 CREATE INDEX ledger_transfers_transaction ON ledger_transfers (transaction_id);
+CREATE INDEX ledger_transfers_ticket ON ledger_transfers (ticket_id);
 CREATE INDEX ledger_transfers_remedy ON ledger_transfers (remedy_id);
 
 -- Idempotency as payment APIs define it: the key, a hash of the request and
