@@ -89,6 +89,8 @@ pub struct Settings {
     /// `REDRESS_SECRET` when given; otherwise kept in the data folder.
     pub secret: Option<Secret>,
     pub base_url: Url,
+    /// Whether `base_url` was given, or follows the bind address.
+    base_url_given: bool,
 }
 
 impl Settings {
@@ -132,12 +134,12 @@ impl Settings {
             None => None,
         };
 
+        let base_url_given = get("REDRESS_BASE_URL").is_some();
         let base_url = match get("REDRESS_BASE_URL") {
             Some(text) => {
                 parse_base_url(&text).map_err(|reason| invalid("REDRESS_BASE_URL", reason))?
             }
-            None => parse_base_url(&format!("http://{bind}"))
-                .map_err(|reason| invalid("REDRESS_BIND", reason))?,
+            None => base_url_for(bind)?,
         };
 
         Ok(Settings {
@@ -147,7 +149,17 @@ impl Settings {
             mail_url,
             secret,
             base_url,
+            base_url_given,
         })
+    }
+
+    /// Listens elsewhere (`serve --bind`); links follow unless a base URL was given.
+    pub fn rebind(&mut self, bind: SocketAddr) -> Result<(), ConfigError> {
+        if !self.base_url_given {
+            self.base_url = base_url_for(bind)?;
+        }
+        self.bind = bind;
+        Ok(())
     }
 
     /// The secret from `REDRESS_SECRET`, or the one kept in the data folder,
@@ -188,6 +200,16 @@ fn parse_bind(text: &str) -> Result<SocketAddr, String> {
     text.trim()
         .parse()
         .map_err(|_| format!("'{text}' is not an address and port like {DEFAULT_BIND}"))
+}
+
+/// `http://` and the bind address; `localhost` for a wildcard address.
+fn base_url_for(bind: SocketAddr) -> Result<Url, ConfigError> {
+    let host = if bind.ip().is_unspecified() {
+        format!("localhost:{}", bind.port())
+    } else {
+        bind.to_string()
+    };
+    parse_base_url(&format!("http://{host}/")).map_err(|reason| invalid("REDRESS_BIND", reason))
 }
 
 fn parse_base_url(text: &str) -> Result<Url, String> {
@@ -235,6 +257,19 @@ mod tests {
         assert_eq!(s.mail_url, MailUrl::Files(PathBuf::from("./data/mail")));
         assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
         assert!(s.secret.is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn links_follow_the_bind_address_unless_given() -> Result<(), Box<dyn std::error::Error>> {
+        let mut s = settings(&[])?;
+        s.rebind("127.0.0.1:9090".parse()?)?;
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:9090/");
+        s.rebind("0.0.0.0:9091".parse()?)?;
+        assert_eq!(s.base_url.as_str(), "http://localhost:9091/");
+        let mut given = settings(&[("REDRESS_BASE_URL", "https://help.example.com")])?;
+        given.rebind("127.0.0.1:9090".parse()?)?;
+        assert_eq!(given.base_url.as_str(), "https://help.example.com/");
         Ok(())
     }
 

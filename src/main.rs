@@ -118,7 +118,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
-                settings.bind = bind;
+                settings.rebind(bind)?;
             }
             serve(settings)
         }
@@ -146,7 +146,7 @@ fn run(cli: Cli) -> Result<()> {
             remove_database_files(&path)?;
             settings.database_url = DatabaseUrl::Sqlite(path);
             if let Some(bind) = bind {
-                settings.bind = bind;
+                settings.rebind(bind)?;
             }
             let args = GenerateArgs {
                 tickets: demo::DEFAULT_TICKETS,
