@@ -229,3 +229,52 @@ pub fn reset_id_sequences(conn: &mut DbConnection, tables: &[&str]) -> Result<()
     }
     Ok(())
 }
+
+/// Runs `work` in a transaction that writes (a savepoint when one is
+/// already open). On SQLite it begins with
+/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
+/// that reads and then writes can fail with SQLITE_BUSY when another writer
+/// got there first, which `busy_timeout` cannot wait out.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let depth = match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()
+        }
+        DbConnection::Postgres(pg) => {
+            AnsiTransactionManager::transaction_manager_status_mut(pg).transaction_depth()
+        }
+    }?;
+    if depth.is_some() {
+        // Already inside one: the caller's transaction holds the lock; nest as a savepoint.
+        return conn.transaction(work);
+    }
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(pg) => AnsiTransactionManager::begin_transaction(pg)?,
+    }
+    let commit = |conn: &mut DbConnection| match conn {
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::commit_transaction(sqlite),
+        DbConnection::Postgres(pg) => AnsiTransactionManager::commit_transaction(pg),
+    };
+    let rollback = |conn: &mut DbConnection| match conn {
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::rollback_transaction(sqlite),
+        DbConnection::Postgres(pg) => AnsiTransactionManager::rollback_transaction(pg),
+    };
+    match work(conn) {
+        Ok(value) => {
+            commit(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            rollback(conn)?;
+            Err(error)
+        }
+    }
+}

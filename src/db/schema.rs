@@ -47,6 +47,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_chain_head (id) {
+        id -> BigInt,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> BigInt,
         at -> Timestamp,
@@ -317,6 +325,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     approval_thresholds,
     attachments,
+    audit_chain_head,
     audit_log,
     business_calendar,
     customers,

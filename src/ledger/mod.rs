@@ -1,16 +1,66 @@
 //! The double-entry ledger: accounts with cached totals, append-only
 //! transfers (TigerBeetle's model), and the checks that prove it balances.
 
+pub mod accounts;
+pub mod transfers;
 pub mod verify;
 
-use crate::domain::{AccountKind, Currency, CustomerId};
+use crate::db::DbError;
+use crate::domain::{AccountKind, Currency, CustomerId, LedgerAccountId, Money, TransferId};
+
+/// Why the ledger refused an operation. A refused operation moved nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("the amount must be greater than zero")]
+    AmountNotPositive,
+    #[error("a transfer needs two different accounts")]
+    SameAccount,
+    #[error("ledger account {0} does not exist")]
+    UnknownAccount(LedgerAccountId),
+    #[error("account {account} holds {account_currency}, not {amount_currency}")]
+    CurrencyMismatch {
+        account: String,
+        account_currency: Currency,
+        amount_currency: Currency,
+    },
+    #[error("account {account} has {available} available, {needed} is needed")]
+    InsufficientFunds {
+        account: String,
+        available: Money,
+        needed: Money,
+    },
+    #[error("idempotency key {0} was already used for a different request")]
+    IdempotencyConflict(String),
+    #[error("hold {0} does not exist")]
+    PendingNotFound(TransferId),
+    #[error("transfer {0} is not a hold")]
+    NotPending(TransferId),
+    #[error("hold {pending} was already resolved by transfer {by}")]
+    PendingAlreadyResolved { pending: TransferId, by: TransferId },
+    #[error("cannot post {asked}: the hold is for {held}")]
+    PostExceedsHold { held: Money, asked: Money },
+    #[error("the ledger is inconsistent: {0}")]
+    Inconsistent(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for LedgerError {
+    fn from(error: diesel::result::Error) -> Self {
+        LedgerError::Db(DbError::Query(error))
+    }
+}
 
 /// The stable code of an account: `wallet:{customer}:{currency}` for a
 /// customer's wallet, `{kind}:{currency}` for the platform's own.
 pub fn account_code(kind: AccountKind, customer: Option<CustomerId>, currency: Currency) -> String {
+    let prefix = match kind {
+        AccountKind::CustomerWallet => "wallet",
+        other => other.as_str(),
+    };
     match customer {
-        Some(customer) => format!("{}:{}:{}", kind.as_str(), customer, currency.code()),
-        None => format!("{}:{}", kind.as_str(), currency.code()),
+        Some(customer) => format!("{prefix}:{customer}:{}", currency.code()),
+        None => format!("{prefix}:{}", currency.code()),
     }
 }
 

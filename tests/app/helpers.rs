@@ -176,3 +176,64 @@ pub fn redress_command(db: &TestDb) -> std::process::Command {
         .current_dir(db.dir.path());
     command
 }
+
+/// A wallet customer with CNY funds of `balance_minor`, topped up from the
+/// bank through the ledger. Returns the wallet and the bank account.
+pub fn funded_wallet(
+    conn: &mut DbConnection,
+    number: i64,
+    balance_minor: i64,
+) -> (
+    redress::domain::LedgerAccountId,
+    redress::domain::LedgerAccountId,
+) {
+    use redress::db::models::Customer;
+    use redress::db::schema::customers;
+    use redress::domain::*;
+    use redress::ledger::accounts::open_account;
+    use redress::ledger::transfers::{Links, NewTransfer, post_transfer};
+    let at = chrono::Utc::now().naive_utc();
+    let customer = Customer {
+        id: CustomerId(number),
+        external_ref: format!("CU-T{number}"),
+        email: format!("customer{number}@example.com"),
+        name: format!("Customer {number}"),
+        phone: None,
+        locale: Locale::En,
+        status: CustomerStatus::Active,
+        status_reason: None,
+        status_changed_at: None,
+        identity_verified: true,
+        created_at: at,
+        updated_at: at,
+    };
+    diesel::insert_into(customers::table)
+        .values(&customer)
+        .execute(conn)
+        .expect("a customer");
+    let wallet = open_account(
+        conn,
+        AccountKind::CustomerWallet,
+        Some(customer.id),
+        Currency::Cny,
+    )
+    .expect("a wallet");
+    let bank =
+        open_account(conn, AccountKind::ExternalBank, None, Currency::Cny).expect("the bank");
+    if balance_minor > 0 {
+        post_transfer(
+            conn,
+            &NewTransfer {
+                idempotency_key: format!("fund-{number}"),
+                debit: bank.id,
+                credit: wallet.id,
+                amount: Money::from_minor(balance_minor, Currency::Cny),
+                kind: TransferKind::TopUp,
+                links: Links::default(),
+                memo: None,
+            },
+        )
+        .expect("funding");
+    }
+    (wallet.id, bank.id)
+}

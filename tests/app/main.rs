@@ -9,3 +9,4 @@ mod database;
 mod demo;
 mod helpers;
 mod http;
+mod ledger;

@@ -3,7 +3,7 @@ use crate::domain::{CustomerId, CustomerStatus, Locale, StatusReason};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = customers, treat_none_as_default_value = false)]
 pub struct Customer {
     pub id: CustomerId,

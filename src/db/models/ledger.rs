@@ -6,7 +6,7 @@ use crate::domain::{
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = ledger_accounts, treat_none_as_default_value = false)]
 pub struct LedgerAccount {
     pub id: LedgerAccountId,
@@ -22,7 +22,7 @@ pub struct LedgerAccount {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = ledger_transfers, treat_none_as_default_value = false)]
 pub struct LedgerTransfer {
     pub id: TransferId,

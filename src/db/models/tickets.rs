@@ -6,7 +6,7 @@ use crate::domain::{
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = tickets, treat_none_as_default_value = false)]
 pub struct Ticket {
     pub id: TicketId,
@@ -31,7 +31,7 @@ pub struct Ticket {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = ticket_events, treat_none_as_default_value = false)]
 pub struct TicketEvent {
     pub id: TicketEventId,

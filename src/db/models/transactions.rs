@@ -5,7 +5,7 @@ use crate::domain::{
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = transactions, treat_none_as_default_value = false)]
 pub struct Transaction {
     pub id: TransactionId,
