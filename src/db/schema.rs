@@ -1,7 +1,8 @@
 // @generated automatically by Diesel CLI.
+
 diesel::table! {
     agents (id) {
-        id -> BigInt,
+        id -> Int8,
         email -> Text,
         name -> Text,
         role -> Text,
@@ -14,7 +15,7 @@ diesel::table! {
 
 diesel::table! {
     api_tokens (id) {
-        id -> BigInt,
+        id -> Int8,
         name -> Text,
         token_hash -> Text,
         created_at -> Timestamp,
@@ -26,20 +27,20 @@ diesel::table! {
 diesel::table! {
     approval_thresholds (currency) {
         currency -> Text,
-        amount_minor -> BigInt,
+        amount_minor -> Int8,
         updated_at -> Timestamp,
     }
 }
 
 diesel::table! {
     attachments (id) {
-        id -> BigInt,
-        ticket_id -> BigInt,
-        event_id -> Nullable<BigInt>,
+        id -> Int8,
+        ticket_id -> Int8,
+        event_id -> Nullable<Int8>,
         storage_name -> Text,
         original_name -> Text,
         content_type -> Text,
-        size_bytes -> BigInt,
+        size_bytes -> Int8,
         sha256 -> Text,
         uploaded_by -> Text,
         created_at -> Timestamp,
@@ -48,22 +49,22 @@ diesel::table! {
 
 diesel::table! {
     audit_chain_head (id) {
-        id -> BigInt,
-        last_seq -> BigInt,
+        id -> Int8,
+        last_seq -> Int8,
         last_hash -> Text,
     }
 }
 
 diesel::table! {
     audit_log (id) {
-        id -> BigInt,
+        id -> Int8,
         at -> Timestamp,
         actor_kind -> Text,
-        actor_agent_id -> Nullable<BigInt>,
+        actor_agent_id -> Nullable<Int8>,
         action -> Text,
         entity_type -> Text,
         entity_id -> Text,
-        ticket_id -> Nullable<BigInt>,
+        ticket_id -> Nullable<Int8>,
         before_json -> Nullable<Text>,
         after_json -> Nullable<Text>,
         prev_hash -> Text,
@@ -73,18 +74,18 @@ diesel::table! {
 
 diesel::table! {
     business_calendar (id) {
-        id -> BigInt,
+        id -> Int8,
         time_zone -> Text,
         work_days -> Text,
-        work_start_minute -> BigInt,
-        work_end_minute -> BigInt,
+        work_start_minute -> Int8,
+        work_end_minute -> Int8,
         updated_at -> Timestamp,
     }
 }
 
 diesel::table! {
     customers (id) {
-        id -> BigInt,
+        id -> Int8,
         external_ref -> Text,
         email -> Text,
         name -> Text,
@@ -118,15 +119,15 @@ diesel::table! {
 
 diesel::table! {
     ledger_accounts (id) {
-        id -> BigInt,
+        id -> Int8,
         code -> Text,
         kind -> Text,
-        customer_id -> Nullable<BigInt>,
+        customer_id -> Nullable<Int8>,
         currency -> Text,
-        debits_posted -> BigInt,
-        credits_posted -> BigInt,
-        debits_pending -> BigInt,
-        credits_pending -> BigInt,
+        debits_posted -> Int8,
+        credits_posted -> Int8,
+        debits_pending -> Int8,
+        credits_pending -> Int8,
         forbid_overdraft -> Bool,
         created_at -> Timestamp,
     }
@@ -134,18 +135,18 @@ diesel::table! {
 
 diesel::table! {
     ledger_transfers (id) {
-        id -> BigInt,
+        id -> Int8,
         idempotency_key -> Text,
-        debit_account_id -> BigInt,
-        credit_account_id -> BigInt,
-        amount_minor -> BigInt,
+        debit_account_id -> Int8,
+        credit_account_id -> Int8,
+        amount_minor -> Int8,
         currency -> Text,
         kind -> Text,
         phase -> Text,
-        pending_id -> Nullable<BigInt>,
-        transaction_id -> Nullable<BigInt>,
-        ticket_id -> Nullable<BigInt>,
-        remedy_id -> Nullable<BigInt>,
+        pending_id -> Nullable<Int8>,
+        transaction_id -> Nullable<Int8>,
+        ticket_id -> Nullable<Int8>,
+        remedy_id -> Nullable<Int8>,
         memo -> Nullable<Text>,
         created_at -> Timestamp,
     }
@@ -153,7 +154,7 @@ diesel::table! {
 
 diesel::table! {
     login_attempts (id) {
-        id -> BigInt,
+        id -> Int8,
         email -> Text,
         ip -> Text,
         succeeded -> Bool,
@@ -163,7 +164,7 @@ diesel::table! {
 
 diesel::table! {
     outbox_emails (id) {
-        id -> BigInt,
+        id -> Int8,
         message_id -> Text,
         to_address -> Text,
         locale -> Text,
@@ -171,10 +172,10 @@ diesel::table! {
         subject -> Text,
         body_text -> Text,
         body_html -> Text,
-        ticket_id -> Nullable<BigInt>,
-        customer_id -> Nullable<BigInt>,
+        ticket_id -> Nullable<Int8>,
+        customer_id -> Nullable<Int8>,
         status -> Text,
-        attempts -> BigInt,
+        attempts -> Int8,
         next_attempt_at -> Timestamp,
         lease_owner -> Nullable<Text>,
         lease_expires_at -> Nullable<Timestamp>,
@@ -186,34 +187,34 @@ diesel::table! {
 
 diesel::table! {
     playbook_step_states (id) {
-        id -> BigInt,
-        ticket_id -> BigInt,
+        id -> Int8,
+        ticket_id -> Int8,
         step_key -> Text,
         state -> Text,
         note -> Nullable<Text>,
-        agent_id -> Nullable<BigInt>,
+        agent_id -> Nullable<Int8>,
         updated_at -> Timestamp,
     }
 }
 
 diesel::table! {
     remedies (id) {
-        id -> BigInt,
-        ticket_id -> Nullable<BigInt>,
-        customer_id -> BigInt,
-        transaction_id -> Nullable<BigInt>,
+        id -> Int8,
+        ticket_id -> Nullable<Int8>,
+        customer_id -> Int8,
+        transaction_id -> Nullable<Int8>,
         kind -> Text,
-        amount_minor -> Nullable<BigInt>,
+        amount_minor -> Nullable<Int8>,
         currency -> Nullable<Text>,
         reason -> Text,
         status -> Text,
         requires_approval -> Bool,
-        proposed_by -> BigInt,
-        approved_by -> Nullable<BigInt>,
-        executed_by -> Nullable<BigInt>,
+        proposed_by -> Int8,
+        approved_by -> Nullable<Int8>,
+        executed_by -> Nullable<Int8>,
         idempotency_key -> Text,
         failure -> Nullable<Text>,
-        version -> BigInt,
+        version -> Int8,
         proposed_at -> Timestamp,
         decided_at -> Nullable<Timestamp>,
         executed_at -> Nullable<Timestamp>,
@@ -223,19 +224,19 @@ diesel::table! {
 diesel::table! {
     sla_policies (priority) {
         priority -> Text,
-        first_response_minutes -> BigInt,
-        resolution_minutes -> BigInt,
+        first_response_minutes -> Int8,
+        resolution_minutes -> Int8,
         updated_at -> Timestamp,
     }
 }
 
 diesel::table! {
     ticket_events (id) {
-        id -> BigInt,
-        ticket_id -> BigInt,
+        id -> Int8,
+        ticket_id -> Int8,
         kind -> Text,
         actor -> Text,
-        agent_id -> Nullable<BigInt>,
+        agent_id -> Nullable<Int8>,
         body -> Nullable<Text>,
         data -> Nullable<Text>,
         created_at -> Timestamp,
@@ -244,18 +245,18 @@ diesel::table! {
 
 diesel::table! {
     tickets (id) {
-        id -> BigInt,
-        customer_id -> BigInt,
-        transaction_id -> Nullable<BigInt>,
+        id -> Int8,
+        customer_id -> Int8,
+        transaction_id -> Nullable<Int8>,
         category -> Text,
         priority -> Text,
         status -> Text,
-        assignee_id -> Nullable<BigInt>,
+        assignee_id -> Nullable<Int8>,
         channel -> Text,
         subject -> Text,
-        amount_minor -> Nullable<BigInt>,
+        amount_minor -> Nullable<Int8>,
         currency -> Nullable<Text>,
-        version -> BigInt,
+        version -> Int8,
         first_response_due_at -> Nullable<Timestamp>,
         resolution_due_at -> Nullable<Timestamp>,
         first_responded_at -> Nullable<Timestamp>,
@@ -269,8 +270,8 @@ diesel::table! {
 
 diesel::table! {
     tracking_tokens (id) {
-        id -> BigInt,
-        ticket_id -> BigInt,
+        id -> Int8,
+        ticket_id -> Int8,
         token_hash -> Text,
         created_at -> Timestamp,
         expires_at -> Nullable<Timestamp>,
@@ -279,17 +280,17 @@ diesel::table! {
 
 diesel::table! {
     transactions (id) {
-        id -> BigInt,
+        id -> Int8,
         reference -> Text,
-        customer_id -> BigInt,
+        customer_id -> Int8,
         kind -> Text,
         status -> Text,
         method -> Text,
-        amount_minor -> BigInt,
+        amount_minor -> Int8,
         currency -> Text,
         counterparty -> Nullable<Text>,
-        counterparty_customer_id -> Nullable<BigInt>,
-        original_transaction_id -> Nullable<BigInt>,
+        counterparty_customer_id -> Nullable<Int8>,
+        original_transaction_id -> Nullable<Int8>,
         external_ref -> Nullable<Text>,
         failure_reason -> Nullable<Text>,
         created_at -> Timestamp,
