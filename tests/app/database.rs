@@ -32,6 +32,8 @@ fn schema_rs_columns() -> Columns {
                 Some(inner) => (inner, true),
                 None => (ty, false),
             };
+            // diesel prints PostgreSQL's name for BIGINT; the type is the same.
+            let ty = if ty == "Int8" { "BigInt" } else { ty };
             tables
                 .entry(table.clone())
                 .or_default()
