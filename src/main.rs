@@ -54,6 +54,30 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Check the ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit log's hash chain; exits 1 and names the first edited
+    /// or missing row when it is broken.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check every invariant of the ledger over the whole database; exits 1
+    /// and names each broken account or transfer when one fails.
+    Verify,
 }
 
 #[derive(clap::Args)]
@@ -159,6 +183,36 @@ fn run(cli: Cli) -> Result<()> {
             println!("\nOpen {}agent/login", settings.base_url);
             serve(settings)
         }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let mut conn = db::establish(&settings.database_url)
+                .with_context(|| format!("cannot open {}", settings.database_url))?;
+            db::run_migrations(&mut conn)?;
+            let report = redress::audit::verify_chain(&mut conn)?;
+            match report.first_break {
+                None => {
+                    println!("audit log intact: {} rows", report.rows);
+                    Ok(())
+                }
+                Some(broken) => {
+                    println!(
+                        "AUDIT LOG BROKEN: {broken} ({} rows verified before it)",
+                        report.rows
+                    );
+                    Err(anyhow::anyhow!("the audit log has been tampered with"))
+                }
+            }
+        }
+        Command::Ledger {
+            command: LedgerCommand::Verify,
+        } => {
+            if verify_ledger(&settings.database_url)? {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("the ledger has violations"))
+            }
+        }
         Command::Agent {
             command: AgentCommand::Add { email, name, role },
         } => {
@@ -167,11 +221,38 @@ fn run(cli: Cli) -> Result<()> {
             let mut conn = db::establish(&settings.database_url)
                 .with_context(|| format!("cannot open {}", settings.database_url))?;
             db::run_migrations(&mut conn)?;
-            let id = add_agent(&mut conn, request)?;
+            let id = add_agent(&mut conn, request, None)?;
             println!("agent {id} added: {} ({role})", email.trim().to_lowercase());
             Ok(())
         }
     }
+}
+
+/// Runs `ledger verify`; false when the ledger is broken.
+fn verify_ledger(url: &DatabaseUrl) -> Result<bool> {
+    let mut conn = db::establish(url).with_context(|| format!("cannot open {url}"))?;
+    db::run_migrations(&mut conn)?;
+    let report = redress::ledger::verify::verify_ledger(&mut conn)?;
+    for violation in &report.violations {
+        println!("VIOLATION {violation}");
+    }
+    println!(
+        "{}: {} accounts, {} transfers, currencies {} checked in {} ms",
+        if report.is_ok() {
+            "ledger balances"
+        } else {
+            "LEDGER BROKEN"
+        },
+        report.accounts,
+        report.transfers,
+        if report.currencies.is_empty() {
+            "(none)".to_owned()
+        } else {
+            report.currencies.join(", ")
+        },
+        report.elapsed.as_millis()
+    );
+    Ok(report.is_ok())
 }
 
 fn generate(url: &DatabaseUrl, args: &GenerateArgs) -> Result<GenerateSummary> {

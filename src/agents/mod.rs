@@ -2,10 +2,11 @@
 
 pub mod password;
 
+use crate::audit::{self, AuditEntry};
 use crate::db::models::NewAgent;
 use crate::db::schema::agents;
-use crate::db::{DbConnection, DbError};
-use crate::domain::{AgentId, Role};
+use crate::db::{DbConnection, DbError, write_transaction};
+use crate::domain::{AgentId, AuditActor, Role};
 use chrono::Utc;
 use diesel::prelude::*;
 
@@ -66,7 +67,13 @@ pub fn normalize_email(text: &str) -> Result<String, AgentError> {
         .map_err(|_| AgentError::InvalidEmail(text.trim().to_owned()))
 }
 
-pub fn add_agent(conn: &mut DbConnection, request: NewAgentRequest) -> Result<AgentId, AgentError> {
+/// Adds an agent and audits it, in one transaction. `by` is the admin who
+/// did it, or None from the command line.
+pub fn add_agent(
+    conn: &mut DbConnection,
+    request: NewAgentRequest,
+    by: Option<AgentId>,
+) -> Result<AgentId, AgentError> {
     let row = NewAgent {
         email: request.email.clone(),
         name: request.name,
@@ -75,15 +82,37 @@ pub fn add_agent(conn: &mut DbConnection, request: NewAgentRequest) -> Result<Ag
         active: true,
         created_at: Utc::now().naive_utc(),
     };
-    diesel::insert_into(agents::table)
-        .values(&row)
-        .returning(agents::id)
-        .get_result(conn)
-        .map_err(|error| match error {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ) => AgentError::EmailTaken(request.email),
-            other => other.into(),
-        })
+    let inserted = write_transaction(conn, |conn| {
+        let id: AgentId = diesel::insert_into(agents::table)
+            .values(&row)
+            .returning(agents::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            AuditEntry {
+                actor: if by.is_some() {
+                    AuditActor::Agent
+                } else {
+                    AuditActor::Cli
+                },
+                agent: by,
+                action: "agent.add".to_owned(),
+                entity_type: "agent".to_owned(),
+                entity_id: id.to_string(),
+                ticket: None,
+                before: None,
+                after: Some(
+                    serde_json::json!({ "email": row.email, "name": row.name, "role": row.role.as_str(), "active": true }),
+                ),
+            },
+        )?;
+        Ok::<AgentId, AgentError>(id)
+    });
+    match inserted {
+        Err(AgentError::Db(DbError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )))) => Err(AgentError::EmailTaken(request.email)),
+        other => other,
+    }
 }

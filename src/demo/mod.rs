@@ -144,7 +144,11 @@ pub fn generate(
     let mut seats = Vec::new();
     for (name, email, role) in STAFF {
         let password = format!("demo-{}", Alphanumeric.sample_string(&mut rng, 12));
-        let id = add_agent(conn, NewAgentRequest::parse(email, name, *role, &password)?)?;
+        let id = add_agent(
+            conn,
+            NewAgentRequest::parse(email, name, *role, &password)?,
+            None,
+        )?;
         if *role != Role::Admin {
             seats.push(AgentSeat {
                 id,

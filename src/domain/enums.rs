@@ -105,6 +105,9 @@ text_enum! {
 
     Actor { Customer, Agent, System }
 
+    /// Who did something the audit log records.
+    AuditActor { Agent, System, Api, Cli, Customer }
+
     /// What a ledger account stands for.
     AccountKind {
         /// A customer's balance in one currency; may not be overdrawn.

@@ -2,10 +2,12 @@
 //! aggregation in SQL.
 
 use crate::db::{DbConnection, DbError};
-use crate::domain::LedgerAccountId;
+use crate::domain::{LedgerAccountId, TransferId};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
@@ -30,6 +32,86 @@ pub enum Violation {
         code: String,
         available: i64,
     },
+    /// A transaction whose refunds add up to more than was paid.
+    RefundedBeyondPaid {
+        reference: String,
+        paid: i64,
+        refunded: i64,
+    },
+    /// A hold resolved by more than one transfer.
+    ResolvedTwice {
+        pending: TransferId,
+        resolutions: i64,
+    },
+    /// A post or void that names something other than a hold, posts more
+    /// than was held, or moves between other accounts than the hold.
+    BadResolution {
+        transfer: TransferId,
+        pending: TransferId,
+    },
+    /// One idempotency key on several transfers.
+    KeyUsedTwice { key: String, transfers: i64 },
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::Unbalanced {
+                currency,
+                debits,
+                credits,
+                pending_debits,
+                pending_credits,
+            } => write!(
+                f,
+                "{currency}: debits {debits} != credits {credits} (pending {pending_debits} / {pending_credits}), in minor units"
+            ),
+            Violation::CachedTotalsDiffer {
+                account,
+                code,
+                cached,
+                from_transfers,
+            } => write!(
+                f,
+                "account {code} (id {account}): cached totals {cached:?} but its transfers sum to {from_transfers:?} [debits posted, credits posted, debits pending, credits pending]"
+            ),
+            Violation::Overdrawn {
+                account,
+                code,
+                available,
+            } => {
+                write!(
+                    f,
+                    "account {code} (id {account}) is overdrawn: {available} available"
+                )
+            }
+            Violation::RefundedBeyondPaid {
+                reference,
+                paid,
+                refunded,
+            } => {
+                write!(
+                    f,
+                    "transaction {reference}: refunded {refunded} of {paid} paid"
+                )
+            }
+            Violation::ResolvedTwice {
+                pending,
+                resolutions,
+            } => {
+                write!(f, "hold {pending} was resolved {resolutions} times")
+            }
+            Violation::BadResolution { transfer, pending } => {
+                write!(
+                    f,
+                    "transfer {transfer} resolves {pending}, which it does not match"
+                )
+            }
+            Violation::KeyUsedTwice { key, transfers } => {
+                write!(f, "idempotency key {key} is on {transfers} transfers")
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -38,6 +120,7 @@ pub struct VerifyReport {
     pub transfers: i64,
     pub currencies: Vec<String>,
     pub violations: Vec<Violation>,
+    pub elapsed: Duration,
 }
 
 impl VerifyReport {
@@ -106,6 +189,7 @@ const MOVEMENTS_BY_SIDE: &str = "
 
 /// Checks every account and transfer; a violation is reported, not raised.
 pub fn verify_ledger(conn: &mut DbConnection) -> Result<VerifyReport, DbError> {
+    let started = Instant::now();
     let mut report = VerifyReport {
         accounts: diesel::sql_query("SELECT COUNT(*) AS n FROM ledger_accounts")
             .get_result::<Count>(conn)?
@@ -179,5 +263,87 @@ pub fn verify_ledger(conn: &mut DbConnection) -> Result<VerifyReport, DbError> {
             });
         }
     }
+
+    let refunds: Vec<Refunded> = diesel::sql_query(
+        "SELECT o.reference AS reference, o.amount_minor AS paid, CAST(SUM(r.amount_minor) AS BIGINT) AS refunded
+         FROM transactions r JOIN transactions o ON o.id = r.original_transaction_id
+         WHERE r.kind = 'refund' AND r.status NOT IN ('failed', 'cancelled', 'declined')
+         GROUP BY o.id, o.reference, o.amount_minor
+         HAVING SUM(r.amount_minor) > o.amount_minor",
+    )
+    .load(conn)?;
+    report
+        .violations
+        .extend(refunds.into_iter().map(|r| Violation::RefundedBeyondPaid {
+            reference: r.reference,
+            paid: r.paid,
+            refunded: r.refunded,
+        }));
+
+    let twice: Vec<Pair> = diesel::sql_query(
+        "SELECT pending_id AS a, COUNT(*) AS b FROM ledger_transfers
+         WHERE pending_id IS NOT NULL GROUP BY pending_id HAVING COUNT(*) > 1",
+    )
+    .load(conn)?;
+    report
+        .violations
+        .extend(twice.into_iter().map(|p| Violation::ResolvedTwice {
+            pending: TransferId(p.a),
+            resolutions: p.b,
+        }));
+
+    let bad: Vec<Pair> = diesel::sql_query(
+        "SELECT r.id AS a, p.id AS b FROM ledger_transfers r JOIN ledger_transfers p ON p.id = r.pending_id
+         WHERE p.phase <> 'pending' OR r.amount_minor > p.amount_minor
+            OR r.debit_account_id <> p.debit_account_id OR r.credit_account_id <> p.credit_account_id
+            OR r.currency <> p.currency",
+    )
+    .load(conn)?;
+    report
+        .violations
+        .extend(bad.into_iter().map(|p| Violation::BadResolution {
+            transfer: TransferId(p.a),
+            pending: TransferId(p.b),
+        }));
+
+    let keys: Vec<KeyCount> = diesel::sql_query(
+        "SELECT idempotency_key AS key, COUNT(*) AS n FROM ledger_transfers
+         GROUP BY idempotency_key HAVING COUNT(*) > 1",
+    )
+    .load(conn)?;
+    report
+        .violations
+        .extend(keys.into_iter().map(|k| Violation::KeyUsedTwice {
+            key: k.key,
+            transfers: k.n,
+        }));
+
+    report.elapsed = started.elapsed();
     Ok(report)
+}
+
+#[derive(QueryableByName)]
+struct Refunded {
+    #[diesel(sql_type = Text)]
+    reference: String,
+    #[diesel(sql_type = BigInt)]
+    paid: i64,
+    #[diesel(sql_type = BigInt)]
+    refunded: i64,
+}
+
+#[derive(QueryableByName)]
+struct Pair {
+    #[diesel(sql_type = BigInt)]
+    a: i64,
+    #[diesel(sql_type = BigInt)]
+    b: i64,
+}
+
+#[derive(QueryableByName)]
+struct KeyCount {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }

@@ -59,7 +59,16 @@ fn migrate_applies_then_has_nothing_to_do() -> TestResult {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&first.stdout).starts_with("1 migration(s) applied"));
+    let versions = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite"),
+    )?
+    .count();
+    assert!(versions >= 2);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        stdout.starts_with(&format!("{versions} migration(s) applied")),
+        "{stdout}"
+    );
     let second = redress_command(&db).arg("migrate").output()?;
     assert!(String::from_utf8_lossy(&second.stdout).starts_with("0 migration(s) applied"));
     Ok(())
@@ -184,6 +193,48 @@ fn serve_answers_then_stops_gracefully_on_sigterm() -> TestResult {
         lines
             .map_while(Result::ok)
             .any(|line| line.contains("stopped"))
+    );
+    Ok(())
+}
+
+#[test]
+fn ledger_verify_passes_a_sound_ledger_and_names_what_is_broken() -> TestResult {
+    use diesel::connection::SimpleConnection;
+    let db = TestDb::new();
+    let generated = redress_command(&db)
+        .args(["generate", "--tickets", "80", "--customers", "20"])
+        .output()?;
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+
+    let sound = redress_command(&db).args(["ledger", "verify"]).output()?;
+    let stdout = String::from_utf8_lossy(&sound.stdout);
+    assert!(sound.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("ledger balances:") && stdout.contains("currencies CNY, USDT"),
+        "{stdout}"
+    );
+
+    // Tamper with a cached balance and with a refund, behind the ledger's back.
+    db.conn().batch_execute(
+        "UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE code = 'wallet:5:CNY';
+         UPDATE transactions SET amount_minor = amount_minor * 3
+          WHERE id = (SELECT MIN(id) FROM transactions WHERE kind = 'refund');",
+    )?;
+    let broken = redress_command(&db).args(["ledger", "verify"]).output()?;
+    let stdout = String::from_utf8_lossy(&broken.stdout);
+    assert_eq!(broken.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("VIOLATION account wallet:5:CNY"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("VIOLATION CNY: debits"), "{stdout}");
+    assert!(
+        stdout.contains("refunded") && stdout.contains("LEDGER BROKEN"),
+        "{stdout}"
     );
     Ok(())
 }

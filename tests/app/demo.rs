@@ -288,7 +288,7 @@ fn new_rows_after_generation_get_fresh_ids() -> TestResult {
         Role::Agent,
         "a long enough passphrase",
     )?;
-    let id = redress::agents::add_agent(&mut conn, request)?;
+    let id = redress::agents::add_agent(&mut conn, request, None)?;
     assert_eq!(id, AgentId(9));
     Ok(())
 }
