@@ -182,9 +182,10 @@ struct Count {
 const MOVEMENTS_BY_SIDE: &str = "
     SELECT t.{side}_account_id AS account_id,
            CAST(COALESCE(SUM(CASE WHEN t.phase IN ('posted', 'post_pending') THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS posted,
-           CAST(COALESCE(SUM(CASE WHEN t.phase = 'pending' AND r.id IS NULL THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS pending
+           CAST(COALESCE(SUM(CASE WHEN t.phase = 'pending'
+                                   AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id)
+                                  THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS pending
     FROM ledger_transfers t
-    LEFT JOIN ledger_transfers r ON r.pending_id = t.id
     GROUP BY t.{side}_account_id";
 
 /// Checks every account and transfer; a violation is reported, not raised.
