@@ -2,6 +2,7 @@
 //! transfers (TigerBeetle's model), and the checks that prove it balances.
 
 pub mod accounts;
+pub mod remedies;
 pub mod transfers;
 pub mod verify;
 
@@ -29,6 +30,8 @@ pub enum LedgerError {
         available: Money,
         needed: Money,
     },
+    #[error("wallet {0} is frozen: it can receive but not send")]
+    WalletFrozen(String),
     #[error("idempotency key {0} was already used for a different request")]
     IdempotencyConflict(String),
     #[error("hold {0} does not exist")]

@@ -174,6 +174,7 @@ fn book(
     }
     let debit = find_account(conn, request.debit)?;
     let credit = find_account(conn, request.credit)?;
+    refuse_frozen_sender(conn, &debit)?;
     for account in [&debit, &credit] {
         if account.currency != request.amount.currency() {
             return Err(LedgerError::CurrencyMismatch {
@@ -348,6 +349,23 @@ fn resolve(
         transfer,
         replayed: false,
     })
+}
+
+/// A frozen wallet can receive but cannot send.
+fn refuse_frozen_sender(conn: &mut DbConnection, debit: &LedgerAccount) -> Result<(), LedgerError> {
+    use crate::db::schema::customers;
+    use crate::domain::CustomerStatus;
+    let Some(customer) = debit.customer_id else {
+        return Ok(());
+    };
+    let status: CustomerStatus = customers::table
+        .find(customer)
+        .select(customers::status)
+        .first(conn)?;
+    if status == CustomerStatus::Frozen {
+        return Err(LedgerError::WalletFrozen(debit.code.clone()));
+    }
+    Ok(())
 }
 
 fn links_of(transfer: &LedgerTransfer) -> Links {

@@ -11,3 +11,4 @@ mod demo;
 mod helpers;
 mod http;
 mod ledger;
+mod remedies;
