@@ -54,6 +54,12 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
+    /// Measure the ledger on the database named by DATABASE_URL (adds
+    /// benchmark customers and payments to it).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -63,6 +69,19 @@ enum Command {
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Refunds per second through the refund remedy, then verify's time.
+    Ledger {
+        /// How many payments to create and refund.
+        #[arg(long, default_value_t = 10_000)]
+        refunds: usize,
+        /// Threads refunding at once (each with its own pooled connection).
+        #[arg(long, default_value_t = 4)]
+        threads: usize,
     },
 }
 
@@ -182,6 +201,38 @@ fn run(cli: Cli) -> Result<()> {
             print_summary(&summary);
             println!("\nOpen {}agent/login", settings.base_url);
             serve(settings)
+        }
+        Command::Bench {
+            command: BenchCommand::Ledger { refunds, threads },
+        } => {
+            let database = Database::open(&settings.database_url, threads.max(1) as u32)
+                .with_context(|| format!("cannot open {}", settings.database_url))?;
+            let report = redress::ledger::bench::run(&database, refunds, threads.max(1), |line| {
+                println!("{line}")
+            })?;
+            println!(
+                "{} refunds on {} ({} threads): {:.2} s, {:.0} refunds/s",
+                report.refunds,
+                database.backend().name(),
+                report.threads,
+                report.elapsed.as_secs_f64(),
+                report.refunds_per_second()
+            );
+            println!(
+                "ledger verify: {} transfers in {} ms, {}",
+                report.transfers,
+                report.verify_elapsed.as_millis(),
+                if report.ledger_ok {
+                    "balanced"
+                } else {
+                    "BROKEN"
+                }
+            );
+            if report.ledger_ok {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("the ledger has violations"))
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify,

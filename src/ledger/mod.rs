@@ -2,6 +2,7 @@
 //! transfers (TigerBeetle's model), and the checks that prove it balances.
 
 pub mod accounts;
+pub mod bench;
 pub mod remedies;
 pub mod transfers;
 pub mod verify;

@@ -238,3 +238,59 @@ fn ledger_verify_passes_a_sound_ledger_and_names_what_is_broken() -> TestResult 
     );
     Ok(())
 }
+
+#[test]
+fn a_process_killed_in_a_burst_of_refunds_leaves_a_sound_ledger() -> TestResult {
+    let db = TestDb::new();
+    let mut child = redress_command(&db)
+        .args(["bench", "ledger", "--refunds", "1500", "--threads", "4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let started = lines.next().ok_or("the benchmark printed nothing")??;
+    assert!(started.starts_with("refunding 1500 payments"), "{started}");
+    // Let some refunds commit, then kill the process without warning.
+    std::thread::sleep(Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()?;
+    assert!(killed.success());
+    let exit = child.wait()?;
+    assert!(
+        !exit.success(),
+        "the benchmark finished before it was killed"
+    );
+
+    let ledger = redress_command(&db).args(["ledger", "verify"]).output()?;
+    assert!(
+        ledger.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ledger.stdout)
+    );
+    let audit = redress_command(&db).args(["audit", "verify"]).output()?;
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+
+    // Some refunds happened, not all, and each one whole: a refund transaction
+    // for every refunded payment and none for the others.
+    use diesel::prelude::*;
+    use redress::db::schema::transactions;
+    let mut conn = db.conn();
+    let refunded: i64 = transactions::table
+        .filter(transactions::kind.eq("payment"))
+        .filter(transactions::status.eq("refunded"))
+        .count()
+        .get_result(&mut conn)?;
+    let refunds: i64 = transactions::table
+        .filter(transactions::kind.eq("refund"))
+        .count()
+        .get_result(&mut conn)?;
+    assert_eq!(refunded, refunds);
+    assert!(refunds > 0 && refunds < 1500, "{refunds} refunds");
+    Ok(())
+}
