@@ -294,39 +294,20 @@ pub fn return_escrow(
     ctx: &RemedyContext,
     trade: TransactionId,
 ) -> Result<RemedyOutcome, RemedyError> {
-    once(
+    void_hold_of(
         conn,
         ctx,
-        "return_to_seller",
-        serde_json::json!({ "transaction": trade }),
-        |conn| {
-            let trade_row = lock_transaction(conn, trade)?;
-            expect_kind(&trade_row, TransactionKind::P2pTrade)?;
-            if !matches!(
-                trade_row.status,
-                TransactionStatus::Pending | TransactionStatus::AwaitingRelease
-            ) {
-                return Err(wrong_status(&trade_row, "pending or awaiting release"));
-            }
-            let held = open_hold(conn, &trade_row, TransferKind::TradeEscrow)?;
-            let voided = void_pending(
-                conn,
-                &format!("{}:void", ctx.idempotency_key),
-                held.id,
-                links(ctx, trade_row.id),
-            )?;
-            set_transaction_status(conn, &trade_row, TransactionStatus::Cancelled)?;
-            Ok((
-                trade_row.customer_id,
-                Some(trade_row.reference.clone()),
-                RemedyOutcome {
-                    action: "return_to_seller".into(),
-                    transaction: Some(trade_row.reference),
-                    transfers: vec![voided.transfer.id],
-                    customer_status: None,
-                    replayed: false,
-                },
-            ))
+        trade,
+        VoidedHold {
+            action: "return_to_seller",
+            kind: TransactionKind::P2pTrade,
+            hold_kind: TransferKind::TradeEscrow,
+            allowed: &[
+                TransactionStatus::Pending,
+                TransactionStatus::AwaitingRelease,
+            ],
+            allowed_text: "pending or awaiting release",
+            after: TransactionStatus::Cancelled,
         },
     )
 }
@@ -337,38 +318,64 @@ pub fn reverse_withdrawal(
     ctx: &RemedyContext,
     withdrawal: TransactionId,
 ) -> Result<RemedyOutcome, RemedyError> {
-    once(
+    void_hold_of(
         conn,
         ctx,
-        "reverse_withdrawal",
-        serde_json::json!({ "transaction": withdrawal }),
-        |conn| {
-            let row = lock_transaction(conn, withdrawal)?;
-            expect_kind(&row, TransactionKind::Withdrawal)?;
-            if row.status != TransactionStatus::Pending {
-                return Err(wrong_status(&row, "pending"));
-            }
-            let held = open_hold(conn, &row, TransferKind::Withdrawal)?;
-            let voided = void_pending(
-                conn,
-                &format!("{}:void", ctx.idempotency_key),
-                held.id,
-                links(ctx, row.id),
-            )?;
-            set_transaction_status(conn, &row, TransactionStatus::Reversed)?;
-            Ok((
-                row.customer_id,
-                Some(row.reference.clone()),
-                RemedyOutcome {
-                    action: "reverse_withdrawal".into(),
-                    transaction: Some(row.reference),
-                    transfers: vec![voided.transfer.id],
-                    customer_status: None,
-                    replayed: false,
-                },
-            ))
+        withdrawal,
+        VoidedHold {
+            action: "reverse_withdrawal",
+            kind: TransactionKind::Withdrawal,
+            hold_kind: TransferKind::Withdrawal,
+            allowed: &[TransactionStatus::Pending],
+            allowed_text: "pending",
+            after: TransactionStatus::Reversed,
         },
     )
+}
+
+/// A remedy that voids a transaction's hold, giving the funds back.
+struct VoidedHold {
+    action: &'static str,
+    kind: TransactionKind,
+    hold_kind: TransferKind,
+    allowed: &'static [TransactionStatus],
+    allowed_text: &'static str,
+    after: TransactionStatus,
+}
+
+fn void_hold_of(
+    conn: &mut DbConnection,
+    ctx: &RemedyContext,
+    transaction: TransactionId,
+    remedy: VoidedHold,
+) -> Result<RemedyOutcome, RemedyError> {
+    let request = serde_json::json!({ "transaction": transaction });
+    once(conn, ctx, remedy.action, request, |conn| {
+        let row = lock_transaction(conn, transaction)?;
+        expect_kind(&row, remedy.kind)?;
+        if !remedy.allowed.contains(&row.status) {
+            return Err(wrong_status(&row, remedy.allowed_text));
+        }
+        let held = open_hold(conn, &row, remedy.hold_kind)?;
+        let voided = void_pending(
+            conn,
+            &format!("{}:void", ctx.idempotency_key),
+            held.id,
+            links(ctx, row.id),
+        )?;
+        set_transaction_status(conn, &row, remedy.after)?;
+        Ok((
+            row.customer_id,
+            Some(row.reference.clone()),
+            RemedyOutcome {
+                action: remedy.action.into(),
+                transaction: Some(row.reference),
+                transfers: vec![voided.transfer.id],
+                customer_status: None,
+                replayed: false,
+            },
+        ))
+    })
 }
 
 /// Credits a top-up that failed after the bank charged, once.

@@ -237,3 +237,28 @@ pub fn funded_wallet(
     }
     (wallet.id, bank.id)
 }
+
+/// Runs `work` on 16 threads at once, each with its own pooled connection,
+/// released together so they really race.
+pub fn race<T: Send + 'static>(
+    database: &Database,
+    work: impl Fn(usize, &mut DbConnection) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    const THREADS: usize = 16;
+    let work = std::sync::Arc::new(work);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|n| {
+            let (work, barrier, database) = (work.clone(), barrier.clone(), database.clone());
+            std::thread::spawn(move || {
+                let mut conn = database.conn().expect("a pooled connection");
+                barrier.wait();
+                work(n, &mut conn)
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("the thread finished"))
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! The ledger's money movement on a real database: exactly once, never
 //! overdrawn, refused operations move nothing.
 
-use crate::helpers::{TestDb, TestResult, funded_wallet};
+use crate::helpers::{TestDb, TestResult, funded_wallet, race};
 use diesel::prelude::*;
 use proptest::prelude::*;
 use redress::db::models::LedgerAccount;
@@ -14,7 +14,6 @@ use redress::ledger::transfers::{
 };
 use redress::ledger::verify::verify_ledger;
 use redress::ledger::{LedgerError, Totals};
-use std::sync::Arc;
 
 fn cny(minor: i64) -> Money {
     Money::from_minor(minor, Currency::Cny)
@@ -241,30 +240,6 @@ fn holds_reserve_funds_and_resolve_exactly_once() -> TestResult {
     Ok(())
 }
 
-/// Runs `work` on `threads` threads at once, each with its own pooled connection.
-fn race<T: Send + 'static>(
-    database: &Database,
-    threads: usize,
-    work: impl Fn(usize, &mut DbConnection) -> T + Send + Sync + 'static,
-) -> Vec<T> {
-    let work = Arc::new(work);
-    let barrier = Arc::new(std::sync::Barrier::new(threads));
-    let handles: Vec<_> = (0..threads)
-        .map(|n| {
-            let (work, barrier, database) = (work.clone(), barrier.clone(), database.clone());
-            std::thread::spawn(move || {
-                let mut conn = database.conn().expect("a pooled connection");
-                barrier.wait();
-                work(n, &mut conn)
-            })
-        })
-        .collect();
-    handles
-        .into_iter()
-        .map(|h| h.join().expect("the thread finished"))
-        .collect()
-}
-
 #[test]
 fn concurrent_spending_never_overdraws_and_keys_count_once() -> TestResult {
     let db = TestDb::new();
@@ -279,7 +254,7 @@ fn concurrent_spending_never_overdraws_and_keys_count_once() -> TestResult {
     let database = Database::open(&db.url, 16)?;
 
     // 16 different payments of 15.00 from 100.00: exactly six fit.
-    let results = race(&database, 16, move |n, conn| {
+    let results = race(&database, move |n, conn| {
         post_transfer(
             conn,
             &transfer(&format!("spend-{n}"), wallet, merchant, cny(1_500)),
@@ -296,7 +271,7 @@ fn concurrent_spending_never_overdraws_and_keys_count_once() -> TestResult {
     assert_eq!(totals(&mut db.conn(), wallet).balance(), 1_000);
 
     // 16 tries of the same key: one moves money, the rest replay it.
-    let results = race(&database, 16, move |_, conn| {
+    let results = race(&database, move |_, conn| {
         post_transfer(conn, &transfer("same-key", wallet, merchant, cny(100)))
     });
     let outcomes: Vec<_> = results.into_iter().collect::<Result<_, _>>()?;
@@ -310,7 +285,7 @@ fn concurrent_spending_never_overdraws_and_keys_count_once() -> TestResult {
         &transfer("hold", wallet, merchant, cny(500)),
     )?
     .transfer;
-    let results = race(&database, 16, move |n, conn| {
+    let results = race(&database, move |n, conn| {
         if n % 2 == 0 {
             post_pending(
                 conn,

@@ -1,7 +1,7 @@
 //! Remedies on the demo world: each moves money exactly once, and each
 //! refusal says why and moves nothing.
 
-use crate::helpers::{TestDb, TestResult};
+use crate::helpers::{TestDb, TestResult, race};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use redress::audit::verify_chain;
@@ -508,28 +508,6 @@ fn a_frozen_wallet_receives_but_cannot_send_until_unfrozen() -> TestResult {
     change_customer_status(&mut conn, &ctx("unlock-2"), customer, StatusChange::Unlock)?;
     assert_sound(&mut conn);
     Ok(())
-}
-
-fn race<T: Send + 'static>(
-    database: &Database,
-    work: impl Fn(usize, &mut DbConnection) -> T + Send + Sync + 'static,
-) -> Vec<T> {
-    let work = std::sync::Arc::new(work);
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
-    let handles: Vec<_> = (0..16)
-        .map(|n| {
-            let (work, barrier, database) = (work.clone(), barrier.clone(), database.clone());
-            std::thread::spawn(move || {
-                let mut conn = database.conn().expect("a pooled connection");
-                barrier.wait();
-                work(n, &mut conn)
-            })
-        })
-        .collect();
-    handles
-        .into_iter()
-        .map(|h| h.join().expect("the thread finished"))
-        .collect()
 }
 
 #[test]
