@@ -10,4 +10,5 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod ledger;
+pub mod platform;
 pub mod web;

@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the desk and the API (migrates the database first).
+    /// Serve the desk and the platform API (migrates the database first).
     Serve {
         /// Address and port to listen on; overrides REDRESS_BIND.
         #[arg(long)]
@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Manage the wallet platform's API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -82,6 +87,21 @@ enum BenchCommand {
         /// Threads refunding at once (each with its own pooled connection).
         #[arg(long, default_value_t = 4)]
         threads: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it; it is shown this once, and only its
+    /// hash is kept.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke the active token of this name.
+    Revoke {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -233,6 +253,22 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 Err(anyhow::anyhow!("the ledger has violations"))
             }
+        }
+        Command::Token { command } => {
+            let mut conn = db::establish(&settings.database_url)
+                .with_context(|| format!("cannot open {}", settings.database_url))?;
+            db::run_migrations(&mut conn)?;
+            match command {
+                TokenCommand::Create { name } => {
+                    let token = redress::platform::tokens::create_token(&mut conn, &name)?;
+                    println!("{token}");
+                }
+                TokenCommand::Revoke { name } => {
+                    redress::platform::tokens::revoke_token(&mut conn, &name)?;
+                    println!("token '{}' revoked", name.trim());
+                }
+            }
+            Ok(())
         }
         Command::Audit {
             command: AuditCommand::Verify,

@@ -2,6 +2,7 @@
 //! input, call a service and render; they never run SQL themselves.
 
 mod agent;
+mod api;
 mod assets;
 mod errors;
 mod health;
@@ -41,7 +42,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/healthz", web::get().to(health::healthz))
         .route("/static/{file}", web::get().to(assets::asset))
-        .configure(agent::routes);
+        .configure(agent::routes)
+        .configure(api::routes);
 }
 
 impl Application {

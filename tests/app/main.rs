@@ -4,6 +4,7 @@
 //! `REDRESS_TEST_DATABASE_URL` names a PostgreSQL server, a fresh database
 //! on it.
 
+mod api;
 mod audit;
 mod cli;
 mod database;

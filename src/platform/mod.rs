@@ -1,0 +1,4 @@
+//! The wallet platform's side: API tokens, and the records it feeds in.
+
+pub mod customers;
+pub mod tokens;

@@ -1,0 +1,138 @@
+//! The platform API under `/api/v1`, for the wallet platform only: every
+//! request carries a bearer token. Errors are JSON `{"error": "..."}` with
+//! a 4xx that says what was wrong.
+
+use super::AppState;
+use crate::db::DbError;
+use crate::platform::customers::{CustomerRecord, IngestError, Upserted, upsert_customer};
+use crate::platform::tokens::{TokenCheck, check_token};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
+use serde_json::json;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config.service(
+        web::scope("/api/v1")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(256 * 1024)
+                    .error_handler(|error, _| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            format!("the body is not valid JSON for this request: {error}"),
+                        )
+                        .into()
+                    }),
+            )
+            .route("/customers/{external_ref}", web::put().to(put_customer)),
+    );
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(json!({ "error": self.message }))
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        tracing::error!(%error, "platform API request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request could not be completed",
+        )
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Invalid { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+            }
+            IngestError::EmailTaken(_) => ApiError::new(StatusCode::CONFLICT, error.to_string()),
+            IngestError::Db(db) => db.into(),
+        }
+    }
+}
+
+/// A request that presented a valid, unrevoked platform token.
+pub struct PlatformClient;
+
+impl FromRequest for PlatformClient {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        let token = request
+            .headers()
+            .get("Authorization")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        Box::pin(async move {
+            let unauthorized =
+                || ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
+            let token = token.ok_or_else(unauthorized)?;
+            let state = state.ok_or_else(|| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no application state")
+            })?;
+            match state.db.run(move |conn| check_token(conn, &token)).await? {
+                TokenCheck::Valid { .. } => Ok(PlatformClient),
+                TokenCheck::Revoked => Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "this token has been revoked",
+                )),
+                TokenCheck::Unknown => Err(unauthorized()),
+            }
+        })
+    }
+}
+
+async fn put_customer(
+    _client: PlatformClient,
+    state: web::Data<AppState>,
+    external_ref: web::Path<String>,
+    record: web::Json<CustomerRecord>,
+) -> Result<HttpResponse, ApiError> {
+    let external_ref = external_ref.into_inner();
+    let record = record.into_inner();
+    let reference = external_ref.clone();
+    let upserted = state
+        .db
+        .run(move |conn| upsert_customer(conn, &reference, record))
+        .await?;
+    let (status, id) = match upserted {
+        Upserted::Created(id) => (StatusCode::CREATED, id),
+        Upserted::Updated(id) => (StatusCode::OK, id),
+    };
+    Ok(HttpResponse::build(status).json(json!({ "id": id, "external_ref": external_ref })))
+}

@@ -1,0 +1,180 @@
+//! The platform API over HTTP: tokens, and customers fed in.
+
+use crate::helpers::{TestApp, TestResult, redress_command};
+use diesel::prelude::*;
+use redress::db::models::Customer;
+use redress::db::schema::customers;
+use serde_json::{Value, json};
+
+fn token(app: &TestApp, name: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let output = redress_command(&app.db)
+        .args(["token", "create", "--name", name])
+        .output()?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout)?.trim().to_owned();
+    assert!(token.starts_with("rdk_") && token.len() == 68, "{token}");
+    Ok(token)
+}
+
+fn put(app: &TestApp, token: Option<&str>, path: &str, body: &str) -> reqwest::blocking::Response {
+    let mut request = app
+        .client
+        .put(app.url(path))
+        .header("Content-Type", "application/json")
+        .body(body.to_owned());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().expect("the server answers")
+}
+
+fn error_of(response: reqwest::blocking::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().unwrap_or(Value::Null);
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+const CUSTOMER: &str = r#"{"email": "Lin.Mei@Example.com", "name": "林美", "locale": "zh-CN", "phone": "+86 13800000000"}"#;
+
+#[test]
+fn the_api_wants_a_valid_unrevoked_token() -> TestResult {
+    let app = TestApp::start();
+    let (status, message) = error_of(put(&app, None, "/api/v1/customers/CU1", CUSTOMER));
+    assert_eq!(
+        (status, message.as_str()),
+        (401, "a valid bearer token is required")
+    );
+    let (status, _) = error_of(put(
+        &app,
+        Some("rdk_not-a-token"),
+        "/api/v1/customers/CU1",
+        CUSTOMER,
+    ));
+    assert_eq!(status, 401);
+
+    let token = token(&app, "platform")?;
+    assert_eq!(
+        put(&app, Some(&token), "/api/v1/customers/CU1", CUSTOMER).status(),
+        201
+    );
+
+    let revoked = redress_command(&app.db)
+        .args(["token", "revoke", "--name", "platform"])
+        .output()?;
+    assert!(revoked.status.success());
+    let (status, message) = error_of(put(&app, Some(&token), "/api/v1/customers/CU1", CUSTOMER));
+    assert_eq!(
+        (status, message.as_str()),
+        (403, "this token has been revoked")
+    );
+
+    // Only the hash is stored.
+    use redress::db::schema::api_tokens;
+    let hashes: Vec<String> = api_tokens::table
+        .select(api_tokens::token_hash)
+        .load(&mut app.db.conn())?;
+    assert!(hashes.iter().all(|hash| !hash.contains(&token[4..])));
+    Ok(())
+}
+
+#[test]
+fn customers_are_created_then_updated_by_external_reference() -> TestResult {
+    let app = TestApp::start();
+    let token = token(&app, "platform")?;
+    let created = put(&app, Some(&token), "/api/v1/customers/CU-77", CUSTOMER);
+    assert_eq!(created.status(), 201);
+    let body: Value = created.json()?;
+    assert_eq!(body["external_ref"], "CU-77");
+
+    let update = json!({ "email": "lin.mei@example.net", "name": "林美 Lin Mei", "locale": "en" })
+        .to_string();
+    assert_eq!(
+        put(&app, Some(&token), "/api/v1/customers/CU-77", &update).status(),
+        200
+    );
+    let row: Customer = customers::table
+        .filter(customers::external_ref.eq("CU-77"))
+        .select(Customer::as_select())
+        .first(&mut app.db.conn())?;
+    assert_eq!(
+        (row.email.as_str(), row.name.as_str()),
+        ("lin.mei@example.net", "林美 Lin Mei")
+    );
+    assert_eq!(row.locale.as_str(), "en");
+    assert_eq!(row.phone, None);
+    Ok(())
+}
+
+#[test]
+fn bad_records_get_a_4xx_that_names_the_problem_and_change_nothing() -> TestResult {
+    let app = TestApp::start();
+    let token = token(&app, "platform")?;
+    let cases = [
+        ("{not json", 400, "the body is not valid JSON"),
+        (
+            r#"{"email": "a@example.com", "name": "A"}"#,
+            400,
+            "missing field `locale`",
+        ),
+        (
+            r#"{"email": "a@example.com", "name": "A", "locale": "fr"}"#,
+            422,
+            "locale: must be zh-CN or en",
+        ),
+        (
+            r#"{"email": "not an address", "name": "A", "locale": "en"}"#,
+            422,
+            "email: 'not an address' is not an e-mail address",
+        ),
+        (
+            r#"{"email": "a@example.com", "name": "  ", "locale": "en"}"#,
+            422,
+            "name: must not be empty",
+        ),
+        (
+            r#"{"email": "a@example.com", "name": "A", "locale": "en", "balance": 5}"#,
+            400,
+            "unknown field `balance`",
+        ),
+    ];
+    for (body, status, message) in cases {
+        let (got_status, got_message) =
+            error_of(put(&app, Some(&token), "/api/v1/customers/CU-9", body));
+        assert_eq!(got_status, status, "{body}: {got_message}");
+        assert!(got_message.contains(message), "{body}: {got_message}");
+    }
+    assert_eq!(
+        customers::table
+            .count()
+            .get_result::<i64>(&mut app.db.conn())?,
+        0
+    );
+
+    // An e-mail that belongs to someone else is a conflict.
+    assert_eq!(
+        put(&app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
+        201
+    );
+    let (status, message) = error_of(put(&app, Some(&token), "/api/v1/customers/CU-2", CUSTOMER));
+    assert_eq!(
+        (status, message.as_str()),
+        (
+            409,
+            "email: lin.mei@example.com belongs to another customer"
+        )
+    );
+    assert_eq!(
+        customers::table
+            .count()
+            .get_result::<i64>(&mut app.db.conn())?,
+        1
+    );
+    Ok(())
+}
