@@ -40,4 +40,4 @@ pub mod money;
 
 pub use enums::*;
 pub use ids::*;
-pub use money::{Currency, Money, MoneyError};
+pub use money::{Currency, Money, MoneyError, parse_currency};

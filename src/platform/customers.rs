@@ -30,6 +30,9 @@ pub enum IngestError {
     Invalid { field: &'static str, reason: String },
     #[error("email: {0} belongs to another customer")]
     EmailTaken(String),
+    /// The ledger refused the money movement (funds, a frozen wallet...).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -6,6 +6,7 @@ use super::AppState;
 use crate::db::DbError;
 use crate::platform::customers::{CustomerRecord, IngestError, Upserted, upsert_customer};
 use crate::platform::tokens::{TokenCheck, check_token};
+use crate::platform::transactions::{Recorded, TransactionRecord, record_transaction};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
@@ -26,7 +27,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                         .into()
                     }),
             )
-            .route("/customers/{external_ref}", web::put().to(put_customer)),
+            .route("/customers/{external_ref}", web::put().to(put_customer))
+            .route("/transactions", web::post().to(post_transaction)),
     );
 }
 
@@ -74,7 +76,7 @@ impl From<DbError> for ApiError {
 impl From<IngestError> for ApiError {
     fn from(error: IngestError) -> Self {
         match error {
-            IngestError::Invalid { .. } => {
+            IngestError::Invalid { .. } | IngestError::Refused(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
             }
             IngestError::EmailTaken(_) => ApiError::new(StatusCode::CONFLICT, error.to_string()),
@@ -135,4 +137,22 @@ async fn put_customer(
         Upserted::Updated(id) => (StatusCode::OK, id),
     };
     Ok(HttpResponse::build(status).json(json!({ "id": id, "external_ref": external_ref })))
+}
+
+async fn post_transaction(
+    _client: PlatformClient,
+    state: web::Data<AppState>,
+    record: web::Json<TransactionRecord>,
+) -> Result<HttpResponse, ApiError> {
+    let record = record.into_inner();
+    let reference = record.reference.trim().to_owned();
+    let recorded = state
+        .db
+        .run(move |conn| record_transaction(conn, record))
+        .await?;
+    let (status, id) = match recorded {
+        Recorded::Created(id) => (StatusCode::CREATED, id),
+        Recorded::AlreadyRecorded(id) => (StatusCode::OK, id),
+    };
+    Ok(HttpResponse::build(status).json(json!({ "id": id, "reference": reference })))
 }

@@ -178,3 +178,211 @@ fn bad_records_get_a_4xx_that_names_the_problem_and_change_nothing() -> TestResu
     );
     Ok(())
 }
+
+fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::blocking::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .expect("the server answers")
+}
+
+fn wallet_totals(app: &TestApp, external_ref: &str) -> redress::ledger::Totals {
+    use redress::db::schema::ledger_accounts;
+    let mut conn = app.db.conn();
+    let customer: redress::domain::CustomerId = customers::table
+        .filter(customers::external_ref.eq(external_ref))
+        .select(customers::id)
+        .first(&mut conn)
+        .expect("the customer");
+    let (dp, cp, dpe, cpe): (i64, i64, i64, i64) = ledger_accounts::table
+        .filter(ledger_accounts::customer_id.eq(customer))
+        .filter(ledger_accounts::currency.eq("CNY"))
+        .select((
+            ledger_accounts::debits_posted,
+            ledger_accounts::credits_posted,
+            ledger_accounts::debits_pending,
+            ledger_accounts::credits_pending,
+        ))
+        .first(&mut conn)
+        .expect("the wallet");
+    redress::ledger::Totals {
+        debits_posted: dp,
+        credits_posted: cp,
+        debits_pending: dpe,
+        credits_pending: cpe,
+    }
+}
+
+fn tx(reference: &str, kind: &str, status: &str, amount: &str) -> Value {
+    json!({
+        "reference": reference, "customer": "CU-1", "kind": kind, "status": status,
+        "method": "bank_transfer", "amount": amount, "currency": "CNY"
+    })
+}
+
+#[test]
+fn transactions_are_recorded_with_their_ledger_transfers_once() -> TestResult {
+    let app = TestApp::start();
+    let token = token(&app, "platform")?;
+    assert_eq!(
+        put(&app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
+        201
+    );
+
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/transactions",
+            &tx("TX-1", "top_up", "completed", "500.00")
+        )
+        .status(),
+        201
+    );
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/transactions",
+            &tx("TX-2", "payment", "completed", "120.5")
+        )
+        .status(),
+        201
+    );
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/transactions",
+            &tx("TX-3", "withdrawal", "pending", "100")
+        )
+        .status(),
+        201
+    );
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/transactions",
+            &tx("TX-4", "top_up", "failed", "80")
+        )
+        .status(),
+        201
+    );
+    let wallet = wallet_totals(&app, "CU-1");
+    assert_eq!((wallet.balance(), wallet.available()), (37_950, 27_950));
+
+    // The same record again: 200, nothing moves. Other values under its reference: refused.
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/transactions",
+            &tx("TX-1", "top_up", "completed", "500.00")
+        )
+        .status(),
+        200
+    );
+    assert_eq!(wallet_totals(&app, "CU-1"), wallet);
+    let (status, message) = error_of(post(
+        &app,
+        &token,
+        "/api/v1/transactions",
+        &tx("TX-1", "top_up", "completed", "501"),
+    ));
+    assert_eq!(
+        (status, message.as_str()),
+        (
+            422,
+            "reference: TX-1 was already recorded with other values"
+        )
+    );
+
+    // A payment the wallet cannot cover is refused whole: no transaction row either.
+    let (status, message) = error_of(post(
+        &app,
+        &token,
+        "/api/v1/transactions",
+        &tx("TX-5", "payment", "completed", "1000"),
+    ));
+    assert_eq!(status, 422);
+    assert!(
+        message.contains("available, 1000.00 CNY is needed"),
+        "{message}"
+    );
+    use redress::db::schema::transactions;
+    let references: Vec<String> = transactions::table
+        .select(transactions::reference)
+        .order(transactions::id)
+        .load(&mut app.db.conn())?;
+    assert_eq!(references, ["TX-1", "TX-2", "TX-3", "TX-4"]);
+    assert_eq!(wallet_totals(&app, "CU-1"), wallet);
+
+    let report = redress::ledger::verify::verify_ledger(&mut app.db.conn())?;
+    assert!(report.is_ok(), "{:?}", report.violations);
+    Ok(())
+}
+
+#[test]
+fn bad_transaction_records_name_the_field() -> TestResult {
+    let app = TestApp::start();
+    let token = token(&app, "platform")?;
+    assert_eq!(
+        put(&app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
+        201
+    );
+    let with = |field: &str, value: Value| {
+        let mut record = tx("TX-9", "top_up", "completed", "10");
+        record[field] = value;
+        record
+    };
+    let cases = [
+        (
+            with("currency", json!("EUR")),
+            "currency: 'EUR' is not a supported currency",
+        ),
+        (
+            with("amount", json!("-5")),
+            "amount: the amount must be greater than zero",
+        ),
+        (
+            with("amount", json!("1.001")),
+            "amount: CNY amounts have at most 2 decimal places",
+        ),
+        (
+            with("amount", json!("ten")),
+            "amount: 'ten' is not an amount",
+        ),
+        (
+            with("customer", json!("CU-404")),
+            "customer: no customer has the reference 'CU-404'",
+        ),
+        (with("kind", json!("gift")), "kind: 'gift' is not one of"),
+        (
+            with("kind", json!("p2p_trade")),
+            "kind: p2p_trade records are not accepted over the API",
+        ),
+    ];
+    for (record, message) in cases {
+        let (status, got) = error_of(post(&app, &token, "/api/v1/transactions", &record));
+        assert_eq!(status, 422, "{record}: {got}");
+        assert!(got.starts_with(message), "{record}: {got}");
+    }
+    let (status, got) = error_of(post(
+        &app,
+        &token,
+        "/api/v1/transactions",
+        &with("amount", json!(10.5)),
+    ));
+    assert_eq!(status, 400, "a JSON number is not an amount: {got}");
+    use redress::db::schema::transactions;
+    assert_eq!(
+        transactions::table
+            .count()
+            .get_result::<i64>(&mut app.db.conn())?,
+        0
+    );
+    Ok(())
+}
