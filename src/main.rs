@@ -60,6 +60,12 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Apply the wallet platform's records (customers, transactions,
+    /// statuses) from a JSON Lines file, each line on its own.
+    Import {
+        /// The file, one JSON record a line.
+        file: std::path::PathBuf,
+    },
     /// Manage the wallet platform's API tokens.
     Token {
         #[command(subcommand)]
@@ -252,6 +258,31 @@ fn run(cli: Cli) -> Result<()> {
                 Ok(())
             } else {
                 Err(anyhow::anyhow!("the ledger has violations"))
+            }
+        }
+        Command::Import { file } => {
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let mut conn = db::establish(&settings.database_url)
+                .with_context(|| format!("cannot open {}", settings.database_url))?;
+            db::run_migrations(&mut conn)?;
+            let summary =
+                redress::platform::import::import(&mut conn, std::io::BufReader::new(reader))?;
+            for (line, reason) in &summary.refused {
+                println!("line {line}: {reason}");
+            }
+            println!(
+                "{} records applied, {} refused",
+                summary.applied,
+                summary.refused.len()
+            );
+            if summary.refused.is_empty() {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "{} records were refused",
+                    summary.refused.len()
+                ))
             }
         }
         Command::Token { command } => {

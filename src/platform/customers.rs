@@ -145,3 +145,81 @@ pub fn upsert_customer(
         other => other,
     }
 }
+
+/// A status change as the platform reports it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRecord {
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Sets a customer's status as the platform says it is: `frozen` needs a
+/// freeze reason, `locked` means failed logins, `active` clears the reason.
+pub fn set_status(
+    conn: &mut DbConnection,
+    external_ref: &str,
+    record: StatusRecord,
+) -> Result<CustomerStatus, IngestError> {
+    use crate::domain::StatusReason;
+    let status = CustomerStatus::from_str(record.status.trim())
+        .map_err(|_| invalid("status", "must be active, frozen or locked"))?;
+    let reason = record
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let reason = match (status, reason) {
+        (CustomerStatus::Active, None) => None,
+        (CustomerStatus::Active, Some(_)) => return Err(invalid("reason", "an active account has no reason")),
+        (CustomerStatus::Locked, None | Some("failed_logins")) => Some(StatusReason::FailedLogins),
+        (CustomerStatus::Locked, Some(_)) => return Err(invalid("reason", "a lock's reason is failed_logins")),
+        (CustomerStatus::Frozen, None) => return Err(invalid("reason", "a freeze needs a reason")),
+        (CustomerStatus::Frozen, Some(text)) => Some(
+            StatusReason::from_str(text)
+                .ok()
+                .filter(|r| *r != StatusReason::FailedLogins)
+                .ok_or_else(|| {
+                    invalid("reason", "must be risk_rule, many_cancellations, unverified_identity, user_request or suspicious_login")
+                })?,
+        ),
+    };
+    write_transaction(conn, |conn| {
+        let customer: Customer = customers::table
+            .filter(customers::external_ref.eq(external_ref.trim()))
+            .select(Customer::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                invalid(
+                    "customer",
+                    format!("no customer has the reference '{}'", external_ref.trim()),
+                )
+            })?;
+        let now = Utc::now().naive_utc();
+        diesel::update(customers::table.find(customer.id))
+            .set((
+                customers::status.eq(status),
+                customers::status_reason.eq(reason),
+                customers::status_changed_at.eq(now),
+                customers::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let describe = |status: CustomerStatus, reason: Option<StatusReason>| serde_json::json!({ "status": status.as_str(), "reason": reason.map(StatusReason::as_str) });
+        audit::record(
+            conn,
+            AuditEntry {
+                actor: AuditActor::Api,
+                agent: None,
+                action: "customer.status".to_owned(),
+                entity_type: "customer".to_owned(),
+                entity_id: customer.id.to_string(),
+                ticket: None,
+                before: Some(describe(customer.status, customer.status_reason)),
+                after: Some(describe(status, reason)),
+            },
+        )?;
+        Ok(status)
+    })
+}

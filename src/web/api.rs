@@ -4,7 +4,9 @@
 
 use super::AppState;
 use crate::db::DbError;
-use crate::platform::customers::{CustomerRecord, IngestError, Upserted, upsert_customer};
+use crate::platform::customers::{
+    CustomerRecord, IngestError, StatusRecord, Upserted, set_status, upsert_customer,
+};
 use crate::platform::tokens::{TokenCheck, check_token};
 use crate::platform::transactions::{Recorded, TransactionRecord, record_transaction};
 use actix_web::dev::Payload;
@@ -28,6 +30,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
                     }),
             )
             .route("/customers/{external_ref}", web::put().to(put_customer))
+            .route(
+                "/customers/{external_ref}/status",
+                web::post().to(post_status),
+            )
             .route("/transactions", web::post().to(post_transaction)),
     );
 }
@@ -155,4 +161,20 @@ async fn post_transaction(
         Recorded::AlreadyRecorded(id) => (StatusCode::OK, id),
     };
     Ok(HttpResponse::build(status).json(json!({ "id": id, "reference": reference })))
+}
+
+async fn post_status(
+    _client: PlatformClient,
+    state: web::Data<AppState>,
+    external_ref: web::Path<String>,
+    record: web::Json<StatusRecord>,
+) -> Result<HttpResponse, ApiError> {
+    let external_ref = external_ref.into_inner();
+    let record = record.into_inner();
+    let reference = external_ref.clone();
+    let status = state
+        .db
+        .run(move |conn| set_status(conn, &reference, record))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "external_ref": external_ref, "status": status })))
 }

@@ -386,3 +386,143 @@ fn bad_transaction_records_name_the_field() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn the_platform_sets_an_account_status_and_a_frozen_wallet_cannot_pay() -> TestResult {
+    let app = TestApp::start();
+    let token = token(&app, "platform")?;
+    assert_eq!(
+        put(&app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
+        201
+    );
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/transactions",
+            &tx("TX-1", "top_up", "completed", "50")
+        )
+        .status(),
+        201
+    );
+
+    let (status, message) = error_of(post(
+        &app,
+        &token,
+        "/api/v1/customers/CU-1/status",
+        &json!({ "status": "frozen" }),
+    ));
+    assert_eq!(
+        (status, message.as_str()),
+        (422, "reason: a freeze needs a reason")
+    );
+    let frozen = post(
+        &app,
+        &token,
+        "/api/v1/customers/CU-1/status",
+        &json!({ "status": "frozen", "reason": "risk_rule" }),
+    );
+    assert_eq!(frozen.status(), 200);
+
+    let (status, message) = error_of(post(
+        &app,
+        &token,
+        "/api/v1/transactions",
+        &tx("TX-2", "payment", "completed", "10"),
+    ));
+    assert_eq!(
+        (status, message.as_str()),
+        (
+            422,
+            "wallet wallet:1:CNY is frozen: it can receive but not send"
+        )
+    );
+    // Receiving still works.
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/transactions",
+            &tx("TX-3", "top_up", "completed", "5")
+        )
+        .status(),
+        201
+    );
+
+    let (status, _) = error_of(post(
+        &app,
+        &token,
+        "/api/v1/customers/CU-404/status",
+        &json!({ "status": "active" }),
+    ));
+    assert_eq!(status, 422);
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/customers/CU-1/status",
+            &json!({ "status": "active" })
+        )
+        .status(),
+        200
+    );
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            "/api/v1/transactions",
+            &tx("TX-2", "payment", "completed", "10")
+        )
+        .status(),
+        201
+    );
+    Ok(())
+}
+
+#[test]
+fn import_applies_good_lines_and_names_the_bad_ones_by_number() -> TestResult {
+    let app = TestApp::start();
+    let file = app.db.dir.path().join("records.jsonl");
+    let lines = [
+        r#"{"type": "customer", "external_ref": "CU-1", "email": "a@example.com", "name": "Ann", "locale": "en"}"#,
+        r#"{"type": "transaction", "reference": "TX-1", "customer": "CU-1", "kind": "top_up", "status": "completed", "method": "bank_transfer", "amount": "20.00", "currency": "CNY"}"#,
+        r#"{"type": "transaction", "reference": "TX-2", "customer": "CU-1", "kind": "payment", "status": "completed", "method": "wallet_balance", "amount": "25.00", "currency": "CNY"}"#,
+        "",
+        r#"{"type": "transaction", "reference": "TX-3", "customer": "CU-1", "kind": "payment", "status": "completed", "method": "wallet_balance", "amount": "5", "currency": "XYZ"}"#,
+        r#"{"type": "status", "customer": "CU-1", "status": "locked"}"#,
+        r#"{"type": "customer", "external_ref": "CU-2", "email": "b@example.com", "name": "Bo", "locale": "en", "vip": true}"#,
+        "not json",
+    ];
+    std::fs::write(&file, lines.join("\n"))?;
+    let output = redress_command(&app.db)
+        .args(["import", &file.display().to_string()])
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout
+            .contains("line 3: account wallet:1:CNY has 20.00 CNY available, 25.00 CNY is needed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 5: currency: 'XYZ' is not a supported currency"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("line 7: unknown field `vip`"), "{stdout}");
+    assert!(stdout.contains("line 8: "), "{stdout}");
+    assert!(stdout.contains("3 records applied, 4 refused"), "{stdout}");
+
+    use redress::db::schema::transactions;
+    let mut conn = app.db.conn();
+    let references: Vec<String> = transactions::table
+        .select(transactions::reference)
+        .load(&mut conn)?;
+    assert_eq!(references, ["TX-1"]);
+    let status: String = customers::table
+        .filter(customers::external_ref.eq("CU-1"))
+        .select(customers::status)
+        .first(&mut conn)?;
+    assert_eq!(status, "locked");
+    assert_eq!(wallet_totals(&app, "CU-1").balance(), 2_000);
+    Ok(())
+}
