@@ -20,6 +20,16 @@ fn token(app: &TestApp, name: &str) -> Result<String, Box<dyn std::error::Error>
     Ok(token)
 }
 
+/// A platform token, and customer CU-1 created with it.
+fn token_and_customer(app: &TestApp) -> Result<String, Box<dyn std::error::Error>> {
+    let token = token(app, "platform")?;
+    assert_eq!(
+        put(app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
+        201
+    );
+    Ok(token)
+}
+
 fn put(app: &TestApp, token: Option<&str>, path: &str, body: &str) -> reqwest::blocking::Response {
     let mut request = app
         .client
@@ -225,11 +235,7 @@ fn tx(reference: &str, kind: &str, status: &str, amount: &str) -> Value {
 #[test]
 fn transactions_are_recorded_with_their_ledger_transfers_once() -> TestResult {
     let app = TestApp::start();
-    let token = token(&app, "platform")?;
-    assert_eq!(
-        put(&app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
-        201
-    );
+    let token = token_and_customer(&app)?;
 
     assert_eq!(
         post(
@@ -328,11 +334,7 @@ fn transactions_are_recorded_with_their_ledger_transfers_once() -> TestResult {
 #[test]
 fn bad_transaction_records_name_the_field() -> TestResult {
     let app = TestApp::start();
-    let token = token(&app, "platform")?;
-    assert_eq!(
-        put(&app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
-        201
-    );
+    let token = token_and_customer(&app)?;
     let with = |field: &str, value: Value| {
         let mut record = tx("TX-9", "top_up", "completed", "10");
         record[field] = value;
@@ -390,11 +392,7 @@ fn bad_transaction_records_name_the_field() -> TestResult {
 #[test]
 fn the_platform_sets_an_account_status_and_a_frozen_wallet_cannot_pay() -> TestResult {
     let app = TestApp::start();
-    let token = token(&app, "platform")?;
-    assert_eq!(
-        put(&app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
-        201
-    );
+    let token = token_and_customer(&app)?;
     assert_eq!(
         post(
             &app,
