@@ -9,11 +9,13 @@ use redress::db::schema::ledger_accounts;
 use redress::db::{Database, DbConnection};
 use redress::domain::*;
 use redress::ledger::accounts::open_account;
+use redress::ledger::remedies::{RemedyContext, RemedyError, refund};
 use redress::ledger::transfers::{
     Links, NewTransfer, hold, post_pending, post_transfer, void_pending,
 };
 use redress::ledger::verify::verify_ledger;
 use redress::ledger::{LedgerError, Totals};
+use redress::platform::transactions::{Recorded, TransactionRecord, record_transaction};
 
 fn cny(minor: i64) -> Money {
     Money::from_minor(minor, Currency::Cny)
@@ -315,11 +317,31 @@ fn concurrent_spending_never_overdraws_and_keys_count_once() -> TestResult {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Pay { from: usize, to: usize, amount: i64 },
-    Hold { from: usize, to: usize, amount: i64 },
-    Post { hold: usize, amount: Option<i64> },
-    Void { hold: usize },
-    Replay { op: usize },
+    Pay {
+        from: usize,
+        to: usize,
+        amount: i64,
+    },
+    Hold {
+        from: usize,
+        to: usize,
+        amount: i64,
+    },
+    Post {
+        hold: usize,
+        amount: Option<i64>,
+    },
+    Void {
+        hold: usize,
+    },
+    Replay {
+        op: usize,
+    },
+    Refund {
+        payment: usize,
+        amount: Option<i64>,
+        key: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -338,13 +360,20 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(hold, amount)| Op::Post { hold, amount }),
         (0..8usize).prop_map(|hold| Op::Void { hold }),
         (0..30usize).prop_map(|op| Op::Replay { op }),
+        (0..2usize, proptest::option::of(-10..2_500i64), 0..6usize).prop_map(
+            |(payment, amount, key)| Op::Refund {
+                payment,
+                amount,
+                key
+            }
+        ),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// Random payments, holds, posts and voids, many of them impossible:
+    /// Random payments, holds, posts, voids and refunds, many of them impossible:
     /// after every sequence the ledger verifies, and each refusal moved nothing.
     #[test]
     fn random_operations_keep_the_ledger_balanced(ops in proptest::collection::vec(op(), 1..30)) {
@@ -356,12 +385,47 @@ proptest! {
             accounts.push(funded_wallet(&mut conn, number, 5_000).0);
         }
         accounts.push(open_account(&mut conn, AccountKind::ExternalBank, None, Currency::Cny).map_err(|e| TestCaseError::fail(e.to_string()))?.id);
+        // Two card payments of 20.00 to refund, recorded as the platform would.
+        let mut payments = Vec::new();
+        for number in 1..=2 {
+            let record = TransactionRecord {
+                reference: format!("TX-P{number}"),
+                customer: format!("CU-T{number}"),
+                kind: "payment".into(),
+                status: "completed".into(),
+                method: "wallet_balance".into(),
+                amount: "20.00".into(),
+                currency: "CNY".into(),
+                counterparty: None,
+                external_ref: None,
+                failure_reason: None,
+            };
+            match record_transaction(&mut conn, record).map_err(|e| TestCaseError::fail(e.to_string()))? {
+                Recorded::Created(id) => payments.push(id),
+                Recorded::AlreadyRecorded(_) => return Err(TestCaseError::fail("a fresh database")),
+            }
+        }
         let mut holds: Vec<TransferId> = Vec::new();
         let mut done: Vec<NewTransfer> = Vec::new();
         for (n, op) in ops.iter().enumerate() {
             let before = all_totals(&mut conn);
             let key = format!("op-{n}");
-            let result = match op {
+            let result: Result<bool, LedgerError> = match op {
+                Op::Refund { payment, amount, key } => {
+                    let ctx = RemedyContext {
+                        idempotency_key: format!("refund-{key}"),
+                        actor: AuditActor::System,
+                        agent: None,
+                        ticket: None,
+                        remedy: None,
+                        reason: "property test".into(),
+                    };
+                    match refund(&mut conn, &ctx, payments[*payment], amount.map(cny)) {
+                        Ok(outcome) => Ok(outcome.replayed),
+                        Err(RemedyError::Ledger(error)) => Err(error),
+                        Err(other) => Err(LedgerError::Inconsistent(format!("refused: {other}"))),
+                    }
+                }
                 Op::Pay { from, to, amount } => {
                     let request = transfer(&key, accounts[*from], accounts[*to], cny(*amount));
                     post_transfer(&mut conn, &request).inspect(|_| done.push(request)).map(|o| o.replayed)
@@ -390,6 +454,15 @@ proptest! {
                 Err(LedgerError::Db(error)) => return Err(TestCaseError::fail(error.to_string())),
                 Err(_) => prop_assert_eq!(all_totals(&mut conn), before, "a refused {:?} moved money", op),
             }
+        }
+        use redress::db::schema::transactions;
+        for payment in &payments {
+            let refunded: Vec<i64> = transactions::table
+                .filter(transactions::original_transaction_id.eq(payment))
+                .select(transactions::amount_minor)
+                .load(&mut conn)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(refunded.iter().sum::<i64>() <= 2_000, "refunded {:?} of 20.00", refunded);
         }
         let report = verify_ledger(&mut conn).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(report.is_ok(), "{:?}", report.violations);
