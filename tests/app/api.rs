@@ -198,6 +198,10 @@ fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::blocki
         .expect("the server answers")
 }
 
+fn record_tx(app: &TestApp, token: &str, record: &Value) -> reqwest::blocking::Response {
+    post(app, token, "/api/v1/transactions", record)
+}
+
 fn wallet_totals(app: &TestApp, external_ref: &str) -> redress::ledger::Totals {
     use redress::db::schema::ledger_accounts;
     let mut conn = app.db.conn();
@@ -238,43 +242,19 @@ fn transactions_are_recorded_with_their_ledger_transfers_once() -> TestResult {
     let token = token_and_customer(&app)?;
 
     assert_eq!(
-        post(
-            &app,
-            &token,
-            "/api/v1/transactions",
-            &tx("TX-1", "top_up", "completed", "500.00")
-        )
-        .status(),
+        record_tx(&app, &token, &tx("TX-1", "top_up", "completed", "500.00")).status(),
         201
     );
     assert_eq!(
-        post(
-            &app,
-            &token,
-            "/api/v1/transactions",
-            &tx("TX-2", "payment", "completed", "120.5")
-        )
-        .status(),
+        record_tx(&app, &token, &tx("TX-2", "payment", "completed", "120.5")).status(),
         201
     );
     assert_eq!(
-        post(
-            &app,
-            &token,
-            "/api/v1/transactions",
-            &tx("TX-3", "withdrawal", "pending", "100")
-        )
-        .status(),
+        record_tx(&app, &token, &tx("TX-3", "withdrawal", "pending", "100")).status(),
         201
     );
     assert_eq!(
-        post(
-            &app,
-            &token,
-            "/api/v1/transactions",
-            &tx("TX-4", "top_up", "failed", "80")
-        )
-        .status(),
+        record_tx(&app, &token, &tx("TX-4", "top_up", "failed", "80")).status(),
         201
     );
     let wallet = wallet_totals(&app, "CU-1");
@@ -282,20 +262,13 @@ fn transactions_are_recorded_with_their_ledger_transfers_once() -> TestResult {
 
     // The same record again: 200, nothing moves. Other values under its reference: refused.
     assert_eq!(
-        post(
-            &app,
-            &token,
-            "/api/v1/transactions",
-            &tx("TX-1", "top_up", "completed", "500.00")
-        )
-        .status(),
+        record_tx(&app, &token, &tx("TX-1", "top_up", "completed", "500.00")).status(),
         200
     );
     assert_eq!(wallet_totals(&app, "CU-1"), wallet);
-    let (status, message) = error_of(post(
+    let (status, message) = error_of(record_tx(
         &app,
         &token,
-        "/api/v1/transactions",
         &tx("TX-1", "top_up", "completed", "501"),
     ));
     assert_eq!(
@@ -307,10 +280,9 @@ fn transactions_are_recorded_with_their_ledger_transfers_once() -> TestResult {
     );
 
     // A payment the wallet cannot cover is refused whole: no transaction row either.
-    let (status, message) = error_of(post(
+    let (status, message) = error_of(record_tx(
         &app,
         &token,
-        "/api/v1/transactions",
         &tx("TX-5", "payment", "completed", "1000"),
     ));
     assert_eq!(status, 422);
@@ -368,16 +340,11 @@ fn bad_transaction_records_name_the_field() -> TestResult {
         ),
     ];
     for (record, message) in cases {
-        let (status, got) = error_of(post(&app, &token, "/api/v1/transactions", &record));
+        let (status, got) = error_of(record_tx(&app, &token, &record));
         assert_eq!(status, 422, "{record}: {got}");
         assert!(got.starts_with(message), "{record}: {got}");
     }
-    let (status, got) = error_of(post(
-        &app,
-        &token,
-        "/api/v1/transactions",
-        &with("amount", json!(10.5)),
-    ));
+    let (status, got) = error_of(record_tx(&app, &token, &with("amount", json!(10.5))));
     assert_eq!(status, 400, "a JSON number is not an amount: {got}");
     use redress::db::schema::transactions;
     assert_eq!(
@@ -394,13 +361,7 @@ fn the_platform_sets_an_account_status_and_a_frozen_wallet_cannot_pay() -> TestR
     let app = TestApp::start();
     let token = token_and_customer(&app)?;
     assert_eq!(
-        post(
-            &app,
-            &token,
-            "/api/v1/transactions",
-            &tx("TX-1", "top_up", "completed", "50")
-        )
-        .status(),
+        record_tx(&app, &token, &tx("TX-1", "top_up", "completed", "50")).status(),
         201
     );
 
@@ -422,10 +383,9 @@ fn the_platform_sets_an_account_status_and_a_frozen_wallet_cannot_pay() -> TestR
     );
     assert_eq!(frozen.status(), 200);
 
-    let (status, message) = error_of(post(
+    let (status, message) = error_of(record_tx(
         &app,
         &token,
-        "/api/v1/transactions",
         &tx("TX-2", "payment", "completed", "10"),
     ));
     assert_eq!(
@@ -437,13 +397,7 @@ fn the_platform_sets_an_account_status_and_a_frozen_wallet_cannot_pay() -> TestR
     );
     // Receiving still works.
     assert_eq!(
-        post(
-            &app,
-            &token,
-            "/api/v1/transactions",
-            &tx("TX-3", "top_up", "completed", "5")
-        )
-        .status(),
+        record_tx(&app, &token, &tx("TX-3", "top_up", "completed", "5")).status(),
         201
     );
 
@@ -465,13 +419,7 @@ fn the_platform_sets_an_account_status_and_a_frozen_wallet_cannot_pay() -> TestR
         200
     );
     assert_eq!(
-        post(
-            &app,
-            &token,
-            "/api/v1/transactions",
-            &tx("TX-2", "payment", "completed", "10")
-        )
-        .status(),
+        record_tx(&app, &token, &tx("TX-2", "payment", "completed", "10")).status(),
         201
     );
     Ok(())
