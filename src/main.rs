@@ -90,9 +90,12 @@ enum BenchCommand {
         /// How many payments to create and refund.
         #[arg(long, default_value_t = 10_000)]
         refunds: usize,
-        /// Threads refunding at once (each with its own pooled connection).
-        #[arg(long, default_value_t = 4)]
+        /// Requests refunding at once, as many agents' clicks would.
+        #[arg(long, default_value_t = 16)]
         threads: usize,
+        /// Database connections in the pool.
+        #[arg(long, default_value_t = 4)]
+        pool: u32,
     },
 }
 
@@ -229,15 +232,20 @@ fn run(cli: Cli) -> Result<()> {
             serve(settings)
         }
         Command::Bench {
-            command: BenchCommand::Ledger { refunds, threads },
+            command:
+                BenchCommand::Ledger {
+                    refunds,
+                    threads,
+                    pool,
+                },
         } => {
-            let database = Database::open(&settings.database_url, threads.max(1) as u32)
+            let database = Database::open(&settings.database_url, pool.max(1))
                 .with_context(|| format!("cannot open {}", settings.database_url))?;
             let report = redress::ledger::bench::run(&database, refunds, threads.max(1), |line| {
                 println!("{line}")
             })?;
             println!(
-                "{} refunds on {} ({} threads): {:.2} s, {:.0} refunds/s",
+                "{} refunds on {} ({} threads, pool of {pool}): {:.2} s, {:.0} refunds/s",
                 report.refunds,
                 database.backend().name(),
                 report.threads,

@@ -3,7 +3,9 @@
 
 pub mod models;
 pub mod schema;
+mod sqlite_plans;
 mod url;
+mod writer;
 
 pub use url::{Backend, DatabaseUrl, DatabaseUrlError};
 
@@ -50,6 +52,10 @@ pub enum DbError {
     Migration(String),
     #[error("the database task was cancelled")]
     Cancelled,
+    #[error("the write was not committed: {0}")]
+    GroupCommit(String),
+    #[error("cannot start a database thread: {0}")]
+    Thread(String),
 }
 
 /// Opens one connection of the backend the URL names.
@@ -57,6 +63,7 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, diesel::ConnectionEr
     match url {
         DatabaseUrl::Postgres(text) => PgConnection::establish(text).map(DbConnection::Postgres),
         DatabaseUrl::Sqlite(path) => {
+            sqlite_plans::register();
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     diesel::ConnectionError::BadConnection(format!(
@@ -107,9 +114,10 @@ struct SessionSettings;
 impl CustomizeConnection<DbConnection, diesel::ConnectionError> for SessionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::ConnectionError> {
         let sql = match conn {
-            // FULL: a committed refund must survive a power cut.
+            // FULL: a committed refund must survive a power cut. Savepoint
+            // journals stay in memory.
             DbConnection::Sqlite(_) => format!(
-                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = FULL;"
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
             ),
             DbConnection::Postgres(_) => {
                 "SET TIME ZONE 'UTC'; SET statement_timeout = '30s';".to_owned()
@@ -170,6 +178,8 @@ pub type PooledDbConnection = PooledConnection<ConnectionManager>;
 pub struct Database {
     pool: DbPool,
     backend: Backend,
+    /// SQLite only: the single writer that group-commits.
+    writer: Option<writer::WriteQueue>,
 }
 
 impl Database {
@@ -184,9 +194,17 @@ impl Database {
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(SessionSettings))
             .build(ConnectionManager { url: url.clone() })?;
+        let writer = match url.backend() {
+            Backend::Sqlite => Some(
+                writer::WriteQueue::start(pool.clone())
+                    .map_err(|e| DbError::Thread(e.to_string()))?,
+            ),
+            Backend::Postgres => None,
+        };
         Ok(Database {
             pool,
             backend: url.backend(),
+            writer,
         })
     }
 
@@ -196,6 +214,40 @@ impl Database {
 
     pub fn conn(&self) -> Result<PooledDbConnection, DbError> {
         Ok(self.pool.get()?)
+    }
+
+    /// Runs `work` in a write transaction and answers once it is committed.
+    /// On SQLite it joins the writer's next group commit; on PostgreSQL it
+    /// runs on a pooled connection. `work` must not call `write` itself.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer
+                .submit(work)
+                .await
+                .unwrap_or_else(|_| Err(DbError::Cancelled.into())),
+            None => self.run(move |conn| write_transaction(conn, work)).await,
+        }
+    }
+
+    /// `write` for threads outside the async runtime (the CLI, benchmarks).
+    pub fn write_blocking<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer
+                .submit(work)
+                .blocking_recv()
+                .unwrap_or_else(|_| Err(DbError::Cancelled.into())),
+            None => write_transaction(&mut *self.conn()?, work),
+        }
     }
 
     /// Runs blocking diesel work on actix's thread pool, never on a worker.
@@ -230,16 +282,8 @@ pub fn reset_id_sequences(conn: &mut DbConnection, tables: &[&str]) -> Result<()
     Ok(())
 }
 
-/// Runs `work` in a transaction that writes (a savepoint when one is
-/// already open). On SQLite it begins with
-/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
-/// that reads and then writes can fail with SQLITE_BUSY when another writer
-/// got there first, which `busy_timeout` cannot wait out.
-pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
+/// Whether a transaction is open on this connection.
+pub fn in_transaction(conn: &mut DbConnection) -> Result<bool, diesel::result::Error> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let depth = match conn {
         DbConnection::Sqlite(sqlite) => {
@@ -249,9 +293,24 @@ where
             AnsiTransactionManager::transaction_manager_status_mut(pg).transaction_depth()
         }
     }?;
-    if depth.is_some() {
-        // Already inside one: the caller's transaction holds the lock; nest as a savepoint.
-        return conn.transaction(work);
+    Ok(depth.is_some())
+}
+
+/// Runs `work` in a transaction that writes. Inside an open transaction it
+/// simply runs there: its error fails the caller's transaction as a whole.
+/// (Code that recovers from an error and goes on opens a savepoint with
+/// `conn.transaction` itself.) On SQLite it begins with
+/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction
+/// that reads and then writes can fail with SQLITE_BUSY when another writer
+/// got there first, which `busy_timeout` cannot wait out.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if in_transaction(conn)? {
+        return work(conn);
     }
     match conn {
         DbConnection::Sqlite(sqlite) => {
@@ -277,4 +336,36 @@ where
             Err(error)
         }
     }
+}
+
+/// Runs `attempt` as `write_transaction` does, for writes that can lose a
+/// race to a unique index: two PostgreSQL transactions inserting the same
+/// key, where the loser's insert fails once the winner commits. The loser
+/// is rolled back (to a savepoint, inside a caller's transaction) and runs
+/// once more, now finding the winner's row. SQLite's write transactions
+/// never overlap, so there no race is lost and no savepoint is needed.
+pub fn write_transaction_retrying_race<T, E, F>(
+    conn: &mut DbConnection,
+    lost_race: impl Fn(&E) -> bool,
+    attempt: F,
+) -> Result<T, E>
+where
+    F: Fn(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn.backend() {
+        Backend::Sqlite => write_transaction(conn, attempt),
+        Backend::Postgres => match conn.transaction(&attempt) {
+            Err(error) if lost_race(&error) => conn.transaction(&attempt),
+            other => other,
+        },
+    }
+}
+
+/// Whether a failed statement lost a race to a unique index.
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
 }

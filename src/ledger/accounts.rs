@@ -3,7 +3,7 @@
 use super::{LedgerError, account_code, forbids_overdraft};
 use crate::db::models::LedgerAccount;
 use crate::db::schema::ledger_accounts;
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, in_transaction};
 use crate::domain::{AccountKind, Currency, CustomerId};
 use chrono::Utc;
 use diesel::prelude::*;
@@ -55,11 +55,19 @@ pub fn open_account(
         forbid_overdraft: forbids_overdraft(kind),
         created_at: Utc::now().naive_utc(),
     };
-    match write_transaction(conn, |conn| {
+    let insert = |conn: &mut DbConnection| {
         diesel::insert_into(ledger_accounts::table)
             .values(&row)
             .execute(conn)
-    }) {
+    };
+    // Losing the race to open it is fine; inside a transaction a savepoint
+    // keeps that failed insert from failing the caller's transaction.
+    let inserted = if in_transaction(conn)? {
+        conn.transaction(insert)
+    } else {
+        insert(conn)
+    };
+    match inserted {
         Ok(_) => {}
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
             tracing::debug!(code, "account opened concurrently");

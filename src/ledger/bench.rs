@@ -31,7 +31,8 @@ impl BenchReport {
 }
 
 /// Creates `refunds` charged payments (one customer each), then refunds
-/// them all from `threads` threads. `progress` hears when refunding starts.
+/// them all from `threads` threads, each write going through the
+/// database's writer as the desk's would. `progress` hears when refunding starts.
 pub fn run(
     database: &Database,
     refunds: usize,
@@ -60,7 +61,6 @@ pub fn run(
                 run_id.clone(),
             );
             std::thread::spawn(move || -> anyhow::Result<()> {
-                let mut conn = database.conn()?;
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let Some(payment) = payments.get(n) else {
@@ -74,7 +74,8 @@ pub fn run(
                         remedy: None,
                         reason: "benchmark".to_owned(),
                     };
-                    refund(&mut conn, &ctx, *payment, None)?;
+                    let payment = *payment;
+                    database.write_blocking(move |conn| refund(conn, &ctx, payment, None))?;
                 }
             })
         })

@@ -49,6 +49,14 @@ pub enum LedgerError {
     Db(#[from] DbError),
 }
 
+impl LedgerError {
+    /// Whether this failure is a lost race to a unique index (see
+    /// `write_transaction_retrying_race`).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, LedgerError::Db(crate::db::DbError::Query(error)) if crate::db::is_unique_violation(error))
+    }
+}
+
 impl From<diesel::result::Error> for LedgerError {
     fn from(error: diesel::result::Error) -> Self {
         LedgerError::Db(DbError::Query(error))

@@ -9,9 +9,9 @@ use super::transfers::{Links, NewTransfer, post_pending, post_transfer, void_pen
 use crate::audit::{self, AuditEntry};
 use crate::db::models::{Customer, LedgerTransfer, Transaction};
 use crate::db::schema::{customers, idempotency_records, ledger_transfers, transactions};
-use crate::db::{DbConnection, DbError, write_transaction};
+use crate::db::{Backend, DbConnection, DbError, write_transaction_retrying_race};
 use crate::domain::*;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use diesel::prelude::*;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -541,8 +541,12 @@ where
     let request_hash = hex::encode(Sha256::digest(
         format!("{action}\u{1f}{request}").as_bytes(),
     ));
-    let attempt = |conn: &mut DbConnection| {
-        write_transaction(conn, |conn| {
+    // Two requests with one key race to claim it: the loser runs again and
+    // replays the winner's outcome.
+    write_transaction_retrying_race(
+        conn,
+        |error: &RemedyError| matches!(error, RemedyError::Ledger(e) if e.is_unique_violation()),
+        |conn| {
             let stored: Option<(String, String)> = idempotency_records::table
                 .find(&ctx.idempotency_key)
                 .select((
@@ -602,36 +606,29 @@ where
                 },
             )?;
             Ok(outcome)
-        })
-    };
-    match attempt(conn) {
-        Err(RemedyError::Ledger(LedgerError::Db(DbError::Query(
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ),
-        )))) => attempt(conn),
-        other => other,
-    }
+        },
+    )
 }
 
-/// Reads a transaction after touching its row, which holds the row lock
-/// (PostgreSQL) or the write lock (SQLite) until commit: two remedies on
-/// one transaction run one after the other and the second sees the first.
+/// Reads a transaction holding it until commit, so two remedies on one
+/// transaction run one after the other and the second sees the first.
 fn lock_transaction(
     conn: &mut DbConnection,
     id: TransactionId,
 ) -> Result<Transaction, RemedyError> {
-    let touched = diesel::update(transactions::table.filter(transactions::id.eq(id)))
-        .set(transactions::updated_at.eq(transactions::updated_at))
-        .execute(conn)?;
-    if touched == 0 {
-        return Err(RemedyError::UnknownTransaction(id));
+    // SQLite's write transactions begin IMMEDIATE and so already exclude
+    // every other writer; PostgreSQL needs the row lock the touch takes.
+    if conn.backend() == Backend::Postgres {
+        diesel::update(transactions::table.filter(transactions::id.eq(id)))
+            .set(transactions::updated_at.eq(transactions::updated_at))
+            .execute(conn)?;
     }
-    Ok(transactions::table
+    transactions::table
         .find(id)
         .select(Transaction::as_select())
-        .first(conn)?)
+        .first(conn)
+        .optional()?
+        .ok_or(RemedyError::UnknownTransaction(id))
 }
 
 fn expect_kind(row: &Transaction, expected: TransactionKind) -> Result<(), RemedyError> {
@@ -658,9 +655,9 @@ fn refunded_so_far(conn: &mut DbConnection, original: TransactionId) -> Result<i
     let amounts: Vec<i64> = transactions::table
         .filter(transactions::original_transaction_id.eq(original))
         .filter(transactions::kind.eq(TransactionKind::Refund))
-        .filter(
-            transactions::status.ne_all([TransactionStatus::Failed, TransactionStatus::Cancelled]),
-        )
+        // Two comparisons rather than NOT IN: diesel caches this statement then.
+        .filter(transactions::status.ne(TransactionStatus::Failed))
+        .filter(transactions::status.ne(TransactionStatus::Cancelled))
         .select(transactions::amount_minor)
         .load(conn)?;
     Ok(amounts.iter().sum())
@@ -741,7 +738,8 @@ fn insert_transaction(
     kind: TransactionKind,
     amount: Money,
 ) -> Result<Transaction, RemedyError> {
-    let now = Utc::now().naive_utc();
+    // Both databases keep microseconds: the row returned is the row stored.
+    let now = Utc::now().naive_utc().trunc_subsecs(6);
     let reference = format!(
         "TX{}{:010}",
         now.format("%Y%m%d"),
@@ -764,8 +762,22 @@ fn insert_transaction(
         ))
         .returning(transactions::id)
         .get_result(conn)?;
-    Ok(transactions::table
-        .find(id)
-        .select(Transaction::as_select())
-        .first(conn)?)
+    Ok(Transaction {
+        id,
+        reference,
+        customer_id: original.customer_id,
+        kind,
+        status: TransactionStatus::Completed,
+        method: PaymentMethod::WalletBalance,
+        amount_minor: amount.minor(),
+        currency: amount.currency(),
+        counterparty: original.counterparty.clone(),
+        counterparty_customer_id: None,
+        original_transaction_id: Some(original.id),
+        external_ref: None,
+        failure_reason: None,
+        created_at: now,
+        updated_at: now,
+        completed_at: Some(now),
+    })
 }

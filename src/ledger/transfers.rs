@@ -6,14 +6,13 @@
 use super::LedgerError;
 use crate::db::models::{LedgerAccount, LedgerTransfer};
 use crate::db::schema::{ledger_accounts, ledger_transfers};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, write_transaction_retrying_race};
 use crate::domain::{
     LedgerAccountId, Money, RemedyId, TicketId, TransactionId, TransferId, TransferKind,
     TransferPhase,
 };
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 /// What a transfer is about.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,19 +100,12 @@ pub fn void_pending(
 }
 
 /// Two writers with the same key (or resolving the same hold) race to the
-/// unique index; the loser's transaction is rolled back, and running it
-/// again finds the winner's row and answers from it.
+/// unique index; the loser runs again and answers from the winner's row.
 fn with_one_retry<F>(conn: &mut DbConnection, attempt: F) -> Result<TransferOutcome, LedgerError>
 where
     F: Fn(&mut DbConnection) -> Result<TransferOutcome, LedgerError>,
 {
-    match write_transaction(conn, &attempt) {
-        Err(LedgerError::Db(crate::db::DbError::Query(DieselError::DatabaseError(
-            DatabaseErrorKind::UniqueViolation,
-            _,
-        )))) => write_transaction(conn, &attempt),
-        other => other,
-    }
+    write_transaction_retrying_race(conn, LedgerError::is_unique_violation, attempt)
 }
 
 fn find_by_key(conn: &mut DbConnection, key: &str) -> Result<Option<LedgerTransfer>, LedgerError> {
@@ -420,14 +412,27 @@ fn insert(conn: &mut DbConnection, row: NewRow<'_>) -> Result<LedgerTransfer, Le
         ticket_id: row.links.ticket,
         remedy_id: row.links.remedy,
         memo: row.memo,
-        created_at: Utc::now().naive_utc(),
+        // Both databases keep microseconds: the row returned is the row stored.
+        created_at: Utc::now().naive_utc().trunc_subsecs(6),
     };
     let id: TransferId = diesel::insert_into(ledger_transfers::table)
         .values(&insert)
         .returning(ledger_transfers::id)
         .get_result(conn)?;
-    Ok(ledger_transfers::table
-        .find(id)
-        .select(LedgerTransfer::as_select())
-        .first(conn)?)
+    Ok(LedgerTransfer {
+        id,
+        idempotency_key: insert.idempotency_key.to_owned(),
+        debit_account_id: insert.debit_account_id,
+        credit_account_id: insert.credit_account_id,
+        amount_minor: insert.amount_minor,
+        currency: insert.currency,
+        kind: insert.kind,
+        phase: insert.phase,
+        pending_id: insert.pending_id,
+        transaction_id: insert.transaction_id,
+        ticket_id: insert.ticket_id,
+        remedy_id: insert.remedy_id,
+        memo: insert.memo.map(str::to_owned),
+        created_at: insert.created_at,
+    })
 }

@@ -194,3 +194,58 @@ fn an_unreachable_postgres_is_an_error() {
         .unwrap_or_default();
     assert!(error.contains("127.0.0.1"), "{error}");
 }
+
+#[test]
+fn a_refused_write_leaves_the_writes_committed_with_it_standing() -> TestResult {
+    use redress::db::schema::customers;
+    use redress::domain::{CustomerStatus, Locale};
+    let db = TestDb::new();
+    let database = db::Database::open(&db.url, 4)?;
+    // Sixteen writers at once, so SQLite's writer commits several together;
+    // the odd ones insert a customer and then refuse.
+    let results = crate::helpers::race_writes(&database, |n, conn| {
+        let now = chrono::Utc::now().naive_utc();
+        diesel::insert_into(customers::table)
+            .values((
+                customers::external_ref.eq(format!("W-{n}")),
+                customers::email.eq(format!("w{n}@example.com")),
+                customers::name.eq(format!("Writer {n}")),
+                customers::locale.eq(Locale::En),
+                customers::status.eq(CustomerStatus::Active),
+                customers::identity_verified.eq(false),
+                customers::created_at.eq(now),
+                customers::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if n % 2 == 1 {
+            return Err(db::DbError::Query(
+                diesel::result::Error::RollbackTransaction,
+            ));
+        }
+        Ok(n)
+    });
+    let mut committed: Vec<usize> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    committed.sort_unstable();
+    assert_eq!(committed, (0..16).step_by(2).collect::<Vec<_>>());
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(
+        r,
+        Err(db::DbError::Query(
+            diesel::result::Error::RollbackTransaction
+        ))
+    )));
+
+    let mut stored: Vec<String> = customers::table
+        .select(customers::external_ref)
+        .load(&mut db.conn())?;
+    stored.sort_by_key(|r| {
+        r.trim_start_matches("W-")
+            .parse::<usize>()
+            .unwrap_or(usize::MAX)
+    });
+    let expected: Vec<String> = (0..16).step_by(2).map(|n| format!("W-{n}")).collect();
+    assert_eq!(stored, expected);
+    Ok(())
+}

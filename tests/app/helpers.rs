@@ -244,17 +244,45 @@ pub fn race<T: Send + 'static>(
     database: &Database,
     work: impl Fn(usize, &mut DbConnection) -> T + Send + Sync + 'static,
 ) -> Vec<T> {
+    let database = database.clone();
+    race_threads(move |n, ready| {
+        let mut conn = database.conn().expect("a pooled connection");
+        ready.wait();
+        work(n, &mut conn)
+    })
+}
+
+/// Runs `work` on 16 threads at once, each through `Database::write_blocking`
+/// (on SQLite: the writer's group commits).
+pub fn race_writes<T, E>(
+    database: &Database,
+    work: impl Fn(usize, &mut DbConnection) -> Result<T, E> + Send + Sync + 'static,
+) -> Vec<Result<T, E>>
+where
+    T: Send + 'static,
+    E: From<db::DbError> + From<diesel::result::Error> + Send + 'static,
+{
+    let database = database.clone();
+    let work = std::sync::Arc::new(work);
+    race_threads(move |n, ready| {
+        let work = work.clone();
+        ready.wait();
+        database.write_blocking(move |conn| work(n, conn))
+    })
+}
+
+/// 16 threads; each calls `work` with its number and a barrier to wait on
+/// once it is ready, so that all of them go at once.
+fn race_threads<T: Send + 'static>(
+    work: impl Fn(usize, &std::sync::Barrier) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     const THREADS: usize = 16;
     let work = std::sync::Arc::new(work);
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|n| {
-            let (work, barrier, database) = (work.clone(), barrier.clone(), database.clone());
-            std::thread::spawn(move || {
-                let mut conn = database.conn().expect("a pooled connection");
-                barrier.wait();
-                work(n, &mut conn)
-            })
+            let (work, barrier) = (work.clone(), barrier.clone());
+            std::thread::spawn(move || work(n, &barrier))
         })
         .collect();
     handles

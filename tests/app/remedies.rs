@@ -1,7 +1,7 @@
 //! Remedies on the demo world: each moves money exactly once, and each
 //! refusal says why and moves nothing.
 
-use crate::helpers::{TestDb, TestResult, race};
+use crate::helpers::{TestDb, TestResult, race, race_writes};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use redress::audit::verify_chain;
@@ -512,14 +512,45 @@ fn a_frozen_wallet_receives_but_cannot_send_until_unfrozen() -> TestResult {
 
 #[test]
 fn concurrent_refunds_and_releases_happen_exactly_as_allowed() -> TestResult {
+    concurrent_remedies(Race::PooledConnections)
+}
+
+#[test]
+fn concurrent_remedies_through_the_writer_happen_exactly_as_allowed() -> TestResult {
+    concurrent_remedies(Race::Writer)
+}
+
+/// How the racing remedies reach the database.
+#[derive(Clone, Copy)]
+enum Race {
+    /// Each thread on its own connection, in its own transaction.
+    PooledConnections,
+    /// Each thread through `Database::write_blocking`: group commits on SQLite.
+    Writer,
+}
+
+impl Race {
+    fn run<T: Send + 'static>(
+        self,
+        database: &Database,
+        work: impl Fn(usize, &mut DbConnection) -> Result<T, RemedyError> + Send + Sync + 'static,
+    ) -> Vec<Result<T, RemedyError>> {
+        match self {
+            Race::PooledConnections => race(database, work),
+            Race::Writer => race_writes(database, work),
+        }
+    }
+}
+
+fn concurrent_remedies(how: Race) -> TestResult {
     let (db, mut conn) = world();
-    let database = Database::open(&db.url, 16)?;
+    let database = Database::open(&db.url, 17)?;
     let payment = charged_cancelled_payment(&mut conn);
     let wallet_before = wallet(&mut conn, payment.customer_id, Currency::Cny).credits_posted;
 
     // 16 tries of one refund under one key: it happens once.
     let id = payment.id;
-    let results = race(&database, move |_, conn| {
+    let results = how.run(&database, move |_, conn| {
         refund(
             conn,
             &ctx("same"),
@@ -541,7 +572,7 @@ fn concurrent_refunds_and_releases_happen_exactly_as_allowed() -> TestResult {
             Some(Money::from_minor(rest, Currency::Cny)),
         )?;
     }
-    let results = race(&database, move |n, conn| {
+    let results = how.run(&database, move |n, conn| {
         refund(
             conn,
             &ctx(&format!("tenth-{n}")),
@@ -575,7 +606,7 @@ fn concurrent_refunds_and_releases_happen_exactly_as_allowed() -> TestResult {
         TransactionStatus::AwaitingRelease,
     );
     let trade_id = trade.id;
-    let results = race(&database, move |n, conn| {
+    let results = how.run(&database, move |n, conn| {
         release_escrow(conn, &ctx(&format!("rel-{n}")), trade_id)
     });
     assert_eq!(
