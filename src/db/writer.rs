@@ -5,7 +5,7 @@
 //! inside one transaction, commits them with one sync, and only then
 //! answers each caller. A write that fails rolls back its savepoint alone.
 
-use super::{DbConnection, DbError, DbPool, write_transaction};
+use super::{DbConnection, DbError, DbPool, PooledDbConnection, write_transaction};
 use diesel::Connection;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
@@ -63,6 +63,8 @@ impl WriteQueue {
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
+                // The writer keeps its connection between batches.
+                let mut held: Option<PooledDbConnection> = None;
                 while let Ok(first) = queued.recv() {
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
@@ -71,7 +73,11 @@ impl WriteQueue {
                             Err(_) => break,
                         }
                     }
-                    commit_batch(&pool, batch);
+                    let conn = match held.take() {
+                        Some(conn) => Ok(conn),
+                        None => pool.get().map_err(DbError::from),
+                    };
+                    held = commit_batch(conn, batch);
                 }
             })?;
         Ok(WriteQueue { jobs })
@@ -97,23 +103,34 @@ impl WriteQueue {
     }
 }
 
-fn commit_batch(pool: &DbPool, mut batch: Vec<Box<dyn QueuedWrite>>) {
-    let committed = match pool.get() {
-        Ok(mut conn) => catch_unwind(AssertUnwindSafe(|| {
-            write_transaction(&mut conn, |conn| {
-                for job in batch.iter_mut() {
-                    job.run(conn);
-                }
-                Ok::<(), DbError>(())
-            })
-        }))
-        .unwrap_or_else(|_| {
-            tracing::error!("a queued write panicked; its batch was rolled back");
-            Err(DbError::GroupCommit(
-                "a write in the batch failed unexpectedly".into(),
-            ))
-        }),
-        Err(error) => Err(error.into()),
+/// Commits `batch` and answers its writers; hands back the connection
+/// unless it failed.
+fn commit_batch(
+    conn: Result<PooledDbConnection, DbError>,
+    mut batch: Vec<Box<dyn QueuedWrite>>,
+) -> Option<PooledDbConnection> {
+    let (committed, conn) = match conn {
+        Ok(mut conn) => {
+            let committed = catch_unwind(AssertUnwindSafe(|| {
+                write_transaction(&mut conn, |conn| {
+                    for job in batch.iter_mut() {
+                        job.run(conn);
+                    }
+                    Ok::<(), DbError>(())
+                })
+            }))
+            .unwrap_or_else(|_| {
+                tracing::error!("a queued write panicked; its batch was rolled back");
+                Err(DbError::GroupCommit(
+                    "a write in the batch failed unexpectedly".into(),
+                ))
+            });
+            // After a failure the connection may be mid-transaction: let the
+            // pool check it and take a fresh one next time.
+            let keep = committed.is_ok().then_some(conn);
+            (committed, keep)
+        }
+        Err(error) => (Err(error), None),
     };
     if let Err(error) = &committed {
         tracing::error!(%error, writes = batch.len(), "a batch of writes was rolled back");
@@ -121,4 +138,5 @@ fn commit_batch(pool: &DbPool, mut batch: Vec<Box<dyn QueuedWrite>>) {
     for job in batch {
         job.finish(committed.as_ref().map(|_| ()));
     }
+    conn
 }
