@@ -135,6 +135,8 @@ text_enum! {
         TopUp,
         Payment,
         Withdrawal,
+        /// From one customer's wallet to another's.
+        WalletTransfer,
         TradeEscrow,
         TradeRelease,
         Refund,

@@ -8,7 +8,9 @@ pub mod transfers;
 pub mod verify;
 
 use crate::db::DbError;
-use crate::domain::{AccountKind, Currency, CustomerId, LedgerAccountId, Money, TransferId};
+use crate::domain::{
+    AccountKind, Currency, CustomerId, LedgerAccountId, Money, PaymentMethod, TransferId,
+};
 
 /// Why the ledger refused an operation. A refused operation moved nothing.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +79,18 @@ pub fn account_code(kind: AccountKind, customer: Option<CustomerId>, currency: C
 }
 
 /// Only customer wallets are protected from overdraft: the platform's and
+/// The account outside the wallet that money paid by `method` comes from
+/// or goes to.
+pub fn external_account(method: PaymentMethod) -> AccountKind {
+    match method {
+        PaymentMethod::BankCard | PaymentMethod::Alipay | PaymentMethod::WechatPay => {
+            AccountKind::ExternalCard
+        }
+        PaymentMethod::Crypto => AccountKind::ExternalChain,
+        PaymentMethod::BankTransfer | PaymentMethod::WalletBalance => AccountKind::ExternalBank,
+    }
+}
+
 /// the outside world's accounts are mirrors that may run either way.
 pub fn forbids_overdraft(kind: AccountKind) -> bool {
     matches!(kind, AccountKind::CustomerWallet | AccountKind::Escrow)

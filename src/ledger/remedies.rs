@@ -3,9 +3,11 @@
 //! it implies, an idempotency record and an audit row; each refuses with a
 //! typed error, moving nothing, when it cannot run.
 
-use super::LedgerError;
 use super::accounts::open_account;
-use super::transfers::{Links, NewTransfer, post_pending, post_transfer, void_pending};
+use super::transfers::{
+    Links, NewTransfer, TransferOutcome, post_pending, post_transfer, void_pending,
+};
+use super::{LedgerError, external_account};
 use crate::audit::{self, AuditEntry};
 use crate::db::models::{Customer, LedgerTransfer, Transaction};
 use crate::db::schema::{customers, idempotency_records, ledger_transfers, transactions};
@@ -129,83 +131,16 @@ pub fn refund(
     let request = serde_json::json!({ "transaction": payment, "amount": amount.map(|a| (a.minor(), a.currency())) });
     once(conn, ctx, "refund", request, |conn| {
         let original = lock_transaction(conn, payment)?;
-        expect_kind(&original, TransactionKind::Payment)?;
-        if !matches!(
-            original.status,
-            TransactionStatus::Completed
-                | TransactionStatus::Cancelled
-                | TransactionStatus::PartiallyRefunded
-                | TransactionStatus::Refunded
-        ) {
-            return Err(wrong_status(
-                &original,
-                "completed, cancelled or partly refunded",
-            ));
-        }
-        let charged = ledger_transfers::table
-            .filter(ledger_transfers::transaction_id.eq(original.id))
-            .filter(ledger_transfers::kind.eq(TransferKind::Payment))
-            .filter(ledger_transfers::phase.eq(TransferPhase::Posted))
-            .select(LedgerTransfer::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| RemedyError::NothingCharged(original.reference.clone()))?;
-        let paid = Money::from_minor(original.amount_minor, original.currency);
-        let refunded = Money::from_minor(refunded_so_far(conn, original.id)?, original.currency);
-        let left = paid.minor() - refunded.minor();
-        if left <= 0 {
-            return Err(RemedyError::AlreadyRefunded {
-                reference: original.reference,
-                paid,
-                refunded,
-            });
-        }
-        let amount = amount.unwrap_or(Money::from_minor(left, original.currency));
-        if amount.currency() != original.currency {
-            return Err(RemedyError::WrongCurrency {
-                expected: original.currency,
-                asked: amount.currency(),
-            });
-        }
-        if amount.minor() <= 0 {
-            return Err(LedgerError::AmountNotPositive.into());
-        }
-        if amount.minor() > left {
-            return Err(RemedyError::ExceedsRefundable {
-                reference: original.reference,
-                paid,
-                refunded,
-                refundable: Money::from_minor(left, original.currency),
-                asked: amount,
-            });
-        }
-
+        let amount = refundable(conn, &original, amount)?;
         let refund_tx = insert_transaction(conn, &original, TransactionKind::Refund, amount)?;
-        let wallet = open_account(
+        let transfer = pay_refund(
             conn,
-            AccountKind::CustomerWallet,
-            Some(original.customer_id),
-            original.currency,
+            &original,
+            &refund_tx,
+            format!("{}:refund", ctx.idempotency_key),
+            links(ctx, refund_tx.id),
+            Some(ctx.reason.clone()),
         )?;
-        let transfer = post_transfer(
-            conn,
-            &NewTransfer {
-                idempotency_key: format!("{}:refund", ctx.idempotency_key),
-                // Back from whoever was paid: the merchant's settlement.
-                debit: charged.credit_account_id,
-                credit: wallet.id,
-                amount,
-                kind: TransferKind::Refund,
-                links: links(ctx, refund_tx.id),
-                memo: Some(ctx.reason.clone()),
-            },
-        )?;
-        let status = if amount.minor() == left {
-            TransactionStatus::Refunded
-        } else {
-            TransactionStatus::PartiallyRefunded
-        };
-        set_transaction_status(conn, &original, status)?;
         Ok((
             original.customer_id,
             Some(original.reference.clone()),
@@ -218,6 +153,113 @@ pub fn refund(
             },
         ))
     })
+}
+
+/// How much of a payment can still be refunded: `amount` when it fits, all
+/// that is left when None. The payment must have been charged.
+pub(crate) fn refundable(
+    conn: &mut DbConnection,
+    original: &Transaction,
+    amount: Option<Money>,
+) -> Result<Money, RemedyError> {
+    expect_kind(original, TransactionKind::Payment)?;
+    if !matches!(
+        original.status,
+        TransactionStatus::Completed
+            | TransactionStatus::Cancelled
+            | TransactionStatus::PartiallyRefunded
+            | TransactionStatus::Refunded
+    ) {
+        return Err(wrong_status(
+            original,
+            "completed, cancelled or partly refunded",
+        ));
+    }
+    charge_of(conn, original)?;
+    let paid = Money::from_minor(original.amount_minor, original.currency);
+    let refunded = Money::from_minor(refunded_so_far(conn, original.id)?, original.currency);
+    let left = paid.minor() - refunded.minor();
+    if left <= 0 {
+        return Err(RemedyError::AlreadyRefunded {
+            reference: original.reference.clone(),
+            paid,
+            refunded,
+        });
+    }
+    let amount = amount.unwrap_or(Money::from_minor(left, original.currency));
+    if amount.currency() != original.currency {
+        return Err(RemedyError::WrongCurrency {
+            expected: original.currency,
+            asked: amount.currency(),
+        });
+    }
+    if amount.minor() <= 0 {
+        return Err(LedgerError::AmountNotPositive.into());
+    }
+    if amount.minor() > left {
+        return Err(RemedyError::ExceedsRefundable {
+            reference: original.reference.clone(),
+            paid,
+            refunded,
+            refundable: Money::from_minor(left, original.currency),
+            asked: amount,
+        });
+    }
+    Ok(amount)
+}
+
+/// The posted transfer that charged a payment.
+fn charge_of(
+    conn: &mut DbConnection,
+    original: &Transaction,
+) -> Result<LedgerTransfer, RemedyError> {
+    ledger_transfers::table
+        .filter(ledger_transfers::transaction_id.eq(original.id))
+        .filter(ledger_transfers::kind.eq(TransferKind::Payment))
+        .filter(ledger_transfers::phase.eq(TransferPhase::Posted))
+        .select(LedgerTransfer::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| RemedyError::NothingCharged(original.reference.clone()))
+}
+
+/// Pays a stored refund transaction (already counted by `refundable`) back
+/// from whoever was paid, the merchant's settlement, to the wallet; marks
+/// the original refunded or partly refunded.
+pub(crate) fn pay_refund(
+    conn: &mut DbConnection,
+    original: &Transaction,
+    refund: &Transaction,
+    idempotency_key: String,
+    links: Links,
+    memo: Option<String>,
+) -> Result<TransferOutcome, RemedyError> {
+    let charged = charge_of(conn, original)?;
+    let wallet = open_account(
+        conn,
+        AccountKind::CustomerWallet,
+        Some(original.customer_id),
+        original.currency,
+    )?;
+    let transfer = post_transfer(
+        conn,
+        &NewTransfer {
+            idempotency_key,
+            debit: charged.credit_account_id,
+            credit: wallet.id,
+            amount: Money::from_minor(refund.amount_minor, refund.currency),
+            kind: TransferKind::Refund,
+            links,
+            memo,
+        },
+    )?;
+    let status = if refunded_so_far(conn, original.id)? >= original.amount_minor {
+        TransactionStatus::Refunded
+    } else {
+        TransactionStatus::PartiallyRefunded
+    };
+    set_transaction_status(conn, original, status)?;
+    Ok(transfer)
 }
 
 /// Releases a P2P trade's escrowed coins to the buyer.
@@ -237,40 +279,12 @@ pub fn release_escrow(
             if trade_row.status != TransactionStatus::AwaitingRelease {
                 return Err(wrong_status(&trade_row, "awaiting release"));
             }
-            let held = open_hold(conn, &trade_row, TransferKind::TradeEscrow)?;
-            let seller = account_owner(conn, held.debit_account_id)?;
-            let buyer = [
-                Some(trade_row.customer_id),
-                trade_row.counterparty_customer_id,
-            ]
-            .into_iter()
-            .flatten()
-            .find(|customer| Some(*customer) != seller)
-            .ok_or_else(|| RemedyError::NoHold(trade_row.reference.clone()))?;
-            let posted = post_pending(
+            let (buyer, transfers) = settle_escrow(
                 conn,
-                &format!("{}:post", ctx.idempotency_key),
-                held.id,
-                None,
+                &trade_row,
+                &ctx.idempotency_key,
                 links(ctx, trade_row.id),
-            )?;
-            let buyer_wallet = open_account(
-                conn,
-                AccountKind::CustomerWallet,
-                Some(buyer),
-                trade_row.currency,
-            )?;
-            let paid = post_transfer(
-                conn,
-                &NewTransfer {
-                    idempotency_key: format!("{}:pay", ctx.idempotency_key),
-                    debit: held.credit_account_id,
-                    credit: buyer_wallet.id,
-                    amount: Money::from_minor(held.amount_minor, held.currency),
-                    kind: TransferKind::TradeRelease,
-                    links: links(ctx, trade_row.id),
-                    memo: Some(ctx.reason.clone()),
-                },
+                Some(ctx.reason.clone()),
             )?;
             set_transaction_status(conn, &trade_row, TransactionStatus::Released)?;
             Ok((
@@ -279,13 +293,51 @@ pub fn release_escrow(
                 RemedyOutcome {
                     action: "release".into(),
                     transaction: Some(trade_row.reference),
-                    transfers: vec![posted.transfer.id, paid.transfer.id],
+                    transfers,
                     customer_status: None,
                     replayed: false,
                 },
             ))
         },
     )
+}
+
+/// Posts a trade's escrow hold and pays the coins on to the buyer (the
+/// side that did not fund the escrow). Answers the buyer and the transfers.
+pub(crate) fn settle_escrow(
+    conn: &mut DbConnection,
+    trade: &Transaction,
+    key: &str,
+    links: Links,
+    memo: Option<String>,
+) -> Result<(CustomerId, Vec<TransferId>), RemedyError> {
+    let held = open_hold(conn, trade, TransferKind::TradeEscrow)?;
+    let seller = account_owner(conn, held.debit_account_id)?;
+    let buyer = [Some(trade.customer_id), trade.counterparty_customer_id]
+        .into_iter()
+        .flatten()
+        .find(|customer| Some(*customer) != seller)
+        .ok_or_else(|| RemedyError::NoHold(trade.reference.clone()))?;
+    let posted = post_pending(conn, &format!("{key}:post"), held.id, None, links)?;
+    let buyer_wallet = open_account(
+        conn,
+        AccountKind::CustomerWallet,
+        Some(buyer),
+        trade.currency,
+    )?;
+    let paid = post_transfer(
+        conn,
+        &NewTransfer {
+            idempotency_key: format!("{key}:pay"),
+            debit: held.credit_account_id,
+            credit: buyer_wallet.id,
+            amount: Money::from_minor(held.amount_minor, held.currency),
+            kind: TransferKind::TradeRelease,
+            links,
+            memo,
+        },
+    )?;
+    Ok((buyer, vec![posted.transfer.id, paid.transfer.id]))
 }
 
 /// Returns a P2P trade's escrowed coins to the seller (the buyer never paid).
@@ -402,16 +454,7 @@ pub fn credit_failed_top_up(
             if row.status != TransactionStatus::Failed {
                 return Err(wrong_status(&row, "failed"));
             }
-            let source_kind = match row.method {
-                PaymentMethod::BankCard | PaymentMethod::Alipay | PaymentMethod::WechatPay => {
-                    AccountKind::ExternalCard
-                }
-                PaymentMethod::Crypto => AccountKind::ExternalChain,
-                PaymentMethod::BankTransfer | PaymentMethod::WalletBalance => {
-                    AccountKind::ExternalBank
-                }
-            };
-            let source = open_account(conn, source_kind, None, row.currency)?;
+            let source = open_account(conn, external_account(row.method), None, row.currency)?;
             let wallet = open_account(
                 conn,
                 AccountKind::CustomerWallet,
@@ -664,7 +707,7 @@ fn refunded_so_far(conn: &mut DbConnection, original: TransactionId) -> Result<i
 }
 
 /// The transaction's hold of `kind` that nothing has resolved yet.
-fn open_hold(
+pub(crate) fn open_hold(
     conn: &mut DbConnection,
     row: &Transaction,
     kind: TransferKind,

@@ -3,7 +3,9 @@
 //! moves nothing of its own and leaves the others standing.
 
 use super::customers::{CustomerRecord, IngestError, StatusRecord, set_status, upsert_customer};
-use super::transactions::{TransactionRecord, record_transaction};
+use super::transactions::{
+    TransactionRecord, TransactionStatusRecord, record_transaction, update_transaction_status,
+};
 use crate::db::DbConnection;
 use serde::Deserialize;
 use std::io::BufRead;
@@ -20,6 +22,12 @@ enum ImportLine {
         locale: String,
     },
     Transaction(TransactionRecord),
+    TransactionStatus {
+        reference: String,
+        status: String,
+        #[serde(default)]
+        failure_reason: Option<String>,
+    },
     Status {
         customer: String,
         status: String,
@@ -74,6 +82,19 @@ fn apply(conn: &mut DbConnection, record: ImportLine) -> Result<(), IngestError>
         )
         .map(|_| ()),
         ImportLine::Transaction(record) => record_transaction(conn, record).map(|_| ()),
+        ImportLine::TransactionStatus {
+            reference,
+            status,
+            failure_reason,
+        } => update_transaction_status(
+            conn,
+            &reference,
+            TransactionStatusRecord {
+                status,
+                failure_reason,
+            },
+        )
+        .map(|_| ()),
         ImportLine::Status {
             customer,
             status,

@@ -1,7 +1,7 @@
 //! Wallet transactions as the platform reports them, booked in the ledger
-//! in the same database transaction. The reference is the idempotency key:
-//! the same record again changes nothing; another record under a used
-//! reference is refused.
+//! in the same database transaction, and their later status changes. The
+//! reference is the idempotency key: the same record again changes nothing;
+//! another record under a used reference is refused.
 
 use super::customers::IngestError;
 use crate::audit::{self, AuditEntry};
@@ -9,9 +9,12 @@ use crate::db::models::Transaction;
 use crate::db::schema::{customers, transactions};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::*;
-use crate::ledger::LedgerError;
 use crate::ledger::accounts::open_account;
-use crate::ledger::transfers::{Links, NewTransfer, hold, post_transfer};
+use crate::ledger::remedies::{RemedyError, open_hold, pay_refund, refundable, settle_escrow};
+use crate::ledger::transfers::{
+    Links, NewTransfer, hold, post_pending, post_transfer, void_pending,
+};
+use crate::ledger::{LedgerError, external_account};
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -19,7 +22,7 @@ use std::str::FromStr;
 
 /// A transaction record as the platform sends it. Amounts are decimal
 /// strings (`"120.50"`), never floats.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct TransactionRecord {
     pub reference: String,
@@ -32,8 +35,28 @@ pub struct TransactionRecord {
     pub currency: String,
     #[serde(default)]
     pub counterparty: Option<String>,
+    /// The other wallet customer (external reference) of a transfer or a
+    /// P2P trade.
+    #[serde(default)]
+    pub counterparty_customer: Option<String>,
+    /// A P2P trade's seller, whose coins go into escrow: the customer or
+    /// the counterparty customer (external reference).
+    #[serde(default)]
+    pub seller: Option<String>,
+    /// The payment a refund pays back (its reference).
+    #[serde(default)]
+    pub original: Option<String>,
     #[serde(default)]
     pub external_ref: Option<String>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+}
+
+/// A later status of a recorded transaction.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionStatusRecord {
+    pub status: String,
     #[serde(default)]
     pub failure_reason: Option<String>,
 }
@@ -61,9 +84,73 @@ fn parse_field<T: FromStr>(
         .map_err(|_| invalid(field, format!("'{}' is not one of {expected}", text.trim())))
 }
 
-/// Checks the record, then stores it and moves its money: a completed
-/// top-up credits the wallet, a completed payment debits it, a pending
-/// withdrawal holds its amount and a completed one sends it.
+const STATUSES: &str =
+    "pending, completed, cancelled, failed, declined, awaiting_release, released";
+
+fn parse_status(text: &str) -> Result<TransactionStatus, IngestError> {
+    let status: TransactionStatus = parse_field("status", text, STATUSES)?;
+    // Refunded, partly refunded and reversed are what remedies make.
+    if matches!(
+        status,
+        TransactionStatus::Refunded
+            | TransactionStatus::PartiallyRefunded
+            | TransactionStatus::Reversed
+    ) {
+        return Err(invalid(
+            "status",
+            format!("'{status}' is set by Redress's remedies, not by the platform"),
+        ));
+    }
+    Ok(status)
+}
+
+fn clean(value: &Option<String>) -> Option<String> {
+    value
+        .as_ref()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The ledger refusing a movement is the record's fault; a database
+/// failure is not.
+fn refused(error: RemedyError) -> IngestError {
+    match error {
+        RemedyError::Ledger(LedgerError::Db(db)) => IngestError::Db(db),
+        other => IngestError::Refused(other.to_string()),
+    }
+}
+
+/// The customer with this external reference.
+fn customer_by_ref(
+    conn: &mut DbConnection,
+    field: &'static str,
+    external_ref: &str,
+) -> Result<CustomerId, IngestError> {
+    customers::table
+        .filter(customers::external_ref.eq(external_ref.trim()))
+        .select(customers::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| {
+            invalid(
+                field,
+                format!("no customer has the reference '{}'", external_ref.trim()),
+            )
+        })
+}
+
+fn transaction_by_ref(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> Result<Option<Transaction>, IngestError> {
+    Ok(transactions::table
+        .filter(transactions::reference.eq(reference))
+        .select(Transaction::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Checks the record, then stores it and moves its money as `book` says.
 pub fn record_transaction(
     conn: &mut DbConnection,
     record: TransactionRecord,
@@ -72,12 +159,12 @@ pub fn record_transaction(
     if reference.is_empty() || reference.len() > 64 {
         return Err(invalid("reference", "must be 1 to 64 characters"));
     }
-    let kind: TransactionKind = parse_field("kind", &record.kind, "top_up, payment, withdrawal")?;
-    let status: TransactionStatus = parse_field(
-        "status",
-        &record.status,
-        "pending, completed, failed, cancelled, declined",
+    let kind: TransactionKind = parse_field(
+        "kind",
+        &record.kind,
+        "top_up, payment, withdrawal, transfer, p2p_trade, refund",
     )?;
+    let status = parse_status(&record.status)?;
     let method: PaymentMethod = parse_field(
         "method",
         &record.method,
@@ -87,47 +174,88 @@ pub fn record_transaction(
         parse_currency(&record.currency).map_err(|e| invalid("currency", e.to_string()))?;
     let amount =
         Money::parse(&record.amount, currency).map_err(|e| invalid("amount", e.to_string()))?;
-    if !matches!(
-        kind,
-        TransactionKind::TopUp | TransactionKind::Payment | TransactionKind::Withdrawal
-    ) {
+    let needs_counterparty = matches!(kind, TransactionKind::Transfer | TransactionKind::P2pTrade);
+    match (needs_counterparty, &clean(&record.counterparty_customer)) {
+        (true, None) => {
+            return Err(invalid(
+                "counterparty_customer",
+                format!("a {kind} needs the other customer's reference"),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(invalid(
+                "counterparty_customer",
+                format!("only transfers and P2P trades have one, not a {kind}"),
+            ));
+        }
+        _ => {}
+    }
+    if (kind == TransactionKind::P2pTrade) != clean(&record.seller).is_some() {
         return Err(invalid(
-            "kind",
-            format!("{kind} records are not accepted over the API"),
+            "seller",
+            "a P2P trade, and only a P2P trade, names its seller",
         ));
     }
-    let clean = |value: &Option<String>| {
-        value
-            .as_ref()
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    if (kind == TransactionKind::Refund) != clean(&record.original).is_some() {
+        return Err(invalid(
+            "original",
+            "a refund, and only a refund, names the payment it pays back",
+        ));
+    }
 
     write_transaction(conn, |conn| {
-        let customer: CustomerId = customers::table
-            .filter(customers::external_ref.eq(record.customer.trim()))
-            .select(customers::id)
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| {
-                invalid(
-                    "customer",
-                    format!("no customer has the reference '{}'", record.customer.trim()),
-                )
-            })?;
+        let customer = customer_by_ref(conn, "customer", &record.customer)?;
+        let counterparty_customer = match clean(&record.counterparty_customer) {
+            Some(other) => {
+                let id = customer_by_ref(conn, "counterparty_customer", &other)?;
+                if id == customer {
+                    return Err(invalid("counterparty_customer", "must be another customer"));
+                }
+                Some(id)
+            }
+            None => None,
+        };
+        let seller = match clean(&record.seller) {
+            Some(seller) => {
+                let id = customer_by_ref(conn, "seller", &seller)?;
+                if id != customer && Some(id) != counterparty_customer {
+                    return Err(invalid(
+                        "seller",
+                        "must be the customer or the counterparty customer",
+                    ));
+                }
+                Some(id)
+            }
+            None => None,
+        };
+        let original = match clean(&record.original) {
+            Some(original) => {
+                let row = transaction_by_ref(conn, &original)?.ok_or_else(|| {
+                    invalid(
+                        "original",
+                        format!("no transaction has the reference '{original}'"),
+                    )
+                })?;
+                if row.customer_id != customer {
+                    return Err(invalid(
+                        "original",
+                        format!("{original} belongs to another customer"),
+                    ));
+                }
+                Some(row)
+            }
+            None => None,
+        };
 
-        if let Some(existing) = transactions::table
-            .filter(transactions::reference.eq(&reference))
-            .select(Transaction::as_select())
-            .first(conn)
-            .optional()?
-        {
+        if let Some(existing) = transaction_by_ref(conn, &reference)? {
             let same = existing.customer_id == customer
                 && existing.kind == kind
                 && existing.status == status
                 && existing.method == method
                 && existing.amount_minor == amount.minor()
-                && existing.currency == currency;
+                && existing.currency == currency
+                && existing.counterparty_customer_id == counterparty_customer
+                && existing.original_transaction_id == original.as_ref().map(|o| o.id);
             return if same {
                 Ok(Recorded::AlreadyRecorded(existing.id))
             } else {
@@ -137,9 +265,23 @@ pub fn record_transaction(
                 ))
             };
         }
+        if let Some(original) = &original
+            && !matches!(
+                status,
+                TransactionStatus::Failed
+                    | TransactionStatus::Cancelled
+                    | TransactionStatus::Declined
+            )
+        {
+            // A refund that may still be paid counts against what is left.
+            refundable(conn, original, Some(amount)).map_err(refused)?;
+        }
 
         let now = Utc::now().naive_utc();
-        let finished = !matches!(status, TransactionStatus::Pending);
+        let finished = !matches!(
+            status,
+            TransactionStatus::Pending | TransactionStatus::AwaitingRelease
+        );
         let id: TransactionId = diesel::insert_into(transactions::table)
             .values((
                 transactions::reference.eq(&reference),
@@ -150,6 +292,8 @@ pub fn record_transaction(
                 transactions::amount_minor.eq(amount.minor()),
                 transactions::currency.eq(currency),
                 transactions::counterparty.eq(clean(&record.counterparty)),
+                transactions::counterparty_customer_id.eq(counterparty_customer),
+                transactions::original_transaction_id.eq(original.as_ref().map(|o| o.id)),
                 transactions::external_ref.eq(clean(&record.external_ref)),
                 transactions::failure_reason.eq(clean(&record.failure_reason)),
                 transactions::created_at.eq(now),
@@ -158,13 +302,10 @@ pub fn record_transaction(
             ))
             .returning(transactions::id)
             .get_result(conn)?;
+        let row = transaction_by_ref(conn, &reference)?
+            .ok_or_else(|| IngestError::Refused(format!("{reference} vanished while recorded")))?;
 
-        book(conn, &reference, id, customer, kind, status, method, amount).map_err(|error| {
-            match error {
-                LedgerError::Db(db) => IngestError::Db(db),
-                refused => IngestError::Refused(refused.to_string()),
-            }
-        })?;
+        book_new(conn, &row, seller, original.as_ref()).map_err(refused)?;
         audit::record(
             conn,
             AuditEntry {
@@ -184,60 +325,222 @@ pub fn record_transaction(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn book(
+/// What a status change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChanged {
+    Changed {
+        from: TransactionStatus,
+        to: TransactionStatus,
+    },
+    /// The transaction already had that status; nothing changed.
+    Unchanged,
+}
+
+/// Moves a recorded transaction to the status the platform reports, with
+/// the money that goes with it: a pending withdrawal or transfer that
+/// completes posts its hold and one that fails voids it; a completed
+/// top-up, payment or refund is booked then; a P2P trade moves from
+/// pending to awaiting release, is released to the buyer or cancelled
+/// back to the seller. Any other change is refused, naming both statuses.
+pub fn update_transaction_status(
     conn: &mut DbConnection,
     reference: &str,
-    transaction: TransactionId,
-    customer: CustomerId,
-    kind: TransactionKind,
-    status: TransactionStatus,
-    method: PaymentMethod,
-    amount: Money,
-) -> Result<(), LedgerError> {
-    let currency = amount.currency();
-    let wallet = open_account(conn, AccountKind::CustomerWallet, Some(customer), currency)?.id;
-    let outside = match method {
-        PaymentMethod::BankCard | PaymentMethod::Alipay | PaymentMethod::WechatPay => {
-            AccountKind::ExternalCard
+    update: TransactionStatusRecord,
+) -> Result<StatusChanged, IngestError> {
+    let to = parse_status(&update.status)?;
+    let reference = reference.trim().to_owned();
+    write_transaction(conn, |conn| {
+        let row = transaction_by_ref(conn, &reference)?.ok_or_else(|| {
+            invalid(
+                "reference",
+                format!("no transaction has the reference '{reference}'"),
+            )
+        })?;
+        let from = row.status;
+        if from == to {
+            return Ok(StatusChanged::Unchanged);
         }
-        PaymentMethod::Crypto => AccountKind::ExternalChain,
-        PaymentMethod::BankTransfer | PaymentMethod::WalletBalance => AccountKind::ExternalBank,
+        use TransactionKind as K;
+        use TransactionStatus as S;
+        let ends = matches!(to, S::Failed | S::Cancelled | S::Declined);
+        let key = format!("platform:{reference}:{to}");
+        let links = Links {
+            transaction: Some(row.id),
+            ..Links::default()
+        };
+        match (row.kind, from, to) {
+            (K::Withdrawal | K::Transfer, S::Pending, S::Completed) => {
+                let held = open_hold(conn, &row, transfer_kind(row.kind)).map_err(refused)?;
+                post_pending(conn, &key, held.id, None, links).map_err(|e| refused(e.into()))?;
+            }
+            (K::Withdrawal | K::Transfer, S::Pending, _) if ends => {
+                let held = open_hold(conn, &row, transfer_kind(row.kind)).map_err(refused)?;
+                void_pending(conn, &key, held.id, links).map_err(|e| refused(e.into()))?;
+            }
+            (K::TopUp | K::Payment, S::Pending, S::Completed) => {
+                let changed = Transaction {
+                    status: to,
+                    ..row.clone()
+                };
+                book_new(conn, &changed, None, None).map_err(refused)?;
+            }
+            (K::Refund, S::Pending, S::Completed) => {
+                let original = row
+                    .original_transaction_id
+                    .and_then(|id| {
+                        transactions::table
+                            .find(id)
+                            .select(Transaction::as_select())
+                            .first(conn)
+                            .optional()
+                            .transpose()
+                    })
+                    .transpose()?
+                    .ok_or_else(|| {
+                        IngestError::Refused(format!("{reference} pays back no payment"))
+                    })?;
+                pay_refund(conn, &original, &row, key, links, None).map_err(refused)?;
+            }
+            (K::TopUp | K::Payment | K::Refund, S::Pending, _) if ends => {}
+            // The platform cancelled a payment after charging: the charge
+            // stands until an agent refunds it.
+            (K::Payment, S::Completed, S::Cancelled) => {}
+            (K::P2pTrade, S::Pending, S::AwaitingRelease) => {}
+            (K::P2pTrade, S::Pending | S::AwaitingRelease, S::Released) => {
+                settle_escrow(conn, &row, &key, links, None).map_err(refused)?;
+            }
+            (K::P2pTrade, S::Pending | S::AwaitingRelease, S::Cancelled) => {
+                let held = open_hold(conn, &row, TransferKind::TradeEscrow).map_err(refused)?;
+                void_pending(conn, &key, held.id, links).map_err(|e| refused(e.into()))?;
+            }
+            _ => {
+                return Err(invalid(
+                    "status",
+                    format!("a {} cannot go from {from} to {to}", row.kind),
+                ));
+            }
+        }
+        let now = Utc::now().naive_utc();
+        let finished = !matches!(to, S::Pending | S::AwaitingRelease);
+        diesel::update(transactions::table.find(row.id))
+            .set((
+                transactions::status.eq(to),
+                transactions::updated_at.eq(now),
+                transactions::completed_at.eq(finished.then_some(now)),
+                transactions::failure_reason
+                    .eq(clean(&update.failure_reason).or(row.failure_reason.clone())),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            AuditEntry {
+                actor: AuditActor::Api,
+                agent: None,
+                action: "transaction.status".to_owned(),
+                entity_type: "transaction".to_owned(),
+                entity_id: reference.clone(),
+                ticket: None,
+                before: Some(serde_json::json!({ "status": from.as_str() })),
+                after: Some(serde_json::json!({ "status": to.as_str() })),
+            },
+        )?;
+        Ok(StatusChanged::Changed { from, to })
+    })
+}
+
+/// The ledger transfer kind a transaction of `kind` moves money with.
+fn transfer_kind(kind: TransactionKind) -> TransferKind {
+    match kind {
+        TransactionKind::TopUp => TransferKind::TopUp,
+        TransactionKind::Payment => TransferKind::Payment,
+        TransactionKind::Withdrawal => TransferKind::Withdrawal,
+        TransactionKind::Transfer => TransferKind::WalletTransfer,
+        TransactionKind::P2pTrade => TransferKind::TradeEscrow,
+        TransactionKind::Refund => TransferKind::Refund,
+    }
+}
+
+/// Books a newly recorded transaction: a completed top-up credits the
+/// wallet and a completed payment debits it; a pending withdrawal or
+/// transfer holds its amount and a completed one sends it; a pending P2P
+/// trade holds the seller's coins in escrow and a released one also pays
+/// them to the buyer (`seller` funds the escrow; the customer when None);
+/// a completed refund pays the original back. Failed,
+/// declined, cancelled and pending others move nothing.
+fn book_new(
+    conn: &mut DbConnection,
+    row: &Transaction,
+    seller: Option<CustomerId>,
+    original: Option<&Transaction>,
+) -> Result<(), RemedyError> {
+    use TransactionKind as K;
+    use TransactionStatus as S;
+    let amount = Money::from_minor(row.amount_minor, row.currency);
+    let wallet_of = |conn: &mut DbConnection, customer| {
+        open_account(
+            conn,
+            AccountKind::CustomerWallet,
+            Some(customer),
+            row.currency,
+        )
+        .map(|a| a.id)
+    };
+    let key = format!("platform:{}", row.reference);
+    let links = Links {
+        transaction: Some(row.id),
+        ..Links::default()
     };
     let request = |debit, credit, kind| NewTransfer {
-        idempotency_key: format!("platform:{reference}"),
+        idempotency_key: key.clone(),
         debit,
         credit,
         amount,
         kind,
-        links: Links {
-            transaction: Some(transaction),
-            ..Links::default()
-        },
+        links,
         memo: None,
     };
-    match (kind, status) {
-        (TransactionKind::TopUp, TransactionStatus::Completed) => {
-            let source = open_account(conn, outside, None, currency)?.id;
+    match (row.kind, row.status) {
+        (K::TopUp, S::Completed) => {
+            let source = open_account(conn, external_account(row.method), None, row.currency)?.id;
+            let wallet = wallet_of(conn, row.customer_id)?;
             post_transfer(conn, &request(source, wallet, TransferKind::TopUp))?;
         }
-        (TransactionKind::Payment, TransactionStatus::Completed) => {
-            let merchant = open_account(conn, AccountKind::MerchantSettlement, None, currency)?.id;
+        (K::Payment, S::Completed) => {
+            let wallet = wallet_of(conn, row.customer_id)?;
+            let merchant =
+                open_account(conn, AccountKind::MerchantSettlement, None, row.currency)?.id;
             post_transfer(conn, &request(wallet, merchant, TransferKind::Payment))?;
         }
-        (
-            TransactionKind::Withdrawal,
-            TransactionStatus::Pending | TransactionStatus::Completed,
-        ) => {
-            let bank = open_account(conn, outside, None, currency)?.id;
-            let withdrawal = request(wallet, bank, TransferKind::Withdrawal);
-            if status == TransactionStatus::Pending {
-                hold(conn, &withdrawal)?;
+        (K::Withdrawal | K::Transfer, S::Pending | S::Completed) => {
+            let wallet = wallet_of(conn, row.customer_id)?;
+            let destination = match row.counterparty_customer_id {
+                Some(other) => wallet_of(conn, other)?,
+                None => open_account(conn, external_account(row.method), None, row.currency)?.id,
+            };
+            let sent = request(wallet, destination, transfer_kind(row.kind));
+            if row.status == S::Pending {
+                hold(conn, &sent)?;
             } else {
-                post_transfer(conn, &withdrawal)?;
+                post_transfer(conn, &sent)?;
             }
         }
-        // Failed, declined, cancelled and pending payments moved no money.
+        (K::P2pTrade, S::Pending | S::AwaitingRelease | S::Released) => {
+            let seller = seller.unwrap_or(row.customer_id);
+            let seller_wallet = wallet_of(conn, seller)?;
+            let escrow = open_account(conn, AccountKind::Escrow, None, row.currency)?.id;
+            hold(
+                conn,
+                &request(seller_wallet, escrow, TransferKind::TradeEscrow),
+            )?;
+            if row.status == S::Released {
+                settle_escrow(conn, row, &key, links, None)?;
+            }
+        }
+        (K::Refund, S::Completed) => {
+            if let Some(original) = original {
+                pay_refund(conn, original, row, key.clone(), links, None)?;
+            }
+        }
         _ => {}
     }
     Ok(())

@@ -8,7 +8,10 @@ use crate::platform::customers::{
     CustomerRecord, IngestError, StatusRecord, Upserted, set_status, upsert_customer,
 };
 use crate::platform::tokens::{TokenCheck, check_token};
-use crate::platform::transactions::{Recorded, TransactionRecord, record_transaction};
+use crate::platform::transactions::{
+    Recorded, StatusChanged, TransactionRecord, TransactionStatusRecord, record_transaction,
+    update_transaction_status,
+};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
@@ -34,7 +37,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 "/customers/{external_ref}/status",
                 web::post().to(post_status),
             )
-            .route("/transactions", web::post().to(post_transaction)),
+            .route("/transactions", web::post().to(post_transaction))
+            .route(
+                "/transactions/{reference}/status",
+                web::post().to(post_transaction_status),
+            ),
     );
 }
 
@@ -154,7 +161,7 @@ async fn post_transaction(
     let reference = record.reference.trim().to_owned();
     let recorded = state
         .db
-        .run(move |conn| record_transaction(conn, record))
+        .write(move |conn| record_transaction(conn, record))
         .await?;
     let (status, id) = match recorded {
         Recorded::Created(id) => (StatusCode::CREATED, id),
@@ -177,4 +184,25 @@ async fn post_status(
         .run(move |conn| set_status(conn, &reference, record))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "external_ref": external_ref, "status": status })))
+}
+
+async fn post_transaction_status(
+    _client: PlatformClient,
+    state: web::Data<AppState>,
+    reference: web::Path<String>,
+    record: web::Json<TransactionStatusRecord>,
+) -> Result<HttpResponse, ApiError> {
+    let reference = reference.into_inner();
+    let record = record.into_inner();
+    let target = reference.clone();
+    let changed = state
+        .db
+        .write(move |conn| update_transaction_status(conn, &target, record))
+        .await?;
+    Ok(HttpResponse::Ok().json(match changed {
+        StatusChanged::Changed { from, to } => {
+            json!({ "reference": reference, "status": to, "previous": from })
+        }
+        StatusChanged::Unchanged => json!({ "reference": reference, "unchanged": true }),
+    }))
 }

@@ -336,7 +336,15 @@ fn bad_transaction_records_name_the_field() -> TestResult {
         (with("kind", json!("gift")), "kind: 'gift' is not one of"),
         (
             with("kind", json!("p2p_trade")),
-            "kind: p2p_trade records are not accepted over the API",
+            "counterparty_customer: a p2p_trade needs the other customer's reference",
+        ),
+        (
+            with("original", json!("TX-1")),
+            "original: a refund, and only a refund, names the payment it pays back",
+        ),
+        (
+            with("status", json!("refunded")),
+            "status: 'refunded' is set by Redress's remedies, not by the platform",
         ),
     ];
     for (record, message) in cases {
@@ -438,6 +446,7 @@ fn import_applies_good_lines_and_names_the_bad_ones_by_number() -> TestResult {
         r#"{"type": "status", "customer": "CU-1", "status": "locked"}"#,
         r#"{"type": "customer", "external_ref": "CU-2", "email": "b@example.com", "name": "Bo", "locale": "en", "vip": true}"#,
         "not json",
+        r#"{"type": "transaction_status", "reference": "TX-1", "status": "pending"}"#,
     ];
     std::fs::write(&file, lines.join("\n"))?;
     let output = redress_command(&app.db)
@@ -456,7 +465,11 @@ fn import_applies_good_lines_and_names_the_bad_ones_by_number() -> TestResult {
     );
     assert!(stdout.contains("line 7: unknown field `vip`"), "{stdout}");
     assert!(stdout.contains("line 8: "), "{stdout}");
-    assert!(stdout.contains("3 records applied, 4 refused"), "{stdout}");
+    assert!(
+        stdout.contains("line 9: status: a top_up cannot go from completed to pending"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("3 records applied, 5 refused"), "{stdout}");
 
     use redress::db::schema::transactions;
     let mut conn = app.db.conn();
@@ -470,5 +483,129 @@ fn import_applies_good_lines_and_names_the_bad_ones_by_number() -> TestResult {
         .first(&mut conn)?;
     assert_eq!(status, "locked");
     assert_eq!(wallet_totals(&app, "CU-1").balance(), 2_000);
+    Ok(())
+}
+
+fn set_tx_status(
+    app: &TestApp,
+    token: &str,
+    reference: &str,
+    status: &str,
+) -> reqwest::blocking::Response {
+    post(
+        app,
+        token,
+        &format!("/api/v1/transactions/{reference}/status"),
+        &json!({ "status": status }),
+    )
+}
+
+fn tx_status(app: &TestApp, reference: &str) -> String {
+    use redress::db::schema::transactions;
+    transactions::table
+        .filter(transactions::reference.eq(reference))
+        .select(transactions::status)
+        .first(&mut app.db.conn())
+        .expect("the transaction")
+}
+
+#[test]
+fn every_kind_is_recorded_and_moves_on_with_its_status() -> TestResult {
+    let app = TestApp::start();
+    let token = token_and_customer(&app)?;
+    let other = r#"{"email": "bo@example.com", "name": "Bo", "locale": "en"}"#;
+    assert_eq!(
+        put(&app, Some(&token), "/api/v1/customers/CU-2", other).status(),
+        201
+    );
+    for (reference, customer) in [("TX-U1", "CU-1"), ("TX-U2", "CU-2")] {
+        let mut top_up = tx(reference, "top_up", "completed", "100.00");
+        top_up["customer"] = json!(customer);
+        assert_eq!(record_tx(&app, &token, &top_up).status(), 201);
+    }
+    let balance = |customer: &str| wallet_totals(&app, customer).balance();
+
+    // A transfer between wallets holds first, then completes.
+    let mut transfer = tx("TX-T", "transfer", "pending", "30.00");
+    transfer["counterparty_customer"] = json!("CU-2");
+    assert_eq!(record_tx(&app, &token, &transfer).status(), 201);
+    assert_eq!(wallet_totals(&app, "CU-1").debits_pending, 3_000);
+    assert_eq!(
+        set_tx_status(&app, &token, "TX-T", "completed").status(),
+        200
+    );
+    assert_eq!((balance("CU-1"), balance("CU-2")), (7_000, 13_000));
+    assert_eq!(wallet_totals(&app, "CU-1").debits_pending, 0);
+    // The same status again changes nothing; going back is refused.
+    let again: Value = set_tx_status(&app, &token, "TX-T", "completed").json()?;
+    assert_eq!(again["unchanged"], json!(true));
+    let (status, message) = error_of(set_tx_status(&app, &token, "TX-T", "pending"));
+    assert_eq!(
+        (status, message.as_str()),
+        (
+            422,
+            "status: a transfer cannot go from completed to pending"
+        )
+    );
+
+    // A withdrawal that fails gives its hold back.
+    assert_eq!(
+        record_tx(&app, &token, &tx("TX-W", "withdrawal", "pending", "10.00")).status(),
+        201
+    );
+    assert_eq!(wallet_totals(&app, "CU-1").debits_pending, 1_000);
+    assert_eq!(set_tx_status(&app, &token, "TX-W", "failed").status(), 200);
+    assert_eq!(wallet_totals(&app, "CU-1").debits_pending, 0);
+    assert_eq!(balance("CU-1"), 7_000);
+
+    // A P2P trade: the seller's coins wait in escrow until released to the buyer.
+    let mut trade = tx("TX-P", "p2p_trade", "pending", "20.00");
+    trade["counterparty_customer"] = json!("CU-2");
+    trade["seller"] = json!("CU-2");
+    assert_eq!(record_tx(&app, &token, &trade).status(), 201);
+    assert_eq!(wallet_totals(&app, "CU-2").debits_pending, 2_000);
+    assert_eq!(
+        set_tx_status(&app, &token, "TX-P", "awaiting_release").status(),
+        200
+    );
+    assert_eq!(
+        set_tx_status(&app, &token, "TX-P", "released").status(),
+        200
+    );
+    assert_eq!((balance("CU-1"), balance("CU-2")), (9_000, 11_000));
+    assert_eq!(tx_status(&app, "TX-P"), "released");
+
+    // A refund pays a payment back, never beyond what was paid.
+    assert_eq!(
+        record_tx(&app, &token, &tx("TX-PAY", "payment", "completed", "40.00")).status(),
+        201
+    );
+    assert_eq!(balance("CU-1"), 5_000);
+    let mut refund = tx("TX-R1", "refund", "pending", "30.00");
+    refund["original"] = json!("TX-PAY");
+    assert_eq!(record_tx(&app, &token, &refund).status(), 201);
+    let mut too_much = tx("TX-R2", "refund", "completed", "20.00");
+    too_much["original"] = json!("TX-PAY");
+    let (status, message) = error_of(record_tx(&app, &token, &too_much));
+    assert_eq!(status, 422);
+    assert!(
+        message.contains("at most 10.00 CNY can still be refunded"),
+        "{message}"
+    );
+    assert_eq!(balance("CU-1"), 5_000);
+    assert_eq!(
+        set_tx_status(&app, &token, "TX-R1", "completed").status(),
+        200
+    );
+    assert_eq!(balance("CU-1"), 8_000);
+    assert_eq!(tx_status(&app, "TX-PAY"), "partially_refunded");
+
+    let (status, message) = error_of(set_tx_status(&app, &token, "TX-404", "completed"));
+    assert_eq!(
+        (status, message.as_str()),
+        (422, "reference: no transaction has the reference 'TX-404'")
+    );
+    let report = redress::ledger::verify::verify_ledger(&mut app.db.conn())?;
+    assert!(report.is_ok(), "{:?}", report.violations);
     Ok(())
 }

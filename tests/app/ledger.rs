@@ -396,9 +396,7 @@ proptest! {
                 method: "wallet_balance".into(),
                 amount: "20.00".into(),
                 currency: "CNY".into(),
-                counterparty: None,
-                external_ref: None,
-                failure_reason: None,
+                ..TransactionRecord::default()
             };
             match record_transaction(&mut conn, record).map_err(|e| TestCaseError::fail(e.to_string()))? {
                 Recorded::Created(id) => payments.push(id),
