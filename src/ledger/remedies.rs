@@ -131,12 +131,14 @@ pub fn refund(
     let request = serde_json::json!({ "transaction": payment, "amount": amount.map(|a| (a.minor(), a.currency())) });
     once(conn, ctx, "refund", request, |conn| {
         let original = lock_transaction(conn, payment)?;
-        let amount = refundable(conn, &original, amount)?;
-        let refund_tx = insert_transaction(conn, &original, TransactionKind::Refund, amount)?;
+        let refund = refundable(conn, &original, amount)?;
+        let refund_tx =
+            insert_transaction(conn, &original, TransactionKind::Refund, refund.amount)?;
         let transfer = pay_refund(
             conn,
             &original,
             &refund_tx,
+            refund.source,
             format!("{}:refund", ctx.idempotency_key),
             links(ctx, refund_tx.id),
             Some(ctx.reason.clone()),
@@ -155,13 +157,20 @@ pub fn refund(
     })
 }
 
+/// A refund that fits what is left of a payment.
+pub(crate) struct Refundable {
+    pub amount: Money,
+    /// Whom the payment paid, who pays the refund back.
+    pub source: LedgerAccountId,
+}
+
 /// How much of a payment can still be refunded: `amount` when it fits, all
 /// that is left when None. The payment must have been charged.
 pub(crate) fn refundable(
     conn: &mut DbConnection,
     original: &Transaction,
     amount: Option<Money>,
-) -> Result<Money, RemedyError> {
+) -> Result<Refundable, RemedyError> {
     expect_kind(original, TransactionKind::Payment)?;
     if !matches!(
         original.status,
@@ -175,7 +184,7 @@ pub(crate) fn refundable(
             "completed, cancelled or partly refunded",
         ));
     }
-    charge_of(conn, original)?;
+    let source = refund_source(conn, original)?;
     let paid = Money::from_minor(original.amount_minor, original.currency);
     let refunded = Money::from_minor(refunded_so_far(conn, original.id)?, original.currency);
     let left = paid.minor() - refunded.minor();
@@ -205,36 +214,36 @@ pub(crate) fn refundable(
             asked: amount,
         });
     }
-    Ok(amount)
+    Ok(Refundable { amount, source })
 }
 
-/// The posted transfer that charged a payment.
-fn charge_of(
+/// The account a payment's charge went to (the merchant's settlement),
+/// which pays its refunds back.
+pub(crate) fn refund_source(
     conn: &mut DbConnection,
     original: &Transaction,
-) -> Result<LedgerTransfer, RemedyError> {
+) -> Result<LedgerAccountId, RemedyError> {
     ledger_transfers::table
         .filter(ledger_transfers::transaction_id.eq(original.id))
         .filter(ledger_transfers::kind.eq(TransferKind::Payment))
         .filter(ledger_transfers::phase.eq(TransferPhase::Posted))
-        .select(LedgerTransfer::as_select())
+        .select(ledger_transfers::credit_account_id)
         .first(conn)
         .optional()?
         .ok_or_else(|| RemedyError::NothingCharged(original.reference.clone()))
 }
 
-/// Pays a stored refund transaction (already counted by `refundable`) back
-/// from whoever was paid, the merchant's settlement, to the wallet; marks
-/// the original refunded or partly refunded.
+/// Pays a stored refund transaction (already counted by `refundable`) from
+/// `source` to the wallet; marks the original refunded or partly refunded.
 pub(crate) fn pay_refund(
     conn: &mut DbConnection,
     original: &Transaction,
     refund: &Transaction,
+    source: LedgerAccountId,
     idempotency_key: String,
     links: Links,
     memo: Option<String>,
 ) -> Result<TransferOutcome, RemedyError> {
-    let charged = charge_of(conn, original)?;
     let wallet = open_account(
         conn,
         AccountKind::CustomerWallet,
@@ -245,7 +254,7 @@ pub(crate) fn pay_refund(
         conn,
         &NewTransfer {
             idempotency_key,
-            debit: charged.credit_account_id,
+            debit: source,
             credit: wallet.id,
             amount: Money::from_minor(refund.amount_minor, refund.currency),
             kind: TransferKind::Refund,

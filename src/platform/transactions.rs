@@ -10,7 +10,9 @@ use crate::db::schema::{customers, transactions};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::*;
 use crate::ledger::accounts::open_account;
-use crate::ledger::remedies::{RemedyError, open_hold, pay_refund, refundable, settle_escrow};
+use crate::ledger::remedies::{
+    RemedyError, open_hold, pay_refund, refund_source, refundable, settle_escrow,
+};
 use crate::ledger::transfers::{
     Links, NewTransfer, hold, post_pending, post_transfer, void_pending,
 };
@@ -399,7 +401,8 @@ pub fn update_transaction_status(
                     .ok_or_else(|| {
                         IngestError::Refused(format!("{reference} pays back no payment"))
                     })?;
-                pay_refund(conn, &original, &row, key, links, None).map_err(refused)?;
+                let source = refund_source(conn, &original).map_err(refused)?;
+                pay_refund(conn, &original, &row, source, key, links, None).map_err(refused)?;
             }
             (K::TopUp | K::Payment | K::Refund, S::Pending, _) if ends => {}
             // The platform cancelled a payment after charging: the charge
@@ -538,7 +541,8 @@ fn book_new(
         }
         (K::Refund, S::Completed) => {
             if let Some(original) = original {
-                pay_refund(conn, original, row, key.clone(), links, None)?;
+                let source = refund_source(conn, original)?;
+                pay_refund(conn, original, row, source, key.clone(), links, None)?;
             }
         }
         _ => {}
