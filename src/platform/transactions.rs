@@ -375,7 +375,11 @@ pub fn update_transaction_status(
                 let held = open_hold(conn, &row, transfer_kind(row.kind)).map_err(refused)?;
                 post_pending(conn, &key, held.id, None, links).map_err(|e| refused(e.into()))?;
             }
-            (K::Withdrawal | K::Transfer, S::Pending, _) if ends => {
+            // A failed withdrawal or transfer, or a cancelled trade: the hold goes back.
+            (K::Withdrawal | K::Transfer, S::Pending, _)
+            | (K::P2pTrade, S::Pending | S::AwaitingRelease, S::Cancelled)
+                if ends =>
+            {
                 let held = open_hold(conn, &row, transfer_kind(row.kind)).map_err(refused)?;
                 void_pending(conn, &key, held.id, links).map_err(|e| refused(e.into()))?;
             }
@@ -387,20 +391,15 @@ pub fn update_transaction_status(
                 book_new(conn, &changed, None, None).map_err(refused)?;
             }
             (K::Refund, S::Pending, S::Completed) => {
-                let original = row
-                    .original_transaction_id
-                    .and_then(|id| {
-                        transactions::table
-                            .find(id)
-                            .select(Transaction::as_select())
-                            .first(conn)
-                            .optional()
-                            .transpose()
-                    })
-                    .transpose()?
-                    .ok_or_else(|| {
-                        IngestError::Refused(format!("{reference} pays back no payment"))
-                    })?;
+                let Some(original) = row.original_transaction_id else {
+                    return Err(IngestError::Refused(format!(
+                        "{reference} pays back no payment"
+                    )));
+                };
+                let original: Transaction = transactions::table
+                    .find(original)
+                    .select(Transaction::as_select())
+                    .first(conn)?;
                 let source = refund_source(conn, &original).map_err(refused)?;
                 pay_refund(conn, &original, &row, source, key, links, None).map_err(refused)?;
             }
@@ -411,10 +410,6 @@ pub fn update_transaction_status(
             (K::P2pTrade, S::Pending, S::AwaitingRelease) => {}
             (K::P2pTrade, S::Pending | S::AwaitingRelease, S::Released) => {
                 settle_escrow(conn, &row, &key, links, None).map_err(refused)?;
-            }
-            (K::P2pTrade, S::Pending | S::AwaitingRelease, S::Cancelled) => {
-                let held = open_hold(conn, &row, TransferKind::TradeEscrow).map_err(refused)?;
-                void_pending(conn, &key, held.id, links).map_err(|e| refused(e.into()))?;
             }
             _ => {
                 return Err(invalid(
