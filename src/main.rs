@@ -14,6 +14,11 @@ use std::io::{BufRead, IsTerminal};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 
+// The ledger's writer allocates for every statement; glibc's allocator was
+// a sixth of its time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Connections per process; several processes can share one PostgreSQL.
 const POOL_SIZE: u32 = 8;
 

@@ -4,7 +4,7 @@
 //! detected by `verify_chain`.
 
 use crate::db::schema::{audit_chain_head, audit_log};
-use crate::db::{DbConnection, DbError, write_transaction};
+use crate::db::{Backend, DbConnection, DbError, write_transaction};
 use crate::domain::{AgentId, AuditActor, TicketId};
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
@@ -74,14 +74,19 @@ impl AuditRow {
 pub fn record(conn: &mut DbConnection, entry: AuditEntry) -> Result<i64, DbError> {
     write_transaction(conn, |conn| {
         use audit_chain_head::dsl as head;
-        // Taking the head first serialises writers until this transaction ends.
-        diesel::update(head::audit_chain_head.filter(head::id.eq(1)))
-            .set(head::last_seq.eq(head::last_seq + 1))
-            .execute(conn)?;
-        let (seq, prev_hash): (i64, String) = head::audit_chain_head
+        // PostgreSQL writers serialise on the head's row lock, taken first
+        // and held until commit; SQLite's write transactions already run one
+        // at a time.
+        if conn.backend() == Backend::Postgres {
+            diesel::update(head::audit_chain_head.filter(head::id.eq(1)))
+                .set(head::last_seq.eq(head::last_seq))
+                .execute(conn)?;
+        }
+        let (last_seq, prev_hash): (i64, String) = head::audit_chain_head
             .filter(head::id.eq(1))
             .select((head::last_seq, head::last_hash))
             .first(conn)?;
+        let seq = last_seq + 1;
         let mut row = AuditRow {
             id: seq,
             // Both databases keep microseconds; the hash must see what is stored.
@@ -102,7 +107,7 @@ pub fn record(conn: &mut DbConnection, entry: AuditEntry) -> Result<i64, DbError
             .values(&row)
             .execute(conn)?;
         diesel::update(head::audit_chain_head.filter(head::id.eq(1)))
-            .set(head::last_hash.eq(&row.hash))
+            .set((head::last_seq.eq(seq), head::last_hash.eq(&row.hash)))
             .execute(conn)?;
         Ok(seq)
     })

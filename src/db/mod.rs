@@ -3,7 +3,7 @@
 
 pub mod models;
 pub mod schema;
-mod sqlite_plans;
+mod sqlite_tuning;
 mod url;
 mod writer;
 
@@ -63,7 +63,7 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConnection, diesel::ConnectionEr
     match url {
         DatabaseUrl::Postgres(text) => PgConnection::establish(text).map(DbConnection::Postgres),
         DatabaseUrl::Sqlite(path) => {
-            sqlite_plans::register();
+            sqlite_tuning::configure();
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     diesel::ConnectionError::BadConnection(format!(
