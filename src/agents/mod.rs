@@ -1,9 +1,11 @@
 //! Support agents: who may sign in to the desk, and with which role.
 
 pub mod password;
+pub mod sessions;
+pub mod signin;
 
 use crate::audit::{self, AuditEntry};
-use crate::db::models::NewAgent;
+use crate::db::models::{Agent, NewAgent};
 use crate::db::schema::agents;
 use crate::db::{DbConnection, DbError, write_transaction};
 use crate::domain::{AgentId, AuditActor, Role};
@@ -22,6 +24,12 @@ pub enum AgentError {
     Password(#[from] PasswordError),
     #[error("an agent with e-mail {0} already exists")]
     EmailTaken(String),
+    #[error("'{0}' is not a role (agent, supervisor or admin)")]
+    InvalidRole(String),
+    #[error("agent {0} does not exist")]
+    Unknown(AgentId),
+    #[error("you cannot change your own role or deactivate yourself; ask another admin")]
+    OwnAccount,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -115,4 +123,76 @@ pub fn add_agent(
         )))) => Err(AgentError::EmailTaken(request.email)),
         other => other,
     }
+}
+
+/// Every agent, by name, for the admin list.
+pub fn list_agents(conn: &mut DbConnection) -> Result<Vec<Agent>, AgentError> {
+    Ok(agents::table
+        .order((agents::active.desc(), agents::name, agents::id))
+        .select(Agent::as_select())
+        .load(conn)?)
+}
+
+/// A change an admin makes to another agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentChange {
+    Role(Role),
+    Active(bool),
+}
+
+/// Changes an agent's role or whether they may sign in, audited with the
+/// values before and after. Admins cannot change themselves, so the desk
+/// always keeps the admin who is making changes.
+pub fn change_agent(
+    conn: &mut DbConnection,
+    id: AgentId,
+    change: AgentChange,
+    by: AgentId,
+) -> Result<Agent, AgentError> {
+    if id == by {
+        return Err(AgentError::OwnAccount);
+    }
+    write_transaction(conn, |conn| {
+        let before: Agent = agents::table
+            .find(id)
+            .select(Agent::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(AgentError::Unknown(id))?;
+        let (field, old, new) = match change {
+            AgentChange::Role(role) => {
+                diesel::update(agents::table.find(id))
+                    .set(agents::role.eq(role))
+                    .execute(conn)?;
+                (
+                    "role",
+                    before.role.as_str().to_owned(),
+                    role.as_str().to_owned(),
+                )
+            }
+            AgentChange::Active(active) => {
+                diesel::update(agents::table.find(id))
+                    .set(agents::active.eq(active))
+                    .execute(conn)?;
+                ("active", before.active.to_string(), active.to_string())
+            }
+        };
+        audit::record(
+            conn,
+            AuditEntry {
+                actor: AuditActor::Agent,
+                agent: Some(by),
+                action: format!("agent.{field}"),
+                entity_type: "agent".to_owned(),
+                entity_id: id.to_string(),
+                ticket: None,
+                before: Some(serde_json::json!({ field: old })),
+                after: Some(serde_json::json!({ field: new })),
+            },
+        )?;
+        Ok(agents::table
+            .find(id)
+            .select(Agent::as_select())
+            .first(conn)?)
+    })
 }

@@ -1,6 +1,15 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    agent_sessions (key_hash) {
+        key_hash -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     agents (id) {
         id -> Int8,
         email -> Text,
@@ -244,6 +253,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    ticket_terms (term, ticket_id) {
+        term -> Text,
+        ticket_id -> Int8,
+    }
+}
+
+diesel::table! {
     tickets (id) {
         id -> Int8,
         customer_id -> Int8,
@@ -265,6 +281,8 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sla_due_at -> Nullable<Timestamp>,
+        sla_paused_minutes -> Int8,
     }
 }
 
@@ -316,12 +334,14 @@ diesel::joinable!(remedies -> tickets (ticket_id));
 diesel::joinable!(remedies -> transactions (transaction_id));
 diesel::joinable!(ticket_events -> agents (agent_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(ticket_terms -> tickets (ticket_id));
 diesel::joinable!(tickets -> agents (assignee_id));
 diesel::joinable!(tickets -> customers (customer_id));
 diesel::joinable!(tickets -> transactions (transaction_id));
 diesel::joinable!(tracking_tokens -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    agent_sessions,
     agents,
     api_tokens,
     approval_thresholds,
@@ -340,6 +360,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     remedies,
     sla_policies,
     ticket_events,
+    ticket_terms,
     tickets,
     tracking_tokens,
     transactions,

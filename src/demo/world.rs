@@ -999,6 +999,8 @@ impl<'a> Builder<'a> {
             closed_at,
             created_at: opened,
             updated_at: last,
+            sla_due_at: None,
+            sla_paused_minutes: 0,
         });
     }
 }

@@ -1,11 +1,39 @@
-//! Error pages in the site's layout.
+//! Error pages in the site's layout, request ids, and the desk's errors.
+//! Pages never show a stack trace or SQL: a server error shows the request
+//! id, and the log holds the cause under the same id.
 
-use actix_web::HttpResponse;
-use actix_web::dev::ServiceResponse;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use askama::Template;
+use rand::RngCore;
+use tracing::Instrument;
+
+/// A random id for each request, in the log, the `X-Request-Id` header
+/// and the 500 page.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub async fn assign_request_id(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut bytes = [0_u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    let id = hex::encode(bytes);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", id = %id);
+    let mut response = next.call(request).instrument(span).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
+}
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -15,7 +43,7 @@ struct ErrorPage<'a> {
     request_id: Option<&'a str>,
 }
 
-fn error_page(
+pub fn error_page(
     status: StatusCode,
     title: &str,
     message: &str,
@@ -26,14 +54,18 @@ fn error_page(
         message,
         request_id,
     };
-    match page.render() {
+    let mut response = match page.render() {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(html),
         Err(_) => HttpResponse::build(status)
             .content_type("text/plain; charset=utf-8")
             .body(message.to_owned()),
-    }
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 pub async fn not_found() -> HttpResponse {
@@ -45,30 +77,173 @@ pub async fn not_found() -> HttpResponse {
     )
 }
 
+fn is_html<B>(response: &ServiceResponse<B>) -> bool {
+    response
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.to_str().unwrap_or_default().starts_with("text/html"))
+}
+
 /// Gives 404s that carry no page of their own the site's page.
 pub fn render_not_found<B>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_html = response
-        .response()
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.to_str().unwrap_or_default().starts_with("text/html"));
-    if is_html {
+    if is_html(&response) || response.request().path().starts_with("/api/") {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));
     }
     let (request, _) = response.into_parts();
-    let mut page = error_page(
+    let page = error_page(
         StatusCode::NOT_FOUND,
         "Not found",
         "There is nothing at this address.",
         None,
     );
-    page.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(request, page).map_into_right_body(),
     ))
+}
+
+/// Logs a server error with its request id and answers the 500 page.
+pub fn render_server_error<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let request_id = response
+        .request()
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone());
+    let cause = response
+        .response()
+        .error()
+        .map(|error| error.to_string())
+        .unwrap_or_default();
+    tracing::error!(
+        request_id = request_id.as_deref().unwrap_or("-"),
+        path = response.request().path(),
+        %cause,
+        "server error"
+    );
+    if response.request().path().starts_with("/api/") {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let (request, _) = response.into_parts();
+    let page = error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The desk could not complete this request. Nothing you did caused it; try again, and if it keeps happening give an admin the request id below.",
+        request_id.as_deref(),
+    );
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, page).map_into_right_body(),
+    ))
+}
+
+/// What can go wrong answering a desk page, each with its status.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("sign in to continue")]
+    SignInRequired { next: String },
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error(
+        "this form is out of date or came from another site; nothing was changed, reload the page and try again"
+    )]
+    Csrf,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl DeskError {
+    pub fn internal(error: impl std::fmt::Display) -> DeskError {
+        DeskError::Internal(error.to_string())
+    }
+}
+
+impl From<crate::db::DbError> for DeskError {
+    fn from(error: crate::db::DbError) -> Self {
+        DeskError::internal(error)
+    }
+}
+
+impl From<diesel::result::Error> for DeskError {
+    fn from(error: diesel::result::Error) -> Self {
+        DeskError::internal(error)
+    }
+}
+
+impl ResponseError for DeskError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            DeskError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            DeskError::Forbidden | DeskError::Csrf => StatusCode::FORBIDDEN,
+            DeskError::NotFound(_) => StatusCode::NOT_FOUND,
+            DeskError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            DeskError::Conflict(_) => StatusCode::CONFLICT,
+            DeskError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            DeskError::SignInRequired { next } => {
+                let target = format!("/agent/login?next={}", urlencode(next));
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, target))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .finish()
+            }
+            // The error handler renders the page, with the request id.
+            DeskError::Internal(_) => HttpResponse::InternalServerError().finish(),
+            DeskError::Forbidden => error_page(
+                self.status_code(),
+                "Not allowed",
+                &capitalised(&self.to_string()),
+                None,
+            ),
+            DeskError::Csrf => error_page(
+                self.status_code(),
+                "Form expired",
+                &capitalised(&self.to_string()),
+                None,
+            ),
+            DeskError::NotFound(_) => {
+                error_page(self.status_code(), "Not found", &self.to_string(), None)
+            }
+            DeskError::BadRequest(_) => error_page(
+                self.status_code(),
+                "Cannot do that",
+                &self.to_string(),
+                None,
+            ),
+            DeskError::Conflict(_) => error_page(
+                self.status_code(),
+                "Changed meanwhile",
+                &self.to_string(),
+                None,
+            ),
+        }
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+pub fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

@@ -9,8 +9,9 @@ mod health;
 
 use crate::config::Settings;
 use crate::db::Database;
+use actix_web::cookie::Key;
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger, from_fn};
 use actix_web::{App, HttpServer, http::StatusCode, web};
 use std::net::TcpListener;
 
@@ -38,12 +39,14 @@ fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "same-origin"))
 }
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/static/{file}", web::get().to(assets::asset))
-        .configure(agent::routes)
-        .configure(api::routes);
+pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        config
+            .route("/healthz", web::get().to(health::healthz))
+            .route("/static/{file}", web::get().to(assets::asset))
+            .configure(agent::routes(state, key))
+            .configure(api::routes);
+    }
 }
 
 impl Application {
@@ -54,14 +57,28 @@ impl Application {
         settings: Settings,
     ) -> std::io::Result<Application> {
         let port = listener.local_addr()?.port();
+        // Every process signs session cookies with the same key, derived
+        // from the shared secret, so any of them can serve any agent.
+        let secret = settings
+            .load_or_create_secret()
+            .map_err(std::io::Error::other)?;
+        let key = Key::derive_from(secret.expose());
         let state = web::Data::new(AppState { db, settings });
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(ErrorHandlers::new().handler(StatusCode::NOT_FOUND, errors::render_not_found))
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::NOT_FOUND, errors::render_not_found)
+                        .handler(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            errors::render_server_error,
+                        ),
+                )
                 .wrap(security_headers())
                 .wrap(Logger::new("%r %s %Dms"))
+                .wrap(from_fn(errors::assign_request_id))
                 .app_data(state.clone())
-                .configure(routes)
+                .configure(routes(state.clone(), key.clone()))
                 .default_service(web::to(errors::not_found))
         })
         .listen(listener)?

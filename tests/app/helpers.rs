@@ -109,11 +109,24 @@ pub fn test_settings(db: &TestDb) -> Settings {
     Settings::from_lookup(|name| vars.get(name).cloned()).expect("test settings parse")
 }
 
-/// A running server over its own database, and a client that keeps cookies.
+/// A running server over its own database, and a browser that keeps cookies.
 pub struct TestApp {
     pub db: TestDb,
+    browser: Browser,
+}
+
+/// A client with its own cookie jar, talking to the test server.
+pub struct Browser {
     pub address: String,
     pub client: reqwest::blocking::Client,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
 }
 
 impl TestApp {
@@ -133,16 +146,26 @@ impl TestApp {
                 app.run_until_stopped().await
             })
         });
+        TestApp {
+            db,
+            browser: Browser::new(format!("http://127.0.0.1:{port}")),
+        }
+    }
+
+    /// Another browser, with no cookies yet, on the same server.
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.address.clone())
+    }
+}
+
+impl Browser {
+    fn new(address: String) -> Browser {
         let client = reqwest::blocking::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");
-        TestApp {
-            db,
-            address: format!("http://127.0.0.1:{port}"),
-            client,
-        }
+        Browser { address, client }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -289,4 +312,116 @@ fn race_threads<T: Send + 'static>(
         .into_iter()
         .map(|h| h.join().expect("the thread finished"))
         .collect()
+}
+
+/// The password every test agent gets.
+pub const AGENT_PASSWORD: &str = "correct horse battery staple";
+
+/// Adds an agent straight to the database.
+pub fn add_test_agent(
+    db: &TestDb,
+    email: &str,
+    name: &str,
+    role: redress::domain::Role,
+) -> redress::domain::AgentId {
+    let request = redress::agents::NewAgentRequest::parse(email, name, role, AGENT_PASSWORD)
+        .expect("a valid agent");
+    redress::agents::add_agent(&mut db.conn(), request, None).expect("the agent is added")
+}
+
+/// Parsed HTML and the elements a CSS selector picks.
+pub fn select<'a>(html: &'a scraper::Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    let selector = scraper::Selector::parse(css).expect("a valid selector");
+    html.select(&selector).collect()
+}
+
+pub fn text_of(element: scraper::ElementRef<'_>) -> String {
+    element
+        .text()
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Browser {
+    /// Posts the login form as a browser would: fetches the page for its
+    /// token first.
+    pub fn sign_in(&self, email: &str, password: &str) -> reqwest::blocking::Response {
+        self.sign_in_to(email, password, "")
+    }
+
+    pub fn sign_in_to(
+        &self,
+        email: &str,
+        password: &str,
+        next: &str,
+    ) -> reqwest::blocking::Response {
+        let page = scraper::Html::parse_document(
+            &self.get("/agent/login").text().expect("the login page"),
+        );
+        let token = select(&page, "input[name=login_token]")
+            .first()
+            .and_then(|input| input.value().attr("value"))
+            .unwrap_or_default()
+            .to_owned();
+        self.client
+            .post(self.url("/agent/login"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("next", next),
+                ("login_token", &token),
+            ])
+            .send()
+            .expect("the server answers")
+    }
+
+    /// Signs in and insists it worked.
+    pub fn sign_in_ok(&self, email: &str) {
+        let response = self.sign_in(email, AGENT_PASSWORD);
+        assert_eq!(response.status(), 303, "signing in as {email}");
+    }
+
+    /// A page's parsed HTML, insisting on 200.
+    pub fn page(&self, path: &str) -> scraper::Html {
+        let response = self.get(path);
+        assert_eq!(response.status(), 200, "GET {path}");
+        scraper::Html::parse_document(&response.text().expect("a body"))
+    }
+
+    /// The CSRF token the desk's forms carry on `path`.
+    pub fn csrf(&self, path: &str) -> String {
+        let page = self.page(path);
+        select(&page, "input[name=csrf_token]")
+            .first()
+            .and_then(|input| input.value().attr("value"))
+            .expect("the page has a form with a CSRF token")
+            .to_owned()
+    }
+
+    /// Posts a desk form with the session's CSRF token.
+    pub fn post_form(
+        &self,
+        path: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::blocking::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf)];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .expect("the server answers")
+    }
+}
+
+pub fn location(response: &reqwest::blocking::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }

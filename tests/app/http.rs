@@ -27,7 +27,7 @@ fn healthz_reports_the_backend_and_schema() -> TestResult {
     assert!(
         body["schema"]
             .as_str()
-            .is_some_and(|v| v.starts_with("20261122")),
+            .is_some_and(|v| v.starts_with("2026112")),
         "{body}"
     );
     Ok(())

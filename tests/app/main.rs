@@ -9,6 +9,7 @@ mod audit;
 mod cli;
 mod database;
 mod demo;
+mod desk_auth;
 mod helpers;
 mod http;
 mod ledger;

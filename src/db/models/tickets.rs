@@ -29,6 +29,10 @@ pub struct Ticket {
     pub closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The next SLA target still running; None while no clock runs.
+    pub sla_due_at: Option<NaiveDateTime>,
+    /// Business minutes spent pending, which move the resolution target on.
+    pub sla_paused_minutes: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, Insertable)]

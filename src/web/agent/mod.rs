@@ -1,25 +1,83 @@
-//! The agent desk under `/agent`.
+//! The agent desk under `/agent`: server-rendered pages behind a signed-in
+//! session. Every handler takes the extractor of the least role it needs
+//! (`Viewer`, `SupervisorViewer`, `AdminViewer`), so roles are enforced on
+//! the server; every form that changes something goes through `CsrfForm`.
 
+mod admin;
+pub mod auth;
+mod session_store;
+mod signin;
+
+use crate::domain::Role;
+use crate::web::AppState;
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, TtlExtensionPolicy};
+use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::middleware::DefaultHeaders;
-use actix_web::web;
-use askama::Template;
-use askama_web::WebTemplate;
+use actix_web::{HttpResponse, http::header, web};
+use auth::Viewer;
+use session_store::DatabaseSessionStore;
 
-pub fn routes(config: &mut web::ServiceConfig) {
-    config.service(
-        web::scope("/agent")
-            // Agent pages show customers' money: never keep them in a cache.
-            .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
-            .route("/login", web::get().to(login_page)),
-    );
+const SESSION_COOKIE: &str = "redress_session";
+
+/// What the desk's layout shows around every page.
+pub struct Chrome {
+    pub name: String,
+    pub role: Role,
+    pub is_admin: bool,
+    pub csrf: String,
+    /// Which part of the desk the page belongs to, for the navigation.
+    pub section: &'static str,
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "agent/login.html")]
-struct LoginPage {
-    title: &'static str,
+impl Chrome {
+    pub fn new(viewer: &Viewer, section: &'static str) -> Chrome {
+        Chrome {
+            name: viewer.name.clone(),
+            role: viewer.role,
+            is_admin: viewer.may(Role::Admin),
+            csrf: viewer.csrf.clone(),
+            section,
+        }
+    }
 }
 
-async fn login_page() -> LoginPage {
-    LoginPage { title: "Sign in" }
+/// The desk's routes, its session cookie signed with `key`.
+pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        let secure = state.settings.base_url.scheme() == "https";
+        let idle = crate::agents::sessions::IDLE_TIMEOUT.num_seconds();
+        let sessions = SessionMiddleware::builder(DatabaseSessionStore::new(state), key)
+            .cookie_name(SESSION_COOKIE.to_owned())
+            .cookie_http_only(true)
+            .cookie_secure(secure)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_path("/agent".to_owned())
+            // The cookie lasts while the browser does; the stored session
+            // ends after the idle timeout, pushed on as the agent works.
+            .session_lifecycle(
+                BrowserSession::default()
+                    .state_ttl(CookieDuration::seconds(idle))
+                    .state_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+            )
+            .build();
+        config.service(
+            web::scope("/agent")
+                .wrap(sessions)
+                // Agent pages show customers' money: never keep them in a cache.
+                .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+                .route("", web::get().to(home))
+                .route("/", web::get().to(home))
+                .route("/login", web::get().to(signin::login_page))
+                .route("/login", web::post().to(signin::login))
+                .route("/logout", web::post().to(signin::logout))
+                .configure(admin::routes),
+        );
+    }
+}
+
+async fn home(_viewer: Viewer) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/agent/tickets"))
+        .finish()
 }

@@ -1,0 +1,10 @@
+DELETE FROM business_calendar;
+DELETE FROM sla_policies;
+DROP TABLE ticket_terms;
+DROP INDEX tickets_assignee_sla_due;
+DROP INDEX tickets_sla_due;
+ALTER TABLE tickets DROP COLUMN sla_paused_minutes;
+ALTER TABLE tickets DROP COLUMN sla_due_at;
+CREATE INDEX tickets_resolution_due ON tickets (status, resolution_due_at, id);
+CREATE INDEX tickets_first_response_due ON tickets (status, first_response_due_at, id);
+DROP TABLE agent_sessions;

@@ -1,0 +1,462 @@
+//! SLA clocks in business time: targets per priority, counted only in the
+//! working hours of a calendar (its time zone, working days, hours and
+//! holidays).
+
+use crate::db::schema::{business_calendar, holidays, sla_policies};
+use crate::db::{DbConnection, DbError};
+use crate::domain::TicketPriority;
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
+};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+/// How far ahead a target may land; a calendar with no working time in it
+/// would otherwise never finish counting.
+const HORIZON_DAYS: i64 = 3 * 366;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CalendarError {
+    #[error("'{0}' is not a time zone (use a name such as Asia/Shanghai)")]
+    TimeZone(String),
+    #[error("choose at least one working day")]
+    NoWorkDays,
+    #[error("'{0}' is not a weekday number (1 = Monday … 7 = Sunday)")]
+    WorkDay(String),
+    #[error("the working day must end after it starts")]
+    Hours,
+    #[error("'{0}' is not a date (YYYY-MM-DD)")]
+    Holiday(String),
+    #[error("the calendar has no working time in the next {HORIZON_DAYS} days")]
+    NoWorkingTime,
+}
+
+/// When the desk works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessCalendar {
+    pub time_zone: Tz,
+    /// Working weekdays.
+    pub work_days: BTreeSet<Weekday>,
+    /// Local start and end of the working day, minutes after midnight.
+    pub start_minute: u32,
+    pub end_minute: u32,
+    /// Local dates on which nobody works, with their names.
+    pub holidays: BTreeMap<NaiveDate, String>,
+}
+
+impl BusinessCalendar {
+    /// Checks a calendar as an admin enters it.
+    pub fn new(
+        time_zone: &str,
+        work_days: BTreeSet<Weekday>,
+        start_minute: u32,
+        end_minute: u32,
+        holidays: BTreeMap<NaiveDate, String>,
+    ) -> Result<BusinessCalendar, CalendarError> {
+        let time_zone = Tz::from_str(time_zone.trim())
+            .map_err(|_| CalendarError::TimeZone(time_zone.trim().to_owned()))?;
+        if work_days.is_empty() {
+            return Err(CalendarError::NoWorkDays);
+        }
+        if start_minute >= end_minute || end_minute > 24 * 60 {
+            return Err(CalendarError::Hours);
+        }
+        Ok(BusinessCalendar {
+            time_zone,
+            work_days,
+            start_minute,
+            end_minute,
+            holidays,
+        })
+    }
+
+    /// The instant `minutes` business minutes after `from` (UTC).
+    pub fn add_business_minutes(
+        &self,
+        from: NaiveDateTime,
+        minutes: i64,
+    ) -> Result<NaiveDateTime, CalendarError> {
+        let mut left = Duration::minutes(minutes.max(0));
+        let mut day = self.local_date(from);
+        for _ in 0..HORIZON_DAYS {
+            if let Some((open, close)) = self.window(day) {
+                let start = open.max(from);
+                if start < close {
+                    let available = close - start;
+                    if left <= available {
+                        return Ok(start + left);
+                    }
+                    left -= available;
+                }
+            }
+            day = day.succ_opt().ok_or(CalendarError::NoWorkingTime)?;
+        }
+        Err(CalendarError::NoWorkingTime)
+    }
+
+    /// Business minutes between two instants (UTC); 0 when `to` is not later.
+    pub fn business_minutes_between(&self, from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        let mut total = Duration::zero();
+        let mut day = self.local_date(from);
+        let last = self.local_date(to);
+        while day <= last {
+            if let Some((open, close)) = self.window(day) {
+                let start = open.max(from);
+                let end = close.min(to);
+                if start < end {
+                    total += end - start;
+                }
+            }
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        total.num_minutes()
+    }
+
+    fn local_date(&self, at: NaiveDateTime) -> NaiveDate {
+        self.time_zone.from_utc_datetime(&at).date_naive()
+    }
+
+    /// The working hours of a local date as UTC instants, if it is a working day.
+    fn window(&self, day: NaiveDate) -> Option<(NaiveDateTime, NaiveDateTime)> {
+        if !self.work_days.contains(&day.weekday()) || self.holidays.contains_key(&day) {
+            return None;
+        }
+        let open = self.local_to_utc(day, self.start_minute);
+        let close = self.local_to_utc(day, self.end_minute);
+        Some((open, close))
+    }
+
+    /// A local wall-clock time as UTC. A time skipped by a daylight-saving
+    /// change counts from the moment after the gap; a repeated one, from its
+    /// first occurrence.
+    fn local_to_utc(&self, day: NaiveDate, minute: u32) -> NaiveDateTime {
+        let midnight = day.and_time(NaiveTime::MIN);
+        let mut local = midnight + Duration::minutes(i64::from(minute));
+        for _ in 0..4 {
+            if let Some(at) = self.time_zone.from_local_datetime(&local).earliest() {
+                return at.naive_utc();
+            }
+            local += Duration::minutes(30);
+        }
+        // No zone skips more than two hours; fall back to the zone's offset at noon.
+        let noon = day.and_hms_opt(12, 0, 0).unwrap_or(midnight);
+        let offset = self
+            .time_zone
+            .offset_from_utc_datetime(&noon)
+            .fix()
+            .local_minus_utc();
+        local - Duration::seconds(i64::from(offset))
+    }
+
+    /// The local time of a UTC instant, for pages.
+    pub fn local(&self, at: NaiveDateTime) -> DateTime<Tz> {
+        self.time_zone.from_utc_datetime(&at)
+    }
+}
+
+use chrono::Offset;
+
+/// First-response and resolution targets of one priority, in business minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaTarget {
+    pub first_response_minutes: i64,
+    pub resolution_minutes: i64,
+}
+
+/// The calendar and the targets of every priority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaSettings {
+    pub calendar: BusinessCalendar,
+    pub targets: BTreeMap<TicketPriority, SlaTarget>,
+}
+
+/// A ticket's SLA due times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueTimes {
+    pub first_response: NaiveDateTime,
+    pub resolution: NaiveDateTime,
+}
+
+impl SlaSettings {
+    /// Due times of a ticket opened at `opened` with `priority`, its
+    /// resolution target moved on by the business minutes it spent pending.
+    pub fn due_times(
+        &self,
+        priority: TicketPriority,
+        opened: NaiveDateTime,
+        paused_minutes: i64,
+    ) -> Result<DueTimes, CalendarError> {
+        let target = self.target(priority);
+        Ok(DueTimes {
+            first_response: self
+                .calendar
+                .add_business_minutes(opened, target.first_response_minutes)?,
+            resolution: self
+                .calendar
+                .add_business_minutes(opened, target.resolution_minutes + paused_minutes)?,
+        })
+    }
+
+    pub fn target(&self, priority: TicketPriority) -> SlaTarget {
+        self.targets.get(&priority).copied().unwrap_or(SlaTarget {
+            first_response_minutes: 8 * 60,
+            resolution_minutes: 5 * 8 * 60,
+        })
+    }
+}
+
+/// The stored calendar, holidays and targets.
+pub fn load(conn: &mut DbConnection) -> Result<SlaSettings, SlaLoadError> {
+    let (time_zone, work_days, start, end): (String, String, i64, i64) = business_calendar::table
+        .filter(business_calendar::id.eq(1))
+        .select((
+            business_calendar::time_zone,
+            business_calendar::work_days,
+            business_calendar::work_start_minute,
+            business_calendar::work_end_minute,
+        ))
+        .first(conn)?;
+    let holidays: Vec<(String, String)> = holidays::table
+        .select((holidays::day, holidays::name))
+        .order(holidays::day)
+        .load(conn)?;
+    let holidays = holidays
+        .into_iter()
+        .map(|(day, name)| parse_date(&day).map(|day| (day, name)))
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    let calendar = BusinessCalendar::new(
+        &time_zone,
+        parse_work_days(&work_days)?,
+        u32::try_from(start).map_err(|_| CalendarError::Hours)?,
+        u32::try_from(end).map_err(|_| CalendarError::Hours)?,
+        holidays,
+    )?;
+    let rows: Vec<(TicketPriority, i64, i64)> = sla_policies::table
+        .select((
+            sla_policies::priority,
+            sla_policies::first_response_minutes,
+            sla_policies::resolution_minutes,
+        ))
+        .load(conn)?;
+    let targets = rows
+        .into_iter()
+        .map(|(priority, first, resolution)| {
+            (
+                priority,
+                SlaTarget {
+                    first_response_minutes: first,
+                    resolution_minutes: resolution,
+                },
+            )
+        })
+        .collect();
+    Ok(SlaSettings { calendar, targets })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SlaLoadError {
+    #[error("the stored business calendar is invalid: {0}")]
+    Calendar(#[from] CalendarError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for SlaLoadError {
+    fn from(error: diesel::result::Error) -> Self {
+        SlaLoadError::Db(DbError::Query(error))
+    }
+}
+
+/// "1,2,3,4,5" (ISO weekday numbers) as weekdays.
+pub fn parse_work_days(text: &str) -> Result<BTreeSet<Weekday>, CalendarError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<u8>()
+                .ok()
+                .and_then(|n| (1..=7).contains(&n).then(|| Weekday::try_from(n - 1).ok())?)
+                .ok_or_else(|| CalendarError::WorkDay(part.to_owned()))
+        })
+        .collect()
+}
+
+/// Weekdays as stored: ISO numbers, comma separated.
+pub fn format_work_days(days: &BTreeSet<Weekday>) -> String {
+    days.iter()
+        .map(|day| day.number_from_monday().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn parse_date(text: &str) -> Result<NaiveDate, CalendarError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| CalendarError::Holiday(text.trim().to_owned()))
+}
+
+/// The current instant as stored: UTC, microseconds.
+pub fn now() -> NaiveDateTime {
+    use chrono::SubsecRound;
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weekdays() -> BTreeSet<Weekday> {
+        [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    fn shanghai(holidays: &[&str]) -> BusinessCalendar {
+        let holidays = holidays
+            .iter()
+            .map(|day| (parse_date(day).expect("a date"), "holiday".to_owned()))
+            .collect();
+        BusinessCalendar::new("Asia/Shanghai", weekdays(), 9 * 60, 18 * 60, holidays)
+            .expect("a valid calendar")
+    }
+
+    fn utc(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("a time")
+    }
+
+    #[test]
+    fn counts_within_one_working_day() {
+        // Monday 2026-11-23 10:00 Shanghai is 02:00 UTC.
+        let calendar = shanghai(&[]);
+        assert_eq!(
+            calendar.add_business_minutes(utc("2026-11-23 02:00"), 60),
+            Ok(utc("2026-11-23 03:00"))
+        );
+    }
+
+    #[test]
+    fn a_ticket_opened_after_hours_starts_counting_next_morning() {
+        // Monday 20:00 Shanghai (12:00 UTC): the clock starts Tuesday 09:00.
+        let calendar = shanghai(&[]);
+        assert_eq!(
+            calendar.add_business_minutes(utc("2026-11-23 12:00"), 30),
+            Ok(utc("2026-11-24 01:30"))
+        );
+        // Before opening, the same.
+        assert_eq!(
+            calendar.add_business_minutes(utc("2026-11-23 23:00"), 30),
+            Ok(utc("2026-11-24 01:30"))
+        );
+    }
+
+    #[test]
+    fn weekends_do_not_count() {
+        // Friday 17:00 Shanghai (09:00 UTC) plus two hours: one hour on
+        // Friday, the other on Monday 09:00–10:00.
+        let calendar = shanghai(&[]);
+        assert_eq!(
+            calendar.add_business_minutes(utc("2026-11-27 09:00"), 120),
+            Ok(utc("2026-11-30 02:00"))
+        );
+        assert_eq!(
+            calendar.business_minutes_between(utc("2026-11-27 09:00"), utc("2026-11-30 02:00")),
+            120
+        );
+    }
+
+    #[test]
+    fn holidays_do_not_count() {
+        // Monday 2026-11-30 is a holiday: Friday 17:00 + 2 h lands Tuesday 10:00.
+        let calendar = shanghai(&["2026-11-30"]);
+        assert_eq!(
+            calendar.add_business_minutes(utc("2026-11-27 09:00"), 120),
+            Ok(utc("2026-12-01 02:00"))
+        );
+    }
+
+    #[test]
+    fn local_dates_decide_across_the_utc_midnight() {
+        // 2026-11-23 23:30 UTC is Tuesday 07:30 in Shanghai: before opening
+        // on Tuesday, not late on Monday.
+        let calendar = shanghai(&[]);
+        assert_eq!(
+            calendar.add_business_minutes(utc("2026-11-23 23:30"), 15),
+            Ok(utc("2026-11-24 01:15"))
+        );
+    }
+
+    #[test]
+    fn daylight_saving_changes_shift_the_utc_hours() {
+        // Berlin moves from UTC+1 to UTC+2 on Sunday 2026-03-29. Friday
+        // 09:00 opens at 08:00 UTC; Monday 09:00 opens at 07:00 UTC.
+        let calendar =
+            BusinessCalendar::new("Europe/Berlin", weekdays(), 9 * 60, 17 * 60, BTreeMap::new())
+                .expect("a valid calendar");
+        assert_eq!(
+            calendar.add_business_minutes(utc("2026-03-27 15:30"), 60),
+            Ok(utc("2026-03-30 07:30"))
+        );
+    }
+
+    #[test]
+    fn a_calendar_is_checked() {
+        assert_eq!(
+            BusinessCalendar::new("Mars/Olympus", weekdays(), 540, 1080, BTreeMap::new()),
+            Err(CalendarError::TimeZone("Mars/Olympus".into()))
+        );
+        assert_eq!(
+            BusinessCalendar::new("UTC", BTreeSet::new(), 540, 1080, BTreeMap::new()),
+            Err(CalendarError::NoWorkDays)
+        );
+        assert_eq!(
+            BusinessCalendar::new("UTC", weekdays(), 1080, 540, BTreeMap::new()),
+            Err(CalendarError::Hours)
+        );
+        assert_eq!(parse_work_days("1, 2,7").map(|d| d.len()), Ok(3));
+        assert_eq!(
+            parse_work_days("1,8"),
+            Err(CalendarError::WorkDay("8".into()))
+        );
+        assert_eq!(format_work_days(&weekdays()), "1,2,3,4,5");
+    }
+
+    #[test]
+    fn pending_time_moves_the_resolution_target() {
+        let settings = SlaSettings {
+            calendar: shanghai(&[]),
+            targets: [(
+                TicketPriority::High,
+                SlaTarget {
+                    first_response_minutes: 60,
+                    resolution_minutes: 240,
+                },
+            )]
+            .into_iter()
+            .collect(),
+        };
+        let opened = utc("2026-11-23 02:00"); // Monday 10:00 Shanghai
+        let due = settings
+            .due_times(TicketPriority::High, opened, 0)
+            .expect("due times");
+        assert_eq!(due.first_response, utc("2026-11-23 03:00"));
+        assert_eq!(due.resolution, utc("2026-11-23 06:00"));
+        let paused = settings
+            .due_times(TicketPriority::High, opened, 180)
+            .expect("due times");
+        // 14:00 + 3 h: one hour to 18:00 Monday, two from Tuesday 09:00.
+        assert_eq!(paused.resolution, utc("2026-11-24 03:00"));
+    }
+}

@@ -1,0 +1,194 @@
+//! `/agent/login` and `/agent/logout`.
+
+use super::auth::{
+    CsrfForm, Viewer, client_address, random_token, same_origin, start_session,
+    tokens_match,
+};
+use crate::agents::signin::{self, SignInError};
+use crate::web::AppState;
+use crate::web::errors::DeskError;
+use actix_session::Session;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+/// The login form's CSRF token lives in its own short cookie (there is no
+/// session before sign-in): the form must echo it.
+const LOGIN_COOKIE: &str = "redress_login";
+
+#[derive(Template)]
+#[template(path = "agent/login.html")]
+struct LoginPage<'a> {
+    title: &'a str,
+    login_token: &'a str,
+    next: &'a str,
+    email: &'a str,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    signed_out: Option<String>,
+}
+
+/// Only paths inside the desk are followed after sign-in.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/agent") && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/agent"
+    }
+}
+
+fn login_form(
+    state: &AppState,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Result<HttpResponse, DeskError> {
+    let token = random_token();
+    let html = LoginPage {
+        title: "Sign in",
+        login_token: &token,
+        next: safe_next(next),
+        email,
+        notice,
+        error,
+    }
+    .render()
+    .map_err(DeskError::internal)?;
+    let cookie = Cookie::build(LOGIN_COOKIE, token)
+        .path("/agent/login")
+        .http_only(true)
+        .secure(state.settings.base_url.scheme() == "https")
+        .same_site(SameSite::Strict)
+        .finish();
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .cookie(cookie)
+        .body(html))
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}
+
+pub async fn login_page(
+    state: web::Data<AppState>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, DeskError> {
+    let notice = query.signed_out.as_ref().map(|_| "You have signed out.");
+    login_form(&state, StatusCode::OK, &query.next, "", notice, None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    login_token: String,
+}
+
+pub async fn login(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, DeskError> {
+    let form = form.into_inner();
+    let cookie_token = request
+        .cookie(LOGIN_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .unwrap_or_default();
+    if !same_origin(&request, &state) || !tokens_match(&form.login_token, &cookie_token) {
+        return Err(DeskError::Csrf);
+    }
+    let ip = client_address(&request);
+    let refuse = |status: StatusCode, message: &str| {
+        login_form(&state, status, &form.next, &form.email, None, Some(message))
+    };
+    if form.email.trim().is_empty() || form.password.is_empty() {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter your e-mail and password.",
+        );
+    }
+    let (email, address) = (form.email.clone(), ip.clone());
+    let check = match state
+        .db
+        .run(move |conn| signin::prepare(conn, &email, &address))
+        .await
+    {
+        Ok(check) => check,
+        Err(SignInError::Throttled { minutes }) => {
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "Too many failed sign-ins. For your security, sign-in is paused; try again in {minutes} minutes."
+                ),
+            );
+        }
+        Err(error) => return Err(DeskError::internal(error)),
+    };
+    let password = form.password.clone();
+    let (check, verified) = web::block(move || {
+        let verified = signin::check_password(&check, &password);
+        (check, verified)
+    })
+    .await
+    .map_err(DeskError::internal)?;
+    let address = ip.clone();
+    let outcome = state
+        .db
+        .write(move |conn| signin::finish(conn, &check, verified, &address))
+        .await;
+    match outcome.map_err(DeskError::from)? {
+        Ok(agent) => {
+            start_session(&session, agent.id)?;
+            tracing::info!(agent = %agent.id, %ip, "agent signed in");
+            Ok(see_other(safe_next(&form.next)))
+        }
+        Err(SignInError::WrongCredentials) => {
+            refuse(StatusCode::UNAUTHORIZED, "The e-mail or password is wrong.")
+        }
+        Err(SignInError::Deactivated) => refuse(
+            StatusCode::FORBIDDEN,
+            "This account is deactivated. Ask an admin to reactivate it.",
+        ),
+        Err(error) => Err(DeskError::internal(error)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+pub async fn logout(
+    request: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    session: Session,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, DeskError> {
+    let ip = client_address(&request);
+    let agent = viewer.id;
+    state
+        .db
+        .write(move |conn| signin::sign_out(conn, agent, &ip))
+        .await?;
+    session.purge();
+    Ok(see_other("/agent/login?signed_out=1"))
+}
