@@ -10,5 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod ledger;
+pub mod mail;
 pub mod platform;
+pub mod tickets;
 pub mod web;

@@ -95,6 +95,8 @@ text_enum! {
         InternalNote,
         StatusChange,
         Assignment,
+        /// Priority, category or the linked transaction changed.
+        FieldChange,
         PlaybookStep,
         RemedyProposed,
         RemedyApproved,

@@ -6,7 +6,7 @@ use crate::db::schema::{business_calendar, holidays, sla_policies};
 use crate::db::{DbConnection, DbError};
 use crate::domain::TicketPriority;
 use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
 };
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -37,8 +37,8 @@ pub enum CalendarError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessCalendar {
     pub time_zone: Tz,
-    /// Working weekdays.
-    pub work_days: BTreeSet<Weekday>,
+    /// Working weekdays, ISO numbers (1 = Monday … 7 = Sunday).
+    pub work_days: BTreeSet<u8>,
     /// Local start and end of the working day, minutes after midnight.
     pub start_minute: u32,
     pub end_minute: u32,
@@ -50,7 +50,7 @@ impl BusinessCalendar {
     /// Checks a calendar as an admin enters it.
     pub fn new(
         time_zone: &str,
-        work_days: BTreeSet<Weekday>,
+        work_days: BTreeSet<u8>,
         start_minute: u32,
         end_minute: u32,
         holidays: BTreeMap<NaiveDate, String>,
@@ -126,7 +126,7 @@ impl BusinessCalendar {
 
     /// The working hours of a local date as UTC instants, if it is a working day.
     fn window(&self, day: NaiveDate) -> Option<(NaiveDateTime, NaiveDateTime)> {
-        if !self.work_days.contains(&day.weekday()) || self.holidays.contains_key(&day) {
+        if !self.work_days.contains(&(day.weekday().number_from_monday() as u8)) || self.holidays.contains_key(&day) {
             return None;
         }
         let open = self.local_to_utc(day, self.start_minute);
@@ -161,8 +161,6 @@ impl BusinessCalendar {
         self.time_zone.from_utc_datetime(&at)
     }
 }
-
-use chrono::Offset;
 
 /// First-response and resolution targets of one priority, in business minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,23 +274,23 @@ impl From<diesel::result::Error> for SlaLoadError {
 }
 
 /// "1,2,3,4,5" (ISO weekday numbers) as weekdays.
-pub fn parse_work_days(text: &str) -> Result<BTreeSet<Weekday>, CalendarError> {
+pub fn parse_work_days(text: &str) -> Result<BTreeSet<u8>, CalendarError> {
     text.split(',')
         .map(str::trim)
         .filter(|part| !part.is_empty())
         .map(|part| {
             part.parse::<u8>()
                 .ok()
-                .and_then(|n| (1..=7).contains(&n).then(|| Weekday::try_from(n - 1).ok())?)
+                .filter(|n| (1..=7).contains(n))
                 .ok_or_else(|| CalendarError::WorkDay(part.to_owned()))
         })
         .collect()
 }
 
 /// Weekdays as stored: ISO numbers, comma separated.
-pub fn format_work_days(days: &BTreeSet<Weekday>) -> String {
+pub fn format_work_days(days: &BTreeSet<u8>) -> String {
     days.iter()
-        .map(|day| day.number_from_monday().to_string())
+        .map(u8::to_string)
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -312,16 +310,8 @@ pub fn now() -> NaiveDateTime {
 mod tests {
     use super::*;
 
-    fn weekdays() -> BTreeSet<Weekday> {
-        [
-            Weekday::Mon,
-            Weekday::Tue,
-            Weekday::Wed,
-            Weekday::Thu,
-            Weekday::Fri,
-        ]
-        .into_iter()
-        .collect()
+    fn weekdays() -> BTreeSet<u8> {
+        (1..=5).collect()
     }
 
     fn shanghai(holidays: &[&str]) -> BusinessCalendar {

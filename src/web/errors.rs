@@ -158,8 +158,6 @@ pub enum DeskError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
-    #[error("{0}")]
-    Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -189,7 +187,6 @@ impl ResponseError for DeskError {
             DeskError::Forbidden | DeskError::Csrf => StatusCode::FORBIDDEN,
             DeskError::NotFound(_) => StatusCode::NOT_FOUND,
             DeskError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            DeskError::Conflict(_) => StatusCode::CONFLICT,
             DeskError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -223,12 +220,6 @@ impl ResponseError for DeskError {
             DeskError::BadRequest(_) => error_page(
                 self.status_code(),
                 "Cannot do that",
-                &self.to_string(),
-                None,
-            ),
-            DeskError::Conflict(_) => error_page(
-                self.status_code(),
-                "Changed meanwhile",
                 &self.to_string(),
                 None,
             ),

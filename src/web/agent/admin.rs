@@ -1,7 +1,7 @@
 //! `/agent/admin`: agents and roles, the SLA calendar, the audit log.
 //! Admins only: every handler takes `AdminViewer`.
 
-use super::Chrome;
+use super::{Chrome, render, see_other};
 use super::auth::{AdminViewer, CsrfForm};
 use crate::agents::{
     AgentChange, AgentError, NewAgentRequest, add_agent, change_agent, list_agents,
@@ -10,7 +10,7 @@ use crate::db::models::Agent;
 use crate::domain::{AgentId, Role};
 use crate::web::AppState;
 use crate::web::errors::DeskError;
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use std::str::FromStr;
@@ -26,12 +26,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
 
 async fn admin_home(_admin: AdminViewer) -> HttpResponse {
     see_other("/agent/admin/agents")
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .finish()
 }
 
 #[derive(Template)]
@@ -51,16 +45,6 @@ struct AgentsPage {
 pub struct AgentsQuery {
     #[serde(default)]
     done: Option<String>,
-}
-
-fn render(
-    page: impl Template,
-    status: actix_web::http::StatusCode,
-) -> Result<HttpResponse, DeskError> {
-    let html = page.render().map_err(DeskError::internal)?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
 }
 
 async fn agents_view(

@@ -5,8 +5,10 @@
 
 mod admin;
 pub mod auth;
+mod customers;
 mod session_store;
 mod signin;
+mod tickets;
 
 use crate::domain::Role;
 use crate::web::AppState;
@@ -14,6 +16,8 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::middleware::DefaultHeaders;
+use crate::web::errors::DeskError;
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, http::header, web};
 use auth::Viewer;
 use session_store::DatabaseSessionStore;
@@ -71,13 +75,28 @@ pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::Ser
                 .route("/login", web::get().to(signin::login_page))
                 .route("/login", web::post().to(signin::login))
                 .route("/logout", web::post().to(signin::logout))
+                .configure(tickets::routes)
+                .configure(customers::routes)
                 .configure(admin::routes),
         );
     }
 }
 
 async fn home(_viewer: Viewer) -> HttpResponse {
+    see_other("/agent/tickets")
+}
+
+/// Renders a page with its status.
+pub fn render(page: impl askama::Template, status: StatusCode) -> Result<HttpResponse, DeskError> {
+    let html = page.render().map_err(DeskError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// Sends the browser on after a form (post/redirect/get).
+pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/agent/tickets"))
+        .insert_header((header::LOCATION, location.to_owned()))
         .finish()
 }

@@ -1,0 +1,4 @@
+//! E-mail to wallet users. Mails are written to the outbox in the same
+//! transaction as the event they tell of; a worker sends them later.
+
+pub mod outbox;

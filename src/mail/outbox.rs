@@ -1,0 +1,140 @@
+//! The outbox: queued e-mails, each with a stable Message-ID.
+
+use crate::db::schema::outbox_emails;
+use crate::db::{DbConnection, DbError};
+use crate::domain::{CustomerId, Locale, TicketId};
+use askama::Template;
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use rand::RngCore;
+
+/// A mail ready to queue.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub locale: Locale,
+    /// Which template made it, e.g. `agent_reply`.
+    pub template: &'static str,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub ticket: Option<TicketId>,
+    pub customer: Option<CustomerId>,
+}
+
+/// Header text with no line breaks: user text never starts a new header.
+pub fn header_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Queues a mail in the caller's transaction; answers its Message-ID.
+pub fn enqueue(conn: &mut DbConnection, mail: OutgoingMail, domain: &str) -> Result<String, DbError> {
+    let mut bytes = [0_u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let message_id = format!("<{}@{}>", hex::encode(bytes), header_safe(domain));
+    let now: NaiveDateTime = Utc::now().naive_utc().trunc_subsecs(6);
+    diesel::insert_into(outbox_emails::table)
+        .values((
+            outbox_emails::message_id.eq(&message_id),
+            outbox_emails::to_address.eq(header_safe(&mail.to)),
+            outbox_emails::locale.eq(mail.locale.as_str()),
+            outbox_emails::template.eq(mail.template),
+            outbox_emails::subject.eq(header_safe(&mail.subject)),
+            outbox_emails::body_text.eq(&mail.body_text),
+            outbox_emails::body_html.eq(&mail.body_html),
+            outbox_emails::ticket_id.eq(mail.ticket),
+            outbox_emails::customer_id.eq(mail.customer),
+            outbox_emails::status.eq("queued"),
+            outbox_emails::attempts.eq(0_i64),
+            outbox_emails::next_attempt_at.eq(now),
+            outbox_emails::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(message_id)
+}
+
+#[derive(Template)]
+#[template(path = "email/agent_reply.txt")]
+struct AgentReplyText<'a> {
+    zh: bool,
+    name: &'a str,
+    reference: &'a str,
+    agent: &'a str,
+    body: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/agent_reply.html")]
+struct AgentReplyHtml<'a> {
+    zh: bool,
+    name: &'a str,
+    reference: &'a str,
+    agent: &'a str,
+    paragraphs: Vec<&'a str>,
+}
+
+/// An agent's public reply, in the customer's language.
+pub struct AgentReply<'a> {
+    pub to: &'a str,
+    pub customer_name: &'a str,
+    pub locale: Locale,
+    pub ticket: TicketId,
+    pub customer: CustomerId,
+    pub subject: &'a str,
+    pub agent_name: &'a str,
+    pub body: &'a str,
+}
+
+pub fn agent_reply(reply: &AgentReply<'_>) -> Result<OutgoingMail, askama::Error> {
+    let zh = reply.locale == Locale::ZhCn;
+    let reference = reply.ticket.reference();
+    let text = AgentReplyText {
+        zh,
+        name: reply.customer_name,
+        reference: &reference,
+        agent: reply.agent_name,
+        body: reply.body,
+    }
+    .render()?;
+    let html = AgentReplyHtml {
+        zh,
+        name: reply.customer_name,
+        reference: &reference,
+        agent: reply.agent_name,
+        paragraphs: reply.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect(),
+    }
+    .render()?;
+    let subject = if zh {
+        format!("回复：{} [{reference}]", reply.subject)
+    } else {
+        format!("Re: {} [{reference}]", reply.subject)
+    };
+    Ok(OutgoingMail {
+        to: reply.to.to_owned(),
+        locale: reply.locale,
+        template: "agent_reply",
+        subject,
+        body_text: text,
+        body_html: html,
+        ticket: Some(reply.ticket),
+        customer: Some(reply.customer),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_loses_its_line_breaks() {
+        assert_eq!(
+            header_safe("Refund\r\nBcc: victim@example.com"),
+            "Refund Bcc: victim@example.com"
+        );
+    }
+}

@@ -1,0 +1,611 @@
+//! What agents do to tickets: open them, reply, write notes, change their
+//! fields, link transactions. Each change is one transaction with its
+//! timeline event and audit row; a ticket changed by someone else since the
+//! agent loaded it is refused (its `version` moved on).
+
+use super::sla::{CalendarError, SlaSettings};
+use super::{agent_may_move, terms};
+use crate::audit::{self, AuditEntry};
+use crate::db::models::{Customer, Ticket, Transaction};
+use crate::db::schema::{agents, customers, ticket_events, tickets, transactions};
+use crate::db::{DbConnection, DbError, write_transaction};
+use crate::domain::*;
+use crate::mail::outbox::{self, AgentReply};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+/// Longest subject accepted.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+/// Longest reply or note accepted.
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error("ticket {0} does not exist")]
+    UnknownTicket(String),
+    #[error("customer {0} does not exist")]
+    UnknownCustomer(CustomerId),
+    #[error("transaction {0} does not exist")]
+    UnknownTransaction(String),
+    #[error("transaction {reference} is not {customer}'s")]
+    NotTheCustomers { reference: String, customer: String },
+    #[error("agent {0} does not exist or is deactivated")]
+    UnknownAgent(AgentId),
+    #[error("the subject must not be empty")]
+    EmptySubject,
+    #[error("the subject is longer than {MAX_SUBJECT_CHARS} characters")]
+    LongSubject,
+    #[error("write something first: the message is empty")]
+    EmptyBody,
+    #[error("the message is longer than {MAX_BODY_CHARS} characters")]
+    LongBody,
+    #[error("a ticket cannot go from {from} to {to}")]
+    Transition { from: TicketStatus, to: TicketStatus },
+    #[error("only supervisors can assign tickets to someone else")]
+    AssignOthers,
+    #[error("nothing to change")]
+    NothingChanged,
+    #[error("this ticket was changed by someone else meanwhile; nothing was saved, look again and retry")]
+    ChangedMeanwhile,
+    #[error("the SLA calendar cannot place a due time: {0}")]
+    Calendar(#[from] CalendarError),
+    #[error("the e-mail could not be written: {0}")]
+    Mail(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for TicketError {
+    fn from(error: diesel::result::Error) -> Self {
+        TicketError::Db(DbError::Query(error))
+    }
+}
+
+/// The agent acting, as services need them.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: AgentId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A ticket an agent opens for a customer.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub customer: CustomerId,
+    pub transaction: Option<String>,
+    pub category: TicketCategory,
+    pub priority: TicketPriority,
+    pub subject: String,
+    /// What the customer reported, kept as an internal note.
+    pub description: String,
+}
+
+fn now() -> NaiveDateTime {
+    super::sla::now()
+}
+
+fn check_subject(subject: &str) -> Result<String, TicketError> {
+    let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    if subject.is_empty() {
+        return Err(TicketError::EmptySubject);
+    }
+    if subject.chars().count() > MAX_SUBJECT_CHARS {
+        return Err(TicketError::LongSubject);
+    }
+    Ok(subject)
+}
+
+fn check_body(body: &str) -> Result<String, TicketError> {
+    let body = body.trim().replace("\r\n", "\n");
+    if body.is_empty() {
+        return Err(TicketError::EmptyBody);
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(TicketError::LongBody);
+    }
+    Ok(body)
+}
+
+/// The transaction `reference` names, which must be the customer's (as
+/// payer or as the other side).
+fn customers_transaction(
+    conn: &mut DbConnection,
+    customer: &Customer,
+    reference: &str,
+) -> Result<Transaction, TicketError> {
+    let reference = reference.trim();
+    let row: Transaction = transactions::table
+        .filter(transactions::reference.eq(reference))
+        .select(Transaction::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| TicketError::UnknownTransaction(reference.to_owned()))?;
+    if row.customer_id != customer.id && row.counterparty_customer_id != Some(customer.id) {
+        return Err(TicketError::NotTheCustomers {
+            reference: row.reference,
+            customer: customer.email.clone(),
+        });
+    }
+    Ok(row)
+}
+
+/// Sets the SLA fields a ticket's status, priority and history imply.
+fn apply_sla(ticket: &mut Ticket, sla: &SlaSettings) -> Result<(), TicketError> {
+    let due = sla.due_times(ticket.priority, ticket.created_at, ticket.sla_paused_minutes)?;
+    ticket.first_response_due_at = Some(due.first_response);
+    ticket.resolution_due_at = Some(due.resolution);
+    let responded = ticket.first_responded_at.is_some();
+    ticket.sla_due_at = match ticket.status {
+        TicketStatus::Solved | TicketStatus::Closed => None,
+        _ if !responded => Some(due.first_response),
+        // Waiting on the user stops the resolution clock.
+        TicketStatus::Pending => None,
+        _ => Some(due.resolution),
+    };
+    Ok(())
+}
+
+/// Moves a ticket to `to`, pausing or resuming its resolution clock.
+fn apply_status(
+    ticket: &mut Ticket,
+    to: TicketStatus,
+    sla: &SlaSettings,
+    at: NaiveDateTime,
+) -> Result<(), TicketError> {
+    let from = ticket.status;
+    if !agent_may_move(from, to) {
+        return Err(TicketError::Transition { from, to });
+    }
+    if from == TicketStatus::Pending
+        && let Some(paused) = ticket.sla_paused_at.take()
+    {
+        ticket.sla_paused_minutes += sla.calendar.business_minutes_between(paused, at);
+    }
+    if to == TicketStatus::Pending {
+        ticket.sla_paused_at = Some(at);
+    }
+    ticket.solved_at = (to == TicketStatus::Solved).then_some(at);
+    ticket.status = to;
+    Ok(())
+}
+
+fn event(
+    conn: &mut DbConnection,
+    ticket: TicketId,
+    kind: TicketEventKind,
+    agent: AgentId,
+    body: Option<&str>,
+    data: Option<serde_json::Value>,
+    at: NaiveDateTime,
+) -> Result<TicketEventId, TicketError> {
+    Ok(diesel::insert_into(ticket_events::table)
+        .values((
+            ticket_events::ticket_id.eq(ticket),
+            ticket_events::kind.eq(kind),
+            ticket_events::actor.eq(crate::domain::Actor::Agent),
+            ticket_events::agent_id.eq(Some(agent)),
+            ticket_events::body.eq(body),
+            ticket_events::data.eq(data.map(|d| d.to_string())),
+            ticket_events::created_at.eq(at),
+        ))
+        .returning(ticket_events::id)
+        .get_result(conn)?)
+}
+
+fn audit_ticket(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ticket: TicketId,
+    action: &str,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> Result<(), TicketError> {
+    audit::record(
+        conn,
+        AuditEntry {
+            actor: AuditActor::Agent,
+            agent: Some(actor.id),
+            action: action.to_owned(),
+            entity_type: "ticket".to_owned(),
+            entity_id: ticket.reference(),
+            ticket: Some(ticket),
+            before,
+            after: Some(after),
+        },
+    )?;
+    Ok(())
+}
+
+/// Reads a ticket for a change, insisting it is still at `version`.
+fn ticket_at(
+    conn: &mut DbConnection,
+    id: TicketId,
+    version: i64,
+) -> Result<Ticket, TicketError> {
+    let ticket = find(conn, id)?;
+    if ticket.version != version {
+        return Err(TicketError::ChangedMeanwhile);
+    }
+    Ok(ticket)
+}
+
+pub fn find(conn: &mut DbConnection, id: TicketId) -> Result<Ticket, TicketError> {
+    tickets::table
+        .find(id)
+        .select(Ticket::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| TicketError::UnknownTicket(id.reference()))
+}
+
+/// Writes a changed ticket back if nobody changed it meanwhile.
+fn save(conn: &mut DbConnection, ticket: &Ticket, read_version: i64) -> Result<(), TicketError> {
+    let changed = diesel::update(
+        tickets::table
+            .filter(tickets::id.eq(ticket.id))
+            .filter(tickets::version.eq(read_version)),
+    )
+    .set((
+        tickets::transaction_id.eq(ticket.transaction_id),
+        tickets::category.eq(ticket.category),
+        tickets::priority.eq(ticket.priority),
+        tickets::status.eq(ticket.status),
+        tickets::assignee_id.eq(ticket.assignee_id),
+        tickets::amount_minor.eq(ticket.amount_minor),
+        tickets::currency.eq(ticket.currency),
+        tickets::version.eq(read_version + 1),
+        tickets::first_response_due_at.eq(ticket.first_response_due_at),
+        tickets::resolution_due_at.eq(ticket.resolution_due_at),
+        tickets::first_responded_at.eq(ticket.first_responded_at),
+        tickets::sla_paused_at.eq(ticket.sla_paused_at),
+        tickets::sla_paused_minutes.eq(ticket.sla_paused_minutes),
+        tickets::sla_due_at.eq(ticket.sla_due_at),
+        tickets::solved_at.eq(ticket.solved_at),
+        tickets::updated_at.eq(ticket.updated_at),
+    ))
+    .execute(conn)?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(TicketError::ChangedMeanwhile)
+    }
+}
+
+/// Opens a ticket for a customer, assigned to the agent who opens it.
+pub fn open(
+    conn: &mut DbConnection,
+    sla: &SlaSettings,
+    actor: &Actor,
+    request: NewTicket,
+) -> Result<Ticket, TicketError> {
+    let subject = check_subject(&request.subject)?;
+    let description = request.description.trim().to_owned();
+    write_transaction(conn, |conn| {
+        let customer: Customer = customers::table
+            .find(request.customer)
+            .select(Customer::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(TicketError::UnknownCustomer(request.customer))?;
+        let transaction = match request.transaction.as_deref().map(str::trim) {
+            Some(reference) if !reference.is_empty() => {
+                Some(customers_transaction(conn, &customer, reference)?)
+            }
+            _ => None,
+        };
+        let at = now();
+        let mut ticket = Ticket {
+            id: TicketId(0),
+            customer_id: customer.id,
+            transaction_id: transaction.as_ref().map(|tx| tx.id),
+            category: request.category,
+            priority: request.priority,
+            status: TicketStatus::Open,
+            assignee_id: Some(actor.id),
+            channel: Channel::Agent,
+            subject: subject.clone(),
+            amount_minor: transaction.as_ref().map(|tx| tx.amount_minor),
+            currency: transaction.as_ref().map(|tx| tx.currency),
+            version: 1,
+            first_response_due_at: None,
+            resolution_due_at: None,
+            first_responded_at: None,
+            sla_paused_at: None,
+            solved_at: None,
+            closed_at: None,
+            created_at: at,
+            updated_at: at,
+            sla_due_at: None,
+            sla_paused_minutes: 0,
+        };
+        apply_sla(&mut ticket, sla)?;
+        let id: TicketId = diesel::insert_into(tickets::table)
+            .values((
+                tickets::customer_id.eq(ticket.customer_id),
+                tickets::transaction_id.eq(ticket.transaction_id),
+                tickets::category.eq(ticket.category),
+                tickets::priority.eq(ticket.priority),
+                tickets::status.eq(ticket.status),
+                tickets::assignee_id.eq(ticket.assignee_id),
+                tickets::channel.eq(ticket.channel),
+                tickets::subject.eq(&ticket.subject),
+                tickets::amount_minor.eq(ticket.amount_minor),
+                tickets::currency.eq(ticket.currency),
+                tickets::version.eq(1_i64),
+                tickets::first_response_due_at.eq(ticket.first_response_due_at),
+                tickets::resolution_due_at.eq(ticket.resolution_due_at),
+                tickets::sla_due_at.eq(ticket.sla_due_at),
+                tickets::created_at.eq(at),
+                tickets::updated_at.eq(at),
+            ))
+            .returning(tickets::id)
+            .get_result(conn)?;
+        ticket.id = id;
+        terms::index(conn, id, &subject)?;
+        if !description.is_empty() {
+            event(
+                conn,
+                id,
+                TicketEventKind::InternalNote,
+                actor.id,
+                Some(&check_body(&description)?),
+                None,
+                at,
+            )?;
+        }
+        event(
+            conn,
+            id,
+            TicketEventKind::Assignment,
+            actor.id,
+            None,
+            Some(json!({ "from": null, "to": actor.name })),
+            at,
+        )?;
+        audit_ticket(
+            conn,
+            actor,
+            id,
+            "ticket.open",
+            None,
+            json!({
+                "customer": customer.email,
+                "transaction": transaction.as_ref().map(|tx| tx.reference.clone()),
+                "category": ticket.category,
+                "priority": ticket.priority,
+                "subject": subject,
+                "assignee": actor.name,
+            }),
+        )?;
+        Ok(ticket)
+    })
+}
+
+/// A reply or internal note from the ticket page.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub body: String,
+    /// A public reply is e-mailed to the user; a note never is.
+    pub public: bool,
+    /// The status to set in the same submit, if any.
+    pub status: Option<TicketStatus>,
+    /// The ticket's version the agent saw.
+    pub version: i64,
+}
+
+/// Adds a public reply (queued as an e-mail to the user) or an internal
+/// note, and sets the status asked for in the same submit.
+pub fn reply(
+    conn: &mut DbConnection,
+    sla: &SlaSettings,
+    actor: &Actor,
+    id: TicketId,
+    reply: Reply,
+    mail_domain: &str,
+) -> Result<Ticket, TicketError> {
+    let body = check_body(&reply.body)?;
+    write_transaction(conn, |conn| {
+        let mut ticket = ticket_at(conn, id, reply.version)?;
+        let before = ticket.clone();
+        let at = now();
+        let kind = if reply.public {
+            TicketEventKind::PublicReply
+        } else {
+            TicketEventKind::InternalNote
+        };
+        let event_id = event(conn, id, kind, actor.id, Some(&body), None, at)?;
+        if reply.public {
+            let customer: Customer = customers::table
+                .find(ticket.customer_id)
+                .select(Customer::as_select())
+                .first(conn)?;
+            let mail = outbox::agent_reply(&AgentReply {
+                to: &customer.email,
+                customer_name: &customer.name,
+                locale: customer.locale,
+                ticket: id,
+                customer: customer.id,
+                subject: &ticket.subject,
+                agent_name: &actor.name,
+                body: &body,
+            })
+            .map_err(|e| TicketError::Mail(e.to_string()))?;
+            outbox::enqueue(conn, mail, mail_domain)?;
+            if ticket.first_responded_at.is_none() {
+                ticket.first_responded_at = Some(at);
+            }
+        }
+        // Answering a new ticket opens it, as agents expect.
+        let status = reply.status.or((reply.public && ticket.status == TicketStatus::New)
+            .then_some(TicketStatus::Open));
+        if let Some(to) = status.filter(|to| *to != ticket.status) {
+            apply_status(&mut ticket, to, sla, at)?;
+            event(
+                conn,
+                id,
+                TicketEventKind::StatusChange,
+                actor.id,
+                None,
+                Some(json!({ "from": before.status, "to": to })),
+                at,
+            )?;
+        }
+        apply_sla(&mut ticket, sla)?;
+        ticket.updated_at = at;
+        save(conn, &ticket, reply.version)?;
+        audit_ticket(
+            conn,
+            actor,
+            id,
+            if reply.public { "ticket.reply" } else { "ticket.note" },
+            Some(json!({ "status": before.status })),
+            json!({ "event": event_id, "status": ticket.status, "chars": body.chars().count() }),
+        )?;
+        ticket.version = reply.version + 1;
+        Ok(ticket)
+    })
+}
+
+/// Field changes from the ticket page; None leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<TicketPriority>,
+    pub category: Option<TicketCategory>,
+    /// Some(None) unassigns.
+    pub assignee: Option<Option<AgentId>>,
+    pub version: i64,
+}
+
+fn agent_name(conn: &mut DbConnection, id: Option<AgentId>) -> Result<Option<String>, TicketError> {
+    match id {
+        None => Ok(None),
+        Some(id) => Ok(Some(
+            agents::table
+                .find(id)
+                .filter(agents::active.eq(true))
+                .select(agents::name)
+                .first(conn)
+                .optional()?
+                .ok_or(TicketError::UnknownAgent(id))?,
+        )),
+    }
+}
+
+/// Changes a ticket's status, priority, category or assignee. Agents may
+/// take a ticket or give it up; assigning someone else is for supervisors.
+pub fn change(
+    conn: &mut DbConnection,
+    sla: &SlaSettings,
+    actor: &Actor,
+    id: TicketId,
+    changes: Changes,
+) -> Result<Ticket, TicketError> {
+    write_transaction(conn, |conn| {
+        let mut ticket = ticket_at(conn, id, changes.version)?;
+        let at = now();
+        let mut before = serde_json::Map::new();
+        let mut after = serde_json::Map::new();
+        if let Some(to) = changes.status.filter(|to| *to != ticket.status) {
+            let from = ticket.status;
+            apply_status(&mut ticket, to, sla, at)?;
+            event(conn, id, TicketEventKind::StatusChange, actor.id, None, Some(json!({ "from": from, "to": to })), at)?;
+            before.insert("status".into(), json!(from));
+            after.insert("status".into(), json!(to));
+        }
+        if let Some(to) = changes.priority.filter(|to| *to != ticket.priority) {
+            let from = ticket.priority;
+            ticket.priority = to;
+            event(conn, id, TicketEventKind::FieldChange, actor.id, None, Some(json!({ "field": "priority", "from": from, "to": to })), at)?;
+            before.insert("priority".into(), json!(from));
+            after.insert("priority".into(), json!(to));
+        }
+        if let Some(to) = changes.category.filter(|to| *to != ticket.category) {
+            let from = ticket.category;
+            ticket.category = to;
+            event(conn, id, TicketEventKind::FieldChange, actor.id, None, Some(json!({ "field": "category", "from": from, "to": to })), at)?;
+            before.insert("category".into(), json!(from));
+            after.insert("category".into(), json!(to));
+        }
+        if let Some(to) = changes.assignee.filter(|to| *to != ticket.assignee_id) {
+            let from = ticket.assignee_id;
+            // Taking a ticket, or giving up one's own, is every agent's;
+            // moving it between other people is a supervisor's.
+            let own_move = to == Some(actor.id) || (to.is_none() && from == Some(actor.id));
+            if !own_move && actor.role < Role::Supervisor {
+                return Err(TicketError::AssignOthers);
+            }
+            let from_name = agent_name(conn, from).or_else(|_| Ok::<_, TicketError>(from.map(|id| id.to_string())))?;
+            let to_name = agent_name(conn, to)?;
+            ticket.assignee_id = to;
+            event(conn, id, TicketEventKind::Assignment, actor.id, None, Some(json!({ "from": from_name, "to": to_name })), at)?;
+            before.insert("assignee".into(), json!(from_name));
+            after.insert("assignee".into(), json!(to_name));
+        }
+        if after.is_empty() {
+            return Err(TicketError::NothingChanged);
+        }
+        apply_sla(&mut ticket, sla)?;
+        ticket.updated_at = at;
+        save(conn, &ticket, changes.version)?;
+        audit_ticket(conn, actor, id, "ticket.update", Some(before.into()), after.into())?;
+        ticket.version = changes.version + 1;
+        Ok(ticket)
+    })
+}
+
+/// Links the ticket to one of its customer's transactions, or unlinks it
+/// (`reference` None).
+pub fn link_transaction(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: TicketId,
+    reference: Option<&str>,
+    version: i64,
+) -> Result<Ticket, TicketError> {
+    write_transaction(conn, |conn| {
+        let mut ticket = ticket_at(conn, id, version)?;
+        let before = match ticket.transaction_id {
+            Some(tx) => Some(
+                transactions::table
+                    .find(tx)
+                    .select(transactions::reference)
+                    .first::<String>(conn)?,
+            ),
+            None => None,
+        };
+        let linked = match reference.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(reference) => {
+                let customer: Customer = customers::table
+                    .find(ticket.customer_id)
+                    .select(Customer::as_select())
+                    .first(conn)?;
+                Some(customers_transaction(conn, &customer, reference)?)
+            }
+            None => None,
+        };
+        let after = linked.as_ref().map(|tx| tx.reference.clone());
+        if before == after {
+            return Err(TicketError::NothingChanged);
+        }
+        ticket.transaction_id = linked.as_ref().map(|tx| tx.id);
+        ticket.amount_minor = linked.as_ref().map(|tx| tx.amount_minor);
+        ticket.currency = linked.as_ref().map(|tx| tx.currency);
+        let at = now();
+        ticket.updated_at = at;
+        event(conn, id, TicketEventKind::FieldChange, actor.id, None, Some(json!({ "field": "transaction", "from": before, "to": after })), at)?;
+        save(conn, &ticket, version)?;
+        audit_ticket(
+            conn,
+            actor,
+            id,
+            if after.is_some() { "ticket.link" } else { "ticket.unlink" },
+            Some(json!({ "transaction": before })),
+            json!({ "transaction": after }),
+        )?;
+        ticket.version = version + 1;
+        Ok(ticket)
+    })
+}

@@ -1,0 +1,274 @@
+//! What the desk's pages show of a ticket, a customer and a transaction,
+//! read in a few bounded queries.
+
+use crate::db::models::{Customer, LedgerAccount, LedgerTransfer, Ticket, TicketEvent, Transaction};
+use crate::db::schema::{
+    agents, customers, ledger_accounts, ledger_transfers, ticket_events, tickets, transactions,
+};
+use crate::db::{DbConnection, DbError};
+use crate::domain::*;
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// How many recent transactions and other tickets a panel lists.
+pub const PANEL_ROWS: i64 = 10;
+/// Longest timeline shown on one page.
+pub const TIMELINE_ROWS: i64 = 500;
+
+/// A wallet and what the customer can spend from it.
+#[derive(Debug, Clone)]
+pub struct Wallet {
+    pub currency: Currency,
+    /// Posted credits minus posted debits.
+    pub balance: Money,
+    /// Balance less what holds reserve.
+    pub available: Money,
+    /// Held for pending transfers out.
+    pub held: Money,
+}
+
+impl From<&LedgerAccount> for Wallet {
+    fn from(account: &LedgerAccount) -> Wallet {
+        let balance = account.credits_posted - account.debits_posted;
+        Wallet {
+            currency: account.currency,
+            balance: Money::from_minor(balance, account.currency),
+            available: Money::from_minor(balance - account.debits_pending, account.currency),
+            held: Money::from_minor(account.debits_pending, account.currency),
+        }
+    }
+}
+
+/// The customer panel.
+#[derive(Debug, Clone)]
+pub struct CustomerPanel {
+    pub customer: Customer,
+    pub wallets: Vec<Wallet>,
+    pub recent_transactions: Vec<Transaction>,
+    pub tickets: Vec<Ticket>,
+}
+
+/// One ledger transfer as the transaction panel lists it.
+#[derive(Debug, Clone)]
+pub struct TransferLine {
+    pub transfer: LedgerTransfer,
+    pub debit_code: String,
+    pub credit_code: String,
+    pub amount: Money,
+}
+
+/// The transaction panel.
+#[derive(Debug, Clone)]
+pub struct TransactionPanel {
+    pub transaction: Transaction,
+    pub amount: Money,
+    pub counterparty_name: Option<String>,
+    pub transfers: Vec<TransferLine>,
+}
+
+/// One timeline entry, with the agent's name.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    pub event: TicketEvent,
+    pub agent_name: Option<String>,
+    pub data: serde_json::Value,
+}
+
+impl TimelineEntry {
+    /// A field of the event's data, as text.
+    pub fn datum(&self, key: &str) -> String {
+        match self.data.get(key) {
+            Some(serde_json::Value::String(text)) => text.clone(),
+            Some(serde_json::Value::Null) | None => "—".to_owned(),
+            Some(other) => other.to_string(),
+        }
+    }
+}
+
+/// Everything the ticket page shows.
+#[derive(Debug, Clone)]
+pub struct TicketPage {
+    pub ticket: Ticket,
+    pub customer: CustomerPanel,
+    pub transaction: Option<TransactionPanel>,
+    pub timeline: Vec<TimelineEntry>,
+    pub assignee_name: Option<String>,
+    /// Active agents, for the assignee choice.
+    pub agents: Vec<(AgentId, String)>,
+}
+
+pub fn customer_panel(conn: &mut DbConnection, id: CustomerId) -> Result<Option<CustomerPanel>, DbError> {
+    let Some(customer) = customers::table
+        .find(id)
+        .select(Customer::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let wallets = ledger_accounts::table
+        .filter(ledger_accounts::customer_id.eq(id))
+        .filter(ledger_accounts::kind.eq(AccountKind::CustomerWallet))
+        .order(ledger_accounts::currency)
+        .select(LedgerAccount::as_select())
+        .load(conn)?
+        .iter()
+        .map(Wallet::from)
+        .collect();
+    let recent_transactions = transactions::table
+        .filter(transactions::customer_id.eq(id))
+        .order((transactions::created_at.desc(), transactions::id.desc()))
+        .limit(PANEL_ROWS)
+        .select(Transaction::as_select())
+        .load(conn)?;
+    let tickets = tickets::table
+        .filter(tickets::customer_id.eq(id))
+        .order((tickets::created_at.desc(), tickets::id.desc()))
+        .limit(PANEL_ROWS)
+        .select(Ticket::as_select())
+        .load(conn)?;
+    Ok(Some(CustomerPanel {
+        customer,
+        wallets,
+        recent_transactions,
+        tickets,
+    }))
+}
+
+pub fn transaction_panel(
+    conn: &mut DbConnection,
+    transaction: Transaction,
+) -> Result<TransactionPanel, DbError> {
+    let transfers: Vec<LedgerTransfer> = ledger_transfers::table
+        .filter(ledger_transfers::transaction_id.eq(transaction.id))
+        .order(ledger_transfers::id)
+        .limit(100)
+        .select(LedgerTransfer::as_select())
+        .load(conn)?;
+    let account_ids: Vec<LedgerAccountId> = transfers
+        .iter()
+        .flat_map(|t| [t.debit_account_id, t.credit_account_id])
+        .collect();
+    let codes: HashMap<LedgerAccountId, String> = ledger_accounts::table
+        .filter(ledger_accounts::id.eq_any(&account_ids))
+        .select((ledger_accounts::id, ledger_accounts::code))
+        .load::<(LedgerAccountId, String)>(conn)?
+        .into_iter()
+        .collect();
+    let counterparty_name = match transaction.counterparty_customer_id {
+        Some(id) => customers::table
+            .find(id)
+            .select(customers::name)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let code = |id: LedgerAccountId| codes.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    Ok(TransactionPanel {
+        amount: Money::from_minor(transaction.amount_minor, transaction.currency),
+        counterparty_name,
+        transfers: transfers
+            .into_iter()
+            .map(|transfer| TransferLine {
+                debit_code: code(transfer.debit_account_id),
+                credit_code: code(transfer.credit_account_id),
+                amount: Money::from_minor(transfer.amount_minor, transfer.currency),
+                transfer,
+            })
+            .collect(),
+        transaction,
+    })
+}
+
+pub fn find_transaction(conn: &mut DbConnection, reference: &str) -> Result<Option<Transaction>, DbError> {
+    Ok(transactions::table
+        .filter(transactions::reference.eq(reference.trim().to_uppercase()))
+        .select(Transaction::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Tickets linked to a transaction, newest first.
+pub fn tickets_of_transaction(conn: &mut DbConnection, id: TransactionId) -> Result<Vec<Ticket>, DbError> {
+    Ok(tickets::table
+        .filter(tickets::transaction_id.eq(id))
+        .order(tickets::id.desc())
+        .limit(PANEL_ROWS)
+        .select(Ticket::as_select())
+        .load(conn)?)
+}
+
+/// Active agents by name.
+pub fn active_agents(conn: &mut DbConnection) -> Result<Vec<(AgentId, String)>, DbError> {
+    Ok(agents::table
+        .filter(agents::active.eq(true))
+        .order((agents::name, agents::id))
+        .select((agents::id, agents::name))
+        .load(conn)?)
+}
+
+pub fn ticket_page(conn: &mut DbConnection, id: TicketId) -> Result<Option<TicketPage>, DbError> {
+    let Some(ticket) = tickets::table
+        .find(id)
+        .select(Ticket::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let Some(customer) = customer_panel(conn, ticket.customer_id)? else {
+        return Ok(None);
+    };
+    let transaction = match ticket.transaction_id {
+        Some(tx) => {
+            let row = transactions::table
+                .find(tx)
+                .select(Transaction::as_select())
+                .first(conn)?;
+            Some(transaction_panel(conn, row)?)
+        }
+        None => None,
+    };
+    let events: Vec<TicketEvent> = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(id))
+        .order(ticket_events::id)
+        .limit(TIMELINE_ROWS)
+        .select(TicketEvent::as_select())
+        .load(conn)?;
+    let agents = active_agents(conn)?;
+    let mut names: HashMap<AgentId, String> = agents.iter().cloned().collect();
+    let missing: Vec<AgentId> = events
+        .iter()
+        .filter_map(|e| e.agent_id)
+        .chain(ticket.assignee_id)
+        .filter(|id| !names.contains_key(id))
+        .collect();
+    if !missing.is_empty() {
+        names.extend(
+            agents::table
+                .filter(agents::id.eq_any(&missing))
+                .select((agents::id, agents::name))
+                .load::<(AgentId, String)>(conn)?,
+        );
+    }
+    let timeline = events
+        .into_iter()
+        .map(|event| TimelineEntry {
+            agent_name: event.agent_id.and_then(|id| names.get(&id).cloned()),
+            data: event
+                .data
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok())
+                .unwrap_or(serde_json::Value::Null),
+            event,
+        })
+        .collect();
+    Ok(Some(TicketPage {
+        assignee_name: ticket.assignee_id.and_then(|id| names.get(&id).cloned()),
+        ticket,
+        customer,
+        transaction,
+        timeline,
+        agents,
+    }))
+}

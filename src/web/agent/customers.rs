@@ -1,0 +1,400 @@
+//! Customers and transactions as agents look them up, and opening a ticket
+//! from either.
+
+use super::auth::{CsrfForm, Viewer};
+use super::tickets::{actor, sla_settings};
+use super::{Chrome, render, see_other};
+use crate::db::models::{Customer, Ticket};
+use crate::db::schema::customers;
+use crate::domain::*;
+use crate::tickets::service::{self, NewTicket, TicketError};
+use crate::tickets::view::{self, CustomerPanel, TransactionPanel};
+use crate::web::AppState;
+use crate::web::errors::DeskError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+use std::str::FromStr;
+use strum::IntoEnumIterator;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/customers", web::get().to(customer_search))
+        .route("/customers/{id}", web::get().to(customer_page))
+        .route("/customers/{id}/tickets", web::post().to(open_for_customer))
+        .route("/transactions", web::get().to(transaction_search))
+        .route("/transactions/{reference}", web::get().to(transaction_page))
+        .route(
+            "/transactions/{reference}/tickets",
+            web::post().to(open_for_transaction),
+        );
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchParams {
+    #[serde(default)]
+    q: String,
+}
+
+/// What the open-ticket form shows and keeps after a refusal.
+#[derive(Default, Clone)]
+pub struct OpenTicketDraft {
+    pub category: String,
+    pub priority: String,
+    pub subject: String,
+    pub description: String,
+    pub transaction: String,
+}
+
+#[derive(Template)]
+#[template(path = "agent/customers.html")]
+struct CustomerSearchPage {
+    title: String,
+    chrome: Chrome,
+    search: String,
+    results: Vec<Customer>,
+}
+
+/// Customers by exact e-mail, platform reference or name (bounded).
+async fn customer_search(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, DeskError> {
+    let search = params.q.trim().to_owned();
+    let text = search.clone();
+    let results = if text.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .db
+            .run(move |conn| {
+                Ok::<_, DeskError>(
+                    customers::table
+                        .filter(
+                            customers::email
+                                .eq(text.to_lowercase())
+                                .or(customers::external_ref.eq(&text))
+                                .or(customers::name.eq(&text)),
+                        )
+                        .order(customers::id)
+                        .limit(50)
+                        .select(Customer::as_select())
+                        .load(conn)?,
+                )
+            })
+            .await?
+    };
+    render(
+        CustomerSearchPage {
+            title: "Customers".into(),
+            chrome: Chrome::new(&viewer, "customers"),
+            search,
+            results,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "agent/customer.html")]
+struct CustomerPage {
+    title: String,
+    chrome: Chrome,
+    panel: CustomerPanel,
+    action: String,
+    draft: OpenTicketDraft,
+    categories: Vec<TicketCategory>,
+    priorities: Vec<TicketPriority>,
+    /// Transactions the new ticket may be linked to.
+    transactions: Vec<String>,
+    error: Option<String>,
+}
+
+async fn customer_view(
+    viewer: &Viewer,
+    state: &AppState,
+    id: CustomerId,
+    draft: OpenTicketDraft,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, DeskError> {
+    let panel = state
+        .db
+        .run(move |conn| view::customer_panel(conn, id))
+        .await?
+        .ok_or_else(|| DeskError::NotFound(format!("there is no customer {id}")))?;
+    let transactions = panel
+        .recent_transactions
+        .iter()
+        .map(|tx| tx.reference.clone())
+        .collect();
+    render(
+        CustomerPage {
+            title: panel.customer.name.clone(),
+            chrome: Chrome::new(viewer, "customers"),
+            action: format!("/agent/customers/{id}/tickets"),
+            panel,
+            draft,
+            categories: TicketCategory::iter().collect(),
+            priorities: TicketPriority::iter().collect(),
+            transactions,
+            error,
+        },
+        status,
+    )
+}
+
+async fn customer_page(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, DeskError> {
+    customer_view(
+        &viewer,
+        &state,
+        CustomerId(id.into_inner()),
+        OpenTicketDraft::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct OpenTicketForm {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    transaction: String,
+}
+
+impl OpenTicketForm {
+    fn draft(&self) -> OpenTicketDraft {
+        OpenTicketDraft {
+            category: self.category.clone(),
+            priority: self.priority.clone(),
+            subject: self.subject.clone(),
+            description: self.description.clone(),
+            transaction: self.transaction.clone(),
+        }
+    }
+
+    fn request(&self, customer: CustomerId) -> Result<NewTicket, DeskError> {
+        let category = TicketCategory::from_str(self.category.trim())
+            .map_err(|_| DeskError::BadRequest(format!("'{}' is not a category", self.category)))?;
+        let priority = TicketPriority::from_str(self.priority.trim())
+            .map_err(|_| DeskError::BadRequest(format!("'{}' is not a priority", self.priority)))?;
+        Ok(NewTicket {
+            customer,
+            transaction: Some(self.transaction.clone()).filter(|t| !t.trim().is_empty()),
+            category,
+            priority,
+            subject: self.subject.clone(),
+            description: self.description.clone(),
+        })
+    }
+}
+
+/// Opens the ticket; answers it, or the refusal to show on the form.
+async fn open_ticket(
+    viewer: &Viewer,
+    state: &AppState,
+    request: NewTicket,
+) -> Result<Result<Ticket, String>, DeskError> {
+    let settings = sla_settings(state).await?;
+    let actor = actor(viewer);
+    match state
+        .db
+        .write(move |conn| service::open(conn, &settings, &actor, request))
+        .await
+    {
+        Ok(ticket) => Ok(Ok(ticket)),
+        Err(TicketError::Db(db)) => Err(db.into()),
+        Err(error @ (TicketError::Calendar(_) | TicketError::Mail(_))) => {
+            Err(DeskError::internal(error))
+        }
+        Err(error) => Ok(Err(error.to_string())),
+    }
+}
+
+fn opened(ticket: &Ticket) -> HttpResponse {
+    see_other(&format!(
+        "/agent/tickets/{}?done=Ticket%20opened.",
+        ticket.id.reference()
+    ))
+}
+
+async fn open_for_customer(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: CsrfForm<OpenTicketForm>,
+) -> Result<HttpResponse, DeskError> {
+    let customer = CustomerId(id.into_inner());
+    let form = form.0;
+    match open_ticket(&viewer, &state, form.request(customer)?).await? {
+        Ok(ticket) => Ok(opened(&ticket)),
+        Err(message) => {
+            customer_view(
+                &viewer,
+                &state,
+                customer,
+                form.draft(),
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "agent/transactions.html")]
+struct TransactionSearchPage {
+    title: String,
+    chrome: Chrome,
+    search: String,
+    not_found: bool,
+}
+
+async fn transaction_search(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, DeskError> {
+    let search = params.q.trim().to_owned();
+    if !search.is_empty() {
+        let text = search.clone();
+        let found = state
+            .db
+            .run(move |conn| view::find_transaction(conn, &text))
+            .await?;
+        if let Some(tx) = found {
+            return Ok(see_other(&format!("/agent/transactions/{}", tx.reference)));
+        }
+    }
+    render(
+        TransactionSearchPage {
+            title: "Transactions".into(),
+            chrome: Chrome::new(&viewer, "transactions"),
+            not_found: !search.is_empty(),
+            search,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "agent/transaction.html")]
+struct TransactionPage {
+    title: String,
+    chrome: Chrome,
+    tx: TransactionPanel,
+    customer: Customer,
+    tickets: Vec<Ticket>,
+    action: String,
+    draft: OpenTicketDraft,
+    categories: Vec<TicketCategory>,
+    priorities: Vec<TicketPriority>,
+    transactions: Vec<String>,
+    error: Option<String>,
+}
+
+async fn transaction_view(
+    viewer: &Viewer,
+    state: &AppState,
+    reference: String,
+    draft: OpenTicketDraft,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, DeskError> {
+    let wanted = reference.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            let Some(tx) = view::find_transaction(conn, &wanted)? else {
+                return Ok::<_, DeskError>(None);
+            };
+            let customer = customers::table
+                .find(tx.customer_id)
+                .select(Customer::as_select())
+                .first(conn)?;
+            let tickets = view::tickets_of_transaction(conn, tx.id)?;
+            let panel = view::transaction_panel(conn, tx)?;
+            Ok(Some((panel, customer, tickets)))
+        })
+        .await?;
+    let (tx, customer, tickets) =
+        found.ok_or_else(|| DeskError::NotFound(format!("there is no transaction {reference}")))?;
+    let reference = tx.transaction.reference.clone();
+    render(
+        TransactionPage {
+            title: reference.clone(),
+            chrome: Chrome::new(viewer, "transactions"),
+            action: format!("/agent/transactions/{reference}/tickets"),
+            transactions: vec![reference],
+            tx,
+            customer,
+            tickets,
+            draft,
+            categories: TicketCategory::iter().collect(),
+            priorities: TicketPriority::iter().collect(),
+            error,
+        },
+        status,
+    )
+}
+
+async fn transaction_page(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, DeskError> {
+    let reference = reference.into_inner();
+    let draft = OpenTicketDraft {
+        transaction: reference.clone(),
+        ..OpenTicketDraft::default()
+    };
+    transaction_view(&viewer, &state, reference, draft, None, StatusCode::OK).await
+}
+
+async fn open_for_transaction(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    reference: web::Path<String>,
+    form: CsrfForm<OpenTicketForm>,
+) -> Result<HttpResponse, DeskError> {
+    let reference = reference.into_inner();
+    let mut form = form.0;
+    form.transaction = reference.clone();
+    let wanted = reference.clone();
+    let customer = state
+        .db
+        .run(move |conn| view::find_transaction(conn, &wanted))
+        .await?
+        .map(|tx| tx.customer_id)
+        .ok_or_else(|| DeskError::NotFound(format!("there is no transaction {reference}")))?;
+    match open_ticket(&viewer, &state, form.request(customer)?).await? {
+        Ok(ticket) => Ok(opened(&ticket)),
+        Err(message) => {
+            transaction_view(
+                &viewer,
+                &state,
+                reference,
+                form.draft(),
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,579 @@
+//! The queue and the ticket page.
+
+use super::auth::{CsrfForm, Viewer};
+use super::{Chrome, render, see_other};
+use crate::domain::*;
+use crate::tickets::queue::{self, AssigneeFilter, Cursor, Filters, QueueQuery, Sort, View};
+use crate::tickets::service::{self, Actor, Changes, Reply, TicketError};
+use crate::tickets::sla::{self, BusinessCalendar, SlaSettings};
+use crate::tickets::view::{self, TicketPage};
+use crate::tickets::agent_choices;
+use crate::web::AppState;
+use crate::web::errors::{DeskError, urlencode};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+use std::str::FromStr;
+use strum::IntoEnumIterator;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/tickets", web::get().to(queue_page))
+        .route("/tickets/{reference}", web::get().to(ticket_page))
+        .route("/tickets/{reference}/reply", web::post().to(post_reply))
+        .route("/tickets/{reference}/fields", web::post().to(post_fields))
+        .route("/tickets/{reference}/transaction", web::post().to(post_link));
+}
+
+/// Loads the SLA settings (a few small rows).
+pub async fn sla_settings(state: &AppState) -> Result<SlaSettings, DeskError> {
+    state
+        .db
+        .run(|conn| sla::load(conn).map_err(DeskError::internal))
+        .await
+}
+
+pub fn actor(viewer: &Viewer) -> Actor {
+    Actor {
+        id: viewer.id,
+        name: viewer.name.clone(),
+        role: viewer.role,
+    }
+}
+
+/// "2h 05m" of a span in minutes.
+fn span(minutes: i64) -> String {
+    let minutes = minutes.abs();
+    match (minutes / (24 * 60), minutes / 60 % 24, minutes % 60) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m:02}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// The SLA cell of a ticket: time left, overdue, paused or nothing.
+#[derive(Debug, Clone)]
+pub struct SlaCell {
+    pub text: String,
+    pub breached: bool,
+}
+
+pub fn sla_cell(ticket: &crate::db::models::Ticket, now: NaiveDateTime) -> SlaCell {
+    match ticket.sla_due_at {
+        Some(due) => {
+            let minutes = (due - now).num_minutes();
+            if due <= now {
+                SlaCell {
+                    text: format!("{} overdue", span(minutes)),
+                    breached: true,
+                }
+            } else {
+                SlaCell {
+                    text: format!("{} left", span(minutes)),
+                    breached: false,
+                }
+            }
+        }
+        None if ticket.status == TicketStatus::Pending => SlaCell {
+            text: "paused".into(),
+            breached: false,
+        },
+        None => SlaCell {
+            text: "—".into(),
+            breached: false,
+        },
+    }
+}
+
+/// A time in the desk's calendar zone.
+pub fn local_time(calendar: &BusinessCalendar, at: NaiveDateTime) -> String {
+    calendar.local(at).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueParams {
+    #[serde(default)]
+    view: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    priority: Option<String>,
+    #[serde(default)]
+    assignee: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// An optional choice from a query string: empty means none, anything
+/// unknown is a 400 naming it.
+fn choice<T: FromStr>(value: &Option<String>, what: &str) -> Result<Option<T>, DeskError> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => T::from_str(text)
+            .map(Some)
+            .map_err(|_| DeskError::BadRequest(format!("'{text}' is not a {what}"))),
+    }
+}
+
+struct QueueLine {
+    reference: String,
+    subject: String,
+    customer: String,
+    category: TicketCategory,
+    priority: TicketPriority,
+    status: TicketStatus,
+    assignee: String,
+    sla: SlaCell,
+}
+
+struct ViewLink {
+    view: View,
+    label: &'static str,
+    count: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "agent/queue.html")]
+struct QueueTemplate {
+    title: String,
+    chrome: Chrome,
+    views: Vec<ViewLink>,
+    view: View,
+    lines: Vec<QueueLine>,
+    search: String,
+    search_truncated: bool,
+    filters: FilterValues,
+    sort: Sort,
+    sorts: Vec<Sort>,
+    statuses: Vec<TicketStatus>,
+    categories: Vec<TicketCategory>,
+    priorities: Vec<TicketPriority>,
+    currencies: Vec<Currency>,
+    agents: Vec<(AgentId, String)>,
+    next_link: Option<String>,
+    first_link: Option<String>,
+}
+
+/// The filter values as the form shows them.
+#[derive(Default, Clone)]
+struct FilterValues {
+    status: String,
+    category: String,
+    priority: String,
+    assignee: String,
+    currency: String,
+}
+
+impl FilterValues {
+    /// The query string of these filters, search and sort.
+    fn query(&self, view: View, search: &str, sort: Sort) -> String {
+        let mut pairs = vec![("view", view.as_str().to_owned()), ("sort", sort.as_str().to_owned())];
+        for (key, value) in [
+            ("status", &self.status),
+            ("category", &self.category),
+            ("priority", &self.priority),
+            ("assignee", &self.assignee),
+            ("currency", &self.currency),
+        ] {
+            if !value.is_empty() {
+                pairs.push((key, value.clone()));
+            }
+        }
+        if !search.is_empty() {
+            pairs.push(("q", search.to_owned()));
+        }
+        pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+async fn queue_page(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    params: web::Query<QueueParams>,
+) -> Result<HttpResponse, DeskError> {
+    let params = params.into_inner();
+    let view: View = choice(&params.view, "view")?.unwrap_or(View::Mine);
+    let sort: Sort = choice(&params.sort, "sort")?.unwrap_or(view.default_sort());
+    let assignee = match params.assignee.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("none") => Some(AssigneeFilter::Nobody),
+        Some(id) => Some(AssigneeFilter::Agent(AgentId(id.parse().map_err(|_| {
+            DeskError::BadRequest(format!("'{id}' is not an agent"))
+        })?))),
+    };
+    let currency = match params.currency.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(code) => Some(parse_currency(code).map_err(|e| DeskError::BadRequest(e.to_string()))?),
+    };
+    let filters = Filters {
+        status: choice(&params.status, "status")?,
+        category: choice(&params.category, "category")?,
+        priority: choice(&params.priority, "priority")?,
+        assignee,
+        currency,
+    };
+    let after = match params.after.as_deref().filter(|a| !a.is_empty()) {
+        Some(text) => Some(
+            Cursor::decode(text)
+                .ok_or_else(|| DeskError::BadRequest("the page link is damaged".into()))?,
+        ),
+        None => None,
+    };
+    let search = params.q.clone().unwrap_or_default().trim().to_owned();
+    let now = sla::now();
+    let query = QueueQuery {
+        viewer: viewer.id,
+        view,
+        filters: filters.clone(),
+        search: (!search.is_empty()).then(|| search.clone()),
+        sort,
+        after,
+        now,
+    };
+    let (page, counts, agents) = state
+        .db
+        .run(move |conn| {
+            let page = queue::page(conn, &query)?;
+            let counts = queue::view_counts(conn, query.viewer, now)?;
+            let agents = view::active_agents(conn)?;
+            Ok::<_, DeskError>((page, counts, agents))
+        })
+        .await?;
+    let values = FilterValues {
+        status: filters.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        category: filters.category.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+        priority: filters.priority.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        assignee: match filters.assignee {
+            Some(AssigneeFilter::Nobody) => "none".into(),
+            Some(AssigneeFilter::Agent(id)) => id.to_string(),
+            None => String::new(),
+        },
+        currency: filters.currency.map(|c| c.code().to_owned()).unwrap_or_default(),
+    };
+    let base = values.query(view, &search, sort);
+    let lines = page
+        .rows
+        .into_iter()
+        .map(|row| QueueLine {
+            reference: row.ticket.id.reference(),
+            sla: sla_cell(&row.ticket, now),
+            subject: row.ticket.subject.clone(),
+            customer: if row.customer_name.is_empty() {
+                row.customer_email.clone()
+            } else {
+                row.customer_name.clone()
+            },
+            category: row.ticket.category,
+            priority: row.ticket.priority,
+            status: row.ticket.status,
+            assignee: row.assignee_name.unwrap_or_else(|| "—".into()),
+        })
+        .collect();
+    let views = counts
+        .into_iter()
+        .map(|(v, count)| ViewLink {
+            view: v,
+            label: v.label(),
+            count: if count > queue::COUNT_CAP {
+                format!("{}+", queue::COUNT_CAP)
+            } else {
+                count.to_string()
+            },
+            current: v == view && search.is_empty(),
+        })
+        .collect();
+    render(
+        QueueTemplate {
+            title: if search.is_empty() {
+                view.label().to_owned()
+            } else {
+                format!("Search: {search}")
+            },
+            chrome: Chrome::new(&viewer, "tickets"),
+            views,
+            view,
+            lines,
+            search: search.clone(),
+            search_truncated: page.search_truncated,
+            filters: values,
+            sort,
+            sorts: Sort::iter().collect(),
+            statuses: TicketStatus::iter().collect(),
+            categories: TicketCategory::iter().collect(),
+            priorities: TicketPriority::iter().collect(),
+            currencies: Currency::iter().collect(),
+            agents,
+            next_link: page
+                .next
+                .map(|cursor| format!("/agent/tickets?{base}&after={}", cursor.encode())),
+            first_link: after.map(|_| format!("/agent/tickets?{base}")),
+        },
+        StatusCode::OK,
+    )
+}
+
+fn ticket_id(reference: &str) -> Result<TicketId, DeskError> {
+    TicketId::parse_reference(reference)
+        .ok_or_else(|| DeskError::NotFound(format!("there is no ticket {reference}")))
+}
+
+#[derive(Template)]
+#[template(path = "agent/ticket.html")]
+struct TicketTemplate {
+    title: String,
+    chrome: Chrome,
+    page: TicketPage,
+    reference: String,
+    sla: SlaCell,
+    first_response_due: String,
+    resolution_due: String,
+    created: String,
+    status_choices: Vec<TicketStatus>,
+    priorities: Vec<TicketPriority>,
+    categories: Vec<TicketCategory>,
+    may_assign_others: bool,
+    viewer_id: AgentId,
+    assigned_to_me: bool,
+    is_closed: bool,
+    notice: Option<String>,
+    error: Option<String>,
+    draft: String,
+    times: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TicketParams {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn ticket_view(
+    viewer: &Viewer,
+    state: &AppState,
+    id: TicketId,
+    notice: Option<String>,
+    error: Option<String>,
+    draft: String,
+    status: StatusCode,
+) -> Result<HttpResponse, DeskError> {
+    let (page, settings) = state
+        .db
+        .run(move |conn| {
+            let page = view::ticket_page(conn, id)?;
+            let settings = sla::load(conn).map_err(DeskError::internal)?;
+            Ok::<_, DeskError>((page, settings))
+        })
+        .await?;
+    let page = page.ok_or_else(|| DeskError::NotFound(format!("there is no ticket {}", id.reference())))?;
+    let now = sla::now();
+    let calendar = &settings.calendar;
+    let show = |at: Option<NaiveDateTime>| at.map(|at| local_time(calendar, at)).unwrap_or_else(|| "—".into());
+    let times = page
+        .timeline
+        .iter()
+        .map(|entry| local_time(calendar, entry.event.created_at))
+        .collect();
+    render(
+        TicketTemplate {
+            title: format!("{} · {}", id.reference(), page.ticket.subject),
+            chrome: Chrome::new(viewer, "tickets"),
+            reference: id.reference(),
+            sla: sla_cell(&page.ticket, now),
+            first_response_due: if page.ticket.first_responded_at.is_some() {
+                format!("met {}", show(page.ticket.first_responded_at))
+            } else {
+                show(page.ticket.first_response_due_at)
+            },
+            resolution_due: show(page.ticket.resolution_due_at),
+            created: show(Some(page.ticket.created_at)),
+            status_choices: agent_choices(page.ticket.status),
+            priorities: TicketPriority::iter().collect(),
+            categories: TicketCategory::iter().collect(),
+            may_assign_others: viewer.may(Role::Supervisor),
+            viewer_id: viewer.id,
+            assigned_to_me: page.ticket.assignee_id == Some(viewer.id),
+            is_closed: page.ticket.status == TicketStatus::Closed,
+            page,
+            notice,
+            error,
+            draft,
+            times,
+        },
+        status,
+    )
+}
+
+async fn ticket_page(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    reference: web::Path<String>,
+    params: web::Query<TicketParams>,
+) -> Result<HttpResponse, DeskError> {
+    let id = ticket_id(&reference)?;
+    ticket_view(&viewer, &state, id, params.done.clone(), None, String::new(), StatusCode::OK).await
+}
+
+/// After a change: back to the ticket with what happened.
+fn done(id: TicketId, message: &str) -> HttpResponse {
+    see_other(&format!("/agent/tickets/{}?done={}", id.reference(), urlencode(message)))
+}
+
+/// A refused change: the ticket page again, saying why, keeping the draft.
+async fn refused(
+    viewer: &Viewer,
+    state: &AppState,
+    id: TicketId,
+    error: TicketError,
+    draft: String,
+) -> Result<HttpResponse, DeskError> {
+    let status = match &error {
+        TicketError::UnknownTicket(_) => return Err(DeskError::NotFound(error.to_string())),
+        TicketError::Db(_) | TicketError::Calendar(_) | TicketError::Mail(_) => {
+            return Err(DeskError::internal(error));
+        }
+        TicketError::AssignOthers => return Err(DeskError::Forbidden),
+        TicketError::ChangedMeanwhile => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ticket_view(viewer, state, id, None, Some(error.to_string()), draft, status).await
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    body: String,
+    /// "public" or "internal".
+    #[serde(default)]
+    visibility: String,
+    /// The status to set with it; empty keeps the status.
+    #[serde(default)]
+    status: String,
+    version: i64,
+}
+
+async fn post_reply(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    reference: web::Path<String>,
+    form: CsrfForm<ReplyForm>,
+) -> Result<HttpResponse, DeskError> {
+    let id = ticket_id(&reference)?;
+    let form = form.0;
+    let public = match form.visibility.as_str() {
+        "public" => true,
+        "internal" => false,
+        other => return Err(DeskError::BadRequest(format!("'{other}' is neither a public reply nor an internal note"))),
+    };
+    let status = choice::<TicketStatus>(&Some(form.status.clone()), "status")?;
+    let settings = sla_settings(&state).await?;
+    let domain = state.settings.base_url.host_str().unwrap_or("redress.local").to_owned();
+    let actor = actor(&viewer);
+    let reply = Reply {
+        body: form.body.clone(),
+        public,
+        status,
+        version: form.version,
+    };
+    match state
+        .db
+        .write(move |conn| service::reply(conn, &settings, &actor, id, reply, &domain))
+        .await
+    {
+        Ok(_) => Ok(done(id, if public { "Reply sent." } else { "Note added." })),
+        Err(error) => refused(&viewer, &state, id, error, form.body).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FieldsForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    category: String,
+    /// An agent id, "none" to unassign, empty to leave as is.
+    #[serde(default)]
+    assignee: String,
+    version: i64,
+}
+
+async fn post_fields(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    reference: web::Path<String>,
+    form: CsrfForm<FieldsForm>,
+) -> Result<HttpResponse, DeskError> {
+    let id = ticket_id(&reference)?;
+    let form = form.0;
+    let assignee = match form.assignee.trim() {
+        "" => None,
+        "none" => Some(None),
+        text => Some(Some(AgentId(text.parse().map_err(|_| {
+            DeskError::BadRequest(format!("'{text}' is not an agent"))
+        })?))),
+    };
+    let changes = Changes {
+        status: choice(&Some(form.status.clone()), "status")?,
+        priority: choice(&Some(form.priority.clone()), "priority")?,
+        category: choice(&Some(form.category.clone()), "category")?,
+        assignee,
+        version: form.version,
+    };
+    let settings = sla_settings(&state).await?;
+    let actor = actor(&viewer);
+    match state
+        .db
+        .write(move |conn| service::change(conn, &settings, &actor, id, changes))
+        .await
+    {
+        Ok(_) => Ok(done(id, "Ticket updated.")),
+        Err(error) => refused(&viewer, &state, id, error, String::new()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    /// A transaction reference; empty unlinks.
+    #[serde(default)]
+    reference: String,
+    version: i64,
+}
+
+async fn post_link(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    reference: web::Path<String>,
+    form: CsrfForm<LinkForm>,
+) -> Result<HttpResponse, DeskError> {
+    let id = ticket_id(&reference)?;
+    let form = form.0;
+    let actor = actor(&viewer);
+    let linked = form.reference.trim().to_owned();
+    let unlink = linked.is_empty();
+    match state
+        .db
+        .write(move |conn| {
+            service::link_transaction(conn, &actor, id, (!linked.is_empty()).then_some(linked.as_str()), form.version)
+        })
+        .await
+    {
+        Ok(_) => Ok(done(id, if unlink { "Transaction unlinked." } else { "Transaction linked." })),
+        Err(error) => refused(&viewer, &state, id, error, String::new()).await,
+    }
+}
