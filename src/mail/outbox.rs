@@ -33,7 +33,11 @@ pub fn header_safe(text: &str) -> String {
 }
 
 /// Queues a mail in the caller's transaction; answers its Message-ID.
-pub fn enqueue(conn: &mut DbConnection, mail: OutgoingMail, domain: &str) -> Result<String, DbError> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    mail: OutgoingMail,
+    domain: &str,
+) -> Result<String, DbError> {
     let mut bytes = [0_u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     let message_id = format!("<{}@{}>", hex::encode(bytes), header_safe(domain));
@@ -106,7 +110,12 @@ pub fn agent_reply(reply: &AgentReply<'_>) -> Result<OutgoingMail, askama::Error
         name: reply.customer_name,
         reference: &reference,
         agent: reply.agent_name,
-        paragraphs: reply.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect(),
+        paragraphs: reply
+            .body
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect(),
     }
     .render()?;
     let subject = if zh {

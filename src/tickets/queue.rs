@@ -23,7 +23,9 @@ pub const COUNT_CAP: usize = 1000;
 pub const SEARCH_CAP: i64 = 2_000;
 
 /// The queue's named views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::EnumString, strum::IntoStaticStr,
+)]
 #[strum(serialize_all = "snake_case")]
 pub enum View {
     Mine,
@@ -70,7 +72,9 @@ impl View {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::EnumString, strum::IntoStaticStr,
+)]
 #[strum(serialize_all = "snake_case")]
 pub enum Sort {
     /// Soonest SLA target first; tickets with no clock running last.
@@ -115,11 +119,23 @@ pub struct Filters {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
     /// After a ticket with an SLA clock running, due at `at`.
-    Due { at: NaiveDateTime, id: TicketId },
+    Due {
+        at: NaiveDateTime,
+        id: TicketId,
+    },
     /// Among tickets with no clock, after `id`.
-    NoDue { id: TicketId },
-    Updated { at: NaiveDateTime, id: TicketId },
-    Priority { priority: TicketPriority, at: NaiveDateTime, id: TicketId },
+    NoDue {
+        id: TicketId,
+    },
+    Updated {
+        at: NaiveDateTime,
+        id: TicketId,
+    },
+    Priority {
+        priority: TicketPriority,
+        at: NaiveDateTime,
+        id: TicketId,
+    },
 }
 
 fn micros(at: NaiveDateTime) -> i64 {
@@ -147,9 +163,15 @@ impl Cursor {
         let parts: Vec<&str> = text.split('.').collect();
         let id = |text: &str| text.parse().ok().map(TicketId);
         match parts.as_slice() {
-            ["d", at, tid] => Some(Cursor::Due { at: from_micros(at)?, id: id(tid)? }),
+            ["d", at, tid] => Some(Cursor::Due {
+                at: from_micros(at)?,
+                id: id(tid)?,
+            }),
             ["n", tid] => Some(Cursor::NoDue { id: id(tid)? }),
-            ["u", at, tid] => Some(Cursor::Updated { at: from_micros(at)?, id: id(tid)? }),
+            ["u", at, tid] => Some(Cursor::Updated {
+                at: from_micros(at)?,
+                id: id(tid)?,
+            }),
             ["p", priority, at, tid] => Some(Cursor::Priority {
                 priority: TicketPriority::from_str(priority).ok()?,
                 at: from_micros(at)?,
@@ -165,7 +187,10 @@ impl Cursor {
                 Some(at) => Cursor::Due { at, id: ticket.id },
                 None => Cursor::NoDue { id: ticket.id },
             },
-            Sort::Updated => Cursor::Updated { at: ticket.updated_at, id: ticket.id },
+            Sort::Updated => Cursor::Updated {
+                at: ticket.updated_at,
+                id: ticket.id,
+            },
             Sort::Priority => Cursor::Priority {
                 priority: ticket.priority,
                 at: ticket.updated_at,
@@ -236,7 +261,7 @@ fn search_candidates(
         );
     }
     let transaction: Option<TransactionId> = transactions::table
-        .filter(transactions::reference.eq(text.to_uppercase()))
+        .filter(transactions::reference.eq_any([text.to_owned(), text.to_uppercase()]))
         .select(transactions::id)
         .first(conn)
         .optional()?;
@@ -271,10 +296,16 @@ fn base_query<'a>(
     let mut q = tickets::table
         .filter(tickets::status.eq(status))
         .into_boxed();
-    match query.view {
-        View::Mine => q = q.filter(tickets::assignee_id.eq(query.viewer)),
-        View::Unassigned => q = q.filter(tickets::assignee_id.is_null()),
-        View::Breaching => q = q.filter(tickets::sla_due_at.lt(query.now)),
+    // A search looks through every ticket; the filters still narrow it.
+    let view = if query.search.is_some() {
+        None
+    } else {
+        Some(query.view)
+    };
+    match view {
+        Some(View::Mine) => q = q.filter(tickets::assignee_id.eq(query.viewer)),
+        Some(View::Unassigned) => q = q.filter(tickets::assignee_id.is_null()),
+        Some(View::Breaching) => q = q.filter(tickets::sla_due_at.lt(query.now)),
         _ => {}
     }
     let f = &query.filters;
@@ -302,7 +333,7 @@ fn base_query<'a>(
 /// narrowed by the status filter.
 fn statuses(query: &QueueQuery) -> Vec<TicketStatus> {
     use strum::IntoEnumIterator;
-    let base: Vec<TicketStatus> = if query.search.is_some() && query.view != View::Mine {
+    let base: Vec<TicketStatus> = if query.search.is_some() {
         TicketStatus::iter().collect()
     } else {
         query.view.statuses().to_vec()
@@ -364,7 +395,8 @@ fn run_for_status(
                 rows = q.load(conn)?;
             }
             let left = limit - rows.len() as i64;
-            if left > 0 && query.view != View::Breaching {
+            let breaching = query.view == View::Breaching && query.search.is_none();
+            if left > 0 && !breaching {
                 let mut q = base_query(query, status, candidates)
                     .filter(tickets::sla_due_at.is_null())
                     .order(tickets::id.asc())
@@ -436,12 +468,22 @@ pub fn page(conn: &mut DbConnection, query: &QueueQuery) -> Result<QueuePage, Db
         None => (None, false),
     };
     if candidates.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(QueuePage { rows: Vec::new(), next: None, search_truncated });
+        return Ok(QueuePage {
+            rows: Vec::new(),
+            next: None,
+            search_truncated,
+        });
     }
     let limit = PAGE_SIZE as i64 + 1;
     let mut merged: Vec<Ticket> = Vec::new();
     for status in statuses(query) {
-        merged.extend(run_for_status(conn, query, status, candidates.as_deref(), limit)?);
+        merged.extend(run_for_status(
+            conn,
+            query,
+            status,
+            candidates.as_deref(),
+            limit,
+        )?);
     }
     merged.sort_by_key(|ticket| order_key(ticket, query.sort));
     let next = (merged.len() > PAGE_SIZE).then(|| Cursor::of(&merged[PAGE_SIZE - 1], query.sort));
@@ -473,10 +515,17 @@ pub fn with_names(conn: &mut DbConnection, tickets: Vec<Ticket>) -> Result<Vec<Q
     Ok(tickets
         .into_iter()
         .map(|ticket| {
-            let (customer_name, customer_email) =
-                customers.get(&ticket.customer_id).cloned().unwrap_or_default();
+            let (customer_name, customer_email) = customers
+                .get(&ticket.customer_id)
+                .cloned()
+                .unwrap_or_default();
             let assignee_name = ticket.assignee_id.and_then(|id| agents.get(&id).cloned());
-            QueueRow { ticket, customer_name, customer_email, assignee_name }
+            QueueRow {
+                ticket,
+                customer_name,
+                customer_email,
+                assignee_name,
+            }
         })
         .collect())
 }

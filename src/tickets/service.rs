@@ -41,12 +41,17 @@ pub enum TicketError {
     #[error("the message is longer than {MAX_BODY_CHARS} characters")]
     LongBody,
     #[error("a ticket cannot go from {from} to {to}")]
-    Transition { from: TicketStatus, to: TicketStatus },
+    Transition {
+        from: TicketStatus,
+        to: TicketStatus,
+    },
     #[error("only supervisors can assign tickets to someone else")]
     AssignOthers,
     #[error("nothing to change")]
     NothingChanged,
-    #[error("this ticket was changed by someone else meanwhile; nothing was saved, look again and retry")]
+    #[error(
+        "this ticket was changed by someone else meanwhile; nothing was saved, look again and retry"
+    )]
     ChangedMeanwhile,
     #[error("the SLA calendar cannot place a due time: {0}")]
     Calendar(#[from] CalendarError),
@@ -133,7 +138,11 @@ fn customers_transaction(
 
 /// Sets the SLA fields a ticket's status, priority and history imply.
 fn apply_sla(ticket: &mut Ticket, sla: &SlaSettings) -> Result<(), TicketError> {
-    let due = sla.due_times(ticket.priority, ticket.created_at, ticket.sla_paused_minutes)?;
+    let due = sla.due_times(
+        ticket.priority,
+        ticket.created_at,
+        ticket.sla_paused_minutes,
+    )?;
     ticket.first_response_due_at = Some(due.first_response);
     ticket.resolution_due_at = Some(due.resolution);
     let responded = ticket.first_responded_at.is_some();
@@ -219,11 +228,7 @@ fn audit_ticket(
 }
 
 /// Reads a ticket for a change, insisting it is still at `version`.
-fn ticket_at(
-    conn: &mut DbConnection,
-    id: TicketId,
-    version: i64,
-) -> Result<Ticket, TicketError> {
+fn ticket_at(conn: &mut DbConnection, id: TicketId, version: i64) -> Result<Ticket, TicketError> {
     let ticket = find(conn, id)?;
     if ticket.version != version {
         return Err(TicketError::ChangedMeanwhile);
@@ -438,8 +443,9 @@ pub fn reply(
             }
         }
         // Answering a new ticket opens it, as agents expect.
-        let status = reply.status.or((reply.public && ticket.status == TicketStatus::New)
-            .then_some(TicketStatus::Open));
+        let status = reply
+            .status
+            .or((reply.public && ticket.status == TicketStatus::New).then_some(TicketStatus::Open));
         if let Some(to) = status.filter(|to| *to != ticket.status) {
             apply_status(&mut ticket, to, sla, at)?;
             event(
@@ -459,7 +465,11 @@ pub fn reply(
             conn,
             actor,
             id,
-            if reply.public { "ticket.reply" } else { "ticket.note" },
+            if reply.public {
+                "ticket.reply"
+            } else {
+                "ticket.note"
+            },
             Some(json!({ "status": before.status })),
             json!({ "event": event_id, "status": ticket.status, "chars": body.chars().count() }),
         )?;
@@ -511,21 +521,45 @@ pub fn change(
         if let Some(to) = changes.status.filter(|to| *to != ticket.status) {
             let from = ticket.status;
             apply_status(&mut ticket, to, sla, at)?;
-            event(conn, id, TicketEventKind::StatusChange, actor.id, None, Some(json!({ "from": from, "to": to })), at)?;
+            event(
+                conn,
+                id,
+                TicketEventKind::StatusChange,
+                actor.id,
+                None,
+                Some(json!({ "from": from, "to": to })),
+                at,
+            )?;
             before.insert("status".into(), json!(from));
             after.insert("status".into(), json!(to));
         }
         if let Some(to) = changes.priority.filter(|to| *to != ticket.priority) {
             let from = ticket.priority;
             ticket.priority = to;
-            event(conn, id, TicketEventKind::FieldChange, actor.id, None, Some(json!({ "field": "priority", "from": from, "to": to })), at)?;
+            event(
+                conn,
+                id,
+                TicketEventKind::FieldChange,
+                actor.id,
+                None,
+                Some(json!({ "field": "priority", "from": from, "to": to })),
+                at,
+            )?;
             before.insert("priority".into(), json!(from));
             after.insert("priority".into(), json!(to));
         }
         if let Some(to) = changes.category.filter(|to| *to != ticket.category) {
             let from = ticket.category;
             ticket.category = to;
-            event(conn, id, TicketEventKind::FieldChange, actor.id, None, Some(json!({ "field": "category", "from": from, "to": to })), at)?;
+            event(
+                conn,
+                id,
+                TicketEventKind::FieldChange,
+                actor.id,
+                None,
+                Some(json!({ "field": "category", "from": from, "to": to })),
+                at,
+            )?;
             before.insert("category".into(), json!(from));
             after.insert("category".into(), json!(to));
         }
@@ -537,10 +571,19 @@ pub fn change(
             if !own_move && actor.role < Role::Supervisor {
                 return Err(TicketError::AssignOthers);
             }
-            let from_name = agent_name(conn, from).or_else(|_| Ok::<_, TicketError>(from.map(|id| id.to_string())))?;
+            let from_name = agent_name(conn, from)
+                .or_else(|_| Ok::<_, TicketError>(from.map(|id| id.to_string())))?;
             let to_name = agent_name(conn, to)?;
             ticket.assignee_id = to;
-            event(conn, id, TicketEventKind::Assignment, actor.id, None, Some(json!({ "from": from_name, "to": to_name })), at)?;
+            event(
+                conn,
+                id,
+                TicketEventKind::Assignment,
+                actor.id,
+                None,
+                Some(json!({ "from": from_name, "to": to_name })),
+                at,
+            )?;
             before.insert("assignee".into(), json!(from_name));
             after.insert("assignee".into(), json!(to_name));
         }
@@ -550,7 +593,14 @@ pub fn change(
         apply_sla(&mut ticket, sla)?;
         ticket.updated_at = at;
         save(conn, &ticket, changes.version)?;
-        audit_ticket(conn, actor, id, "ticket.update", Some(before.into()), after.into())?;
+        audit_ticket(
+            conn,
+            actor,
+            id,
+            "ticket.update",
+            Some(before.into()),
+            after.into(),
+        )?;
         ticket.version = changes.version + 1;
         Ok(ticket)
     })
@@ -595,13 +645,25 @@ pub fn link_transaction(
         ticket.currency = linked.as_ref().map(|tx| tx.currency);
         let at = now();
         ticket.updated_at = at;
-        event(conn, id, TicketEventKind::FieldChange, actor.id, None, Some(json!({ "field": "transaction", "from": before, "to": after })), at)?;
+        event(
+            conn,
+            id,
+            TicketEventKind::FieldChange,
+            actor.id,
+            None,
+            Some(json!({ "field": "transaction", "from": before, "to": after })),
+            at,
+        )?;
         save(conn, &ticket, version)?;
         audit_ticket(
             conn,
             actor,
             id,
-            if after.is_some() { "ticket.link" } else { "ticket.unlink" },
+            if after.is_some() {
+                "ticket.link"
+            } else {
+                "ticket.unlink"
+            },
             Some(json!({ "transaction": before })),
             json!({ "transaction": after }),
         )?;

@@ -126,7 +126,11 @@ impl BusinessCalendar {
 
     /// The working hours of a local date as UTC instants, if it is a working day.
     fn window(&self, day: NaiveDate) -> Option<(NaiveDateTime, NaiveDateTime)> {
-        if !self.work_days.contains(&(day.weekday().number_from_monday() as u8)) || self.holidays.contains_key(&day) {
+        if !self
+            .work_days
+            .contains(&(day.weekday().number_from_monday() as u8))
+            || self.holidays.contains_key(&day)
+        {
             return None;
         }
         let open = self.local_to_utc(day, self.start_minute);
@@ -289,10 +293,7 @@ pub fn parse_work_days(text: &str) -> Result<BTreeSet<u8>, CalendarError> {
 
 /// Weekdays as stored: ISO numbers, comma separated.
 pub fn format_work_days(days: &BTreeSet<u8>) -> String {
-    days.iter()
-        .map(u8::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    days.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
 }
 
 pub fn parse_date(text: &str) -> Result<NaiveDate, CalendarError> {
@@ -392,9 +393,14 @@ mod tests {
     fn daylight_saving_changes_shift_the_utc_hours() {
         // Berlin moves from UTC+1 to UTC+2 on Sunday 2026-03-29. Friday
         // 09:00 opens at 08:00 UTC; Monday 09:00 opens at 07:00 UTC.
-        let calendar =
-            BusinessCalendar::new("Europe/Berlin", weekdays(), 9 * 60, 17 * 60, BTreeMap::new())
-                .expect("a valid calendar");
+        let calendar = BusinessCalendar::new(
+            "Europe/Berlin",
+            weekdays(),
+            9 * 60,
+            17 * 60,
+            BTreeMap::new(),
+        )
+        .expect("a valid calendar");
         assert_eq!(
             calendar.add_business_minutes(utc("2026-03-27 15:30"), 60),
             Ok(utc("2026-03-30 07:30"))

@@ -66,7 +66,10 @@ pub fn index(conn: &mut DbConnection, ticket: TicketId, subject: &str) -> Result
     diesel::delete(ticket_terms::table.filter(ticket_terms::ticket_id.eq(ticket))).execute(conn)?;
     for term in terms_of(subject) {
         diesel::insert_into(ticket_terms::table)
-            .values((ticket_terms::term.eq(term), ticket_terms::ticket_id.eq(ticket)))
+            .values((
+                ticket_terms::term.eq(term),
+                ticket_terms::ticket_id.eq(ticket),
+            ))
             .execute(conn)?;
     }
     Ok(())

@@ -1,7 +1,9 @@
 //! What the desk's pages show of a ticket, a customer and a transaction,
 //! read in a few bounded queries.
 
-use crate::db::models::{Customer, LedgerAccount, LedgerTransfer, Ticket, TicketEvent, Transaction};
+use crate::db::models::{
+    Customer, LedgerAccount, LedgerTransfer, Ticket, TicketEvent, Transaction,
+};
 use crate::db::schema::{
     agents, customers, ledger_accounts, ledger_transfers, ticket_events, tickets, transactions,
 };
@@ -97,7 +99,10 @@ pub struct TicketPage {
     pub agents: Vec<(AgentId, String)>,
 }
 
-pub fn customer_panel(conn: &mut DbConnection, id: CustomerId) -> Result<Option<CustomerPanel>, DbError> {
+pub fn customer_panel(
+    conn: &mut DbConnection,
+    id: CustomerId,
+) -> Result<Option<CustomerPanel>, DbError> {
     let Some(customer) = customers::table
         .find(id)
         .select(Customer::as_select())
@@ -180,16 +185,24 @@ pub fn transaction_panel(
     })
 }
 
-pub fn find_transaction(conn: &mut DbConnection, reference: &str) -> Result<Option<Transaction>, DbError> {
+/// The transaction with this reference, as typed or upper-cased.
+pub fn find_transaction(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> Result<Option<Transaction>, DbError> {
+    let reference = reference.trim();
     Ok(transactions::table
-        .filter(transactions::reference.eq(reference.trim().to_uppercase()))
+        .filter(transactions::reference.eq_any([reference.to_owned(), reference.to_uppercase()]))
         .select(Transaction::as_select())
         .first(conn)
         .optional()?)
 }
 
 /// Tickets linked to a transaction, newest first.
-pub fn tickets_of_transaction(conn: &mut DbConnection, id: TransactionId) -> Result<Vec<Ticket>, DbError> {
+pub fn tickets_of_transaction(
+    conn: &mut DbConnection,
+    id: TransactionId,
+) -> Result<Vec<Ticket>, DbError> {
     Ok(tickets::table
         .filter(tickets::transaction_id.eq(id))
         .order(tickets::id.desc())

@@ -10,6 +10,7 @@ mod cli;
 mod database;
 mod demo;
 mod desk_auth;
+mod desk_tickets;
 mod helpers;
 mod http;
 mod ledger;

@@ -1,8 +1,8 @@
 //! `/agent/admin`: agents and roles, the SLA calendar, the audit log.
 //! Admins only: every handler takes `AdminViewer`.
 
-use super::{Chrome, render, see_other};
 use super::auth::{AdminViewer, CsrfForm};
+use super::{Chrome, render, see_other};
 use crate::agents::{
     AgentChange, AgentError, NewAgentRequest, add_agent, change_agent, list_agents,
 };

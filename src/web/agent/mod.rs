@@ -12,12 +12,12 @@ mod tickets;
 
 use crate::domain::Role;
 use crate::web::AppState;
+use crate::web::errors::DeskError;
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
-use actix_web::middleware::DefaultHeaders;
-use crate::web::errors::DeskError;
 use actix_web::http::StatusCode;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, http::header, web};
 use auth::Viewer;
 use session_store::DatabaseSessionStore;

@@ -1,8 +1,7 @@
 //! `/agent/login` and `/agent/logout`.
 
 use super::auth::{
-    CsrfForm, Viewer, client_address, random_token, same_origin, start_session,
-    tokens_match,
+    CsrfForm, Viewer, client_address, random_token, same_origin, start_session, tokens_match,
 };
 use crate::agents::signin::{self, SignInError};
 use crate::web::AppState;

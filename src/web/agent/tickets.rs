@@ -3,11 +3,11 @@
 use super::auth::{CsrfForm, Viewer};
 use super::{Chrome, render, see_other};
 use crate::domain::*;
+use crate::tickets::agent_choices;
 use crate::tickets::queue::{self, AssigneeFilter, Cursor, Filters, QueueQuery, Sort, View};
 use crate::tickets::service::{self, Actor, Changes, Reply, TicketError};
 use crate::tickets::sla::{self, BusinessCalendar, SlaSettings};
 use crate::tickets::view::{self, TicketPage};
-use crate::tickets::agent_choices;
 use crate::web::AppState;
 use crate::web::errors::{DeskError, urlencode};
 use actix_web::http::StatusCode;
@@ -24,7 +24,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/tickets/{reference}", web::get().to(ticket_page))
         .route("/tickets/{reference}/reply", web::post().to(post_reply))
         .route("/tickets/{reference}/fields", web::post().to(post_fields))
-        .route("/tickets/{reference}/transaction", web::post().to(post_link));
+        .route(
+            "/tickets/{reference}/transaction",
+            web::post().to(post_link),
+        );
 }
 
 /// Loads the SLA settings (a few small rows).
@@ -178,7 +181,10 @@ struct FilterValues {
 impl FilterValues {
     /// The query string of these filters, search and sort.
     fn query(&self, view: View, search: &str, sort: Sort) -> String {
-        let mut pairs = vec![("view", view.as_str().to_owned()), ("sort", sort.as_str().to_owned())];
+        let mut pairs = vec![
+            ("view", view.as_str().to_owned()),
+            ("sort", sort.as_str().to_owned()),
+        ];
         for (key, value) in [
             ("status", &self.status),
             ("category", &self.category),
@@ -212,9 +218,9 @@ async fn queue_page(
     let assignee = match params.assignee.as_deref().map(str::trim) {
         None | Some("") => None,
         Some("none") => Some(AssigneeFilter::Nobody),
-        Some(id) => Some(AssigneeFilter::Agent(AgentId(id.parse().map_err(|_| {
-            DeskError::BadRequest(format!("'{id}' is not an agent"))
-        })?))),
+        Some(id) => Some(AssigneeFilter::Agent(AgentId(id.parse().map_err(
+            |_| DeskError::BadRequest(format!("'{id}' is not an agent")),
+        )?))),
     };
     let currency = match params.currency.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -255,15 +261,27 @@ async fn queue_page(
         })
         .await?;
     let values = FilterValues {
-        status: filters.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-        category: filters.category.map(|c| c.as_str().to_owned()).unwrap_or_default(),
-        priority: filters.priority.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        status: filters
+            .status
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        category: filters
+            .category
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_default(),
+        priority: filters
+            .priority
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
         assignee: match filters.assignee {
             Some(AssigneeFilter::Nobody) => "none".into(),
             Some(AssigneeFilter::Agent(id)) => id.to_string(),
             None => String::new(),
         },
-        currency: filters.currency.map(|c| c.code().to_owned()).unwrap_or_default(),
+        currency: filters
+            .currency
+            .map(|c| c.code().to_owned())
+            .unwrap_or_default(),
     };
     let base = values.query(view, &search, sort);
     let lines = page
@@ -379,10 +397,14 @@ async fn ticket_view(
             Ok::<_, DeskError>((page, settings))
         })
         .await?;
-    let page = page.ok_or_else(|| DeskError::NotFound(format!("there is no ticket {}", id.reference())))?;
+    let page =
+        page.ok_or_else(|| DeskError::NotFound(format!("there is no ticket {}", id.reference())))?;
     let now = sla::now();
     let calendar = &settings.calendar;
-    let show = |at: Option<NaiveDateTime>| at.map(|at| local_time(calendar, at)).unwrap_or_else(|| "—".into());
+    let show = |at: Option<NaiveDateTime>| {
+        at.map(|at| local_time(calendar, at))
+            .unwrap_or_else(|| "—".into())
+    };
     let times = page
         .timeline
         .iter()
@@ -425,12 +447,25 @@ async fn ticket_page(
     params: web::Query<TicketParams>,
 ) -> Result<HttpResponse, DeskError> {
     let id = ticket_id(&reference)?;
-    ticket_view(&viewer, &state, id, params.done.clone(), None, String::new(), StatusCode::OK).await
+    ticket_view(
+        &viewer,
+        &state,
+        id,
+        params.done.clone(),
+        None,
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// After a change: back to the ticket with what happened.
 fn done(id: TicketId, message: &str) -> HttpResponse {
-    see_other(&format!("/agent/tickets/{}?done={}", id.reference(), urlencode(message)))
+    see_other(&format!(
+        "/agent/tickets/{}?done={}",
+        id.reference(),
+        urlencode(message)
+    ))
 }
 
 /// A refused change: the ticket page again, saying why, keeping the draft.
@@ -450,7 +485,16 @@ async fn refused(
         TicketError::ChangedMeanwhile => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    ticket_view(viewer, state, id, None, Some(error.to_string()), draft, status).await
+    ticket_view(
+        viewer,
+        state,
+        id,
+        None,
+        Some(error.to_string()),
+        draft,
+        status,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -477,11 +521,20 @@ async fn post_reply(
     let public = match form.visibility.as_str() {
         "public" => true,
         "internal" => false,
-        other => return Err(DeskError::BadRequest(format!("'{other}' is neither a public reply nor an internal note"))),
+        other => {
+            return Err(DeskError::BadRequest(format!(
+                "'{other}' is neither a public reply nor an internal note"
+            )));
+        }
     };
     let status = choice::<TicketStatus>(&Some(form.status.clone()), "status")?;
     let settings = sla_settings(&state).await?;
-    let domain = state.settings.base_url.host_str().unwrap_or("redress.local").to_owned();
+    let domain = state
+        .settings
+        .base_url
+        .host_str()
+        .unwrap_or("redress.local")
+        .to_owned();
     let actor = actor(&viewer);
     let reply = Reply {
         body: form.body.clone(),
@@ -569,11 +622,24 @@ async fn post_link(
     match state
         .db
         .write(move |conn| {
-            service::link_transaction(conn, &actor, id, (!linked.is_empty()).then_some(linked.as_str()), form.version)
+            service::link_transaction(
+                conn,
+                &actor,
+                id,
+                (!linked.is_empty()).then_some(linked.as_str()),
+                form.version,
+            )
         })
         .await
     {
-        Ok(_) => Ok(done(id, if unlink { "Transaction unlinked." } else { "Transaction linked." })),
+        Ok(_) => Ok(done(
+            id,
+            if unlink {
+                "Transaction unlinked."
+            } else {
+                "Transaction linked."
+            },
+        )),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
 }
