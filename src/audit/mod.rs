@@ -113,6 +113,49 @@ pub fn record(conn: &mut DbConnection, entry: AuditEntry) -> Result<i64, DbError
     })
 }
 
+/// What the audit log page filters by.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub agent: Option<AgentId>,
+    pub action: Option<String>,
+    pub ticket: Option<TicketId>,
+    pub from: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+}
+
+/// Up to `limit` rows matching `filter`, newest first, older than `before`.
+pub fn search(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    let mut query = audit_log::table
+        .select(AuditRow::as_select())
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(agent) = filter.agent {
+        query = query.filter(audit_log::actor_agent_id.eq(agent));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_log::action.eq(action.clone()));
+    }
+    if let Some(ticket) = filter.ticket {
+        query = query.filter(audit_log::ticket_id.eq(ticket));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_log::at.lt(until));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_log::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
+
 /// Where the chain first breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainBreak {

@@ -3,8 +3,8 @@
 //! holidays).
 
 use crate::db::schema::{business_calendar, holidays, sla_policies};
-use crate::db::{DbConnection, DbError};
-use crate::domain::TicketPriority;
+use crate::db::{DbConnection, DbError, write_transaction};
+use crate::domain::{AgentId, TicketPriority};
 use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
 };
@@ -27,6 +27,8 @@ pub enum CalendarError {
     WorkDay(String),
     #[error("the working day must end after it starts")]
     Hours,
+    #[error("'{0}' is not a time of day (HH:MM)")]
+    Clock(String),
     #[error("'{0}' is not a date (YYYY-MM-DD)")]
     Holiday(String),
     #[error("the calendar has no working time in the next {HORIZON_DAYS} days")]
@@ -265,8 +267,10 @@ pub fn load(conn: &mut DbConnection) -> Result<SlaSettings, SlaLoadError> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlaLoadError {
-    #[error("the stored business calendar is invalid: {0}")]
+    #[error("the business calendar is invalid: {0}")]
     Calendar(#[from] CalendarError),
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -305,6 +309,167 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, CalendarError> {
 pub fn now() -> NaiveDateTime {
     use chrono::SubsecRound;
     Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Stores the calendar (time zone, working days and hours), audited.
+pub fn save_calendar(
+    conn: &mut DbConnection,
+    calendar: &BusinessCalendar,
+    by: AgentId,
+) -> Result<(), SlaLoadError> {
+    write_transaction(conn, |conn| {
+        let before = load(conn)?.calendar;
+        diesel::update(business_calendar::table.filter(business_calendar::id.eq(1)))
+            .set((
+                business_calendar::time_zone.eq(calendar.time_zone.name()),
+                business_calendar::work_days.eq(format_work_days(&calendar.work_days)),
+                business_calendar::work_start_minute.eq(i64::from(calendar.start_minute)),
+                business_calendar::work_end_minute.eq(i64::from(calendar.end_minute)),
+                business_calendar::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let describe = |c: &BusinessCalendar| {
+            serde_json::json!({
+                "time_zone": c.time_zone.name(),
+                "work_days": format_work_days(&c.work_days),
+                "hours": format!("{}-{}", clock(c.start_minute), clock(c.end_minute)),
+            })
+        };
+        audit_sla(
+            conn,
+            by,
+            "sla.calendar",
+            describe(&before),
+            describe(calendar),
+        )
+    })
+}
+
+/// Stores the targets of one priority, audited.
+pub fn save_target(
+    conn: &mut DbConnection,
+    priority: TicketPriority,
+    target: SlaTarget,
+    by: AgentId,
+) -> Result<(), SlaLoadError> {
+    if target.first_response_minutes <= 0 || target.resolution_minutes <= 0 {
+        return Err(SlaLoadError::Invalid(
+            "targets must be at least one minute".into(),
+        ));
+    }
+    if target.first_response_minutes > target.resolution_minutes {
+        return Err(SlaLoadError::Invalid(format!(
+            "the first response of {priority} tickets cannot be due after their resolution"
+        )));
+    }
+    write_transaction(conn, |conn| {
+        let before = load(conn)?.target(priority);
+        diesel::update(sla_policies::table.filter(sla_policies::priority.eq(priority)))
+            .set((
+                sla_policies::first_response_minutes.eq(target.first_response_minutes),
+                sla_policies::resolution_minutes.eq(target.resolution_minutes),
+                sla_policies::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let describe = |t: SlaTarget| {
+            serde_json::json!({
+                "priority": priority,
+                "first_response_minutes": t.first_response_minutes,
+                "resolution_minutes": t.resolution_minutes,
+            })
+        };
+        audit_sla(conn, by, "sla.target", describe(before), describe(target))
+    })
+}
+
+/// Adds a holiday (or renames one), audited.
+pub fn add_holiday(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    name: &str,
+    by: AgentId,
+) -> Result<(), SlaLoadError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(SlaLoadError::Invalid("give the holiday a name".into()));
+    }
+    let key = day.format("%Y-%m-%d").to_string();
+    write_transaction(conn, |conn| {
+        diesel::delete(holidays::table.filter(holidays::day.eq(&key))).execute(conn)?;
+        diesel::insert_into(holidays::table)
+            .values((holidays::day.eq(&key), holidays::name.eq(name)))
+            .execute(conn)?;
+        audit_sla(
+            conn,
+            by,
+            "sla.holiday_add",
+            serde_json::Value::Null,
+            serde_json::json!({ "day": key, "name": name }),
+        )
+    })
+}
+
+pub fn remove_holiday(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    by: AgentId,
+) -> Result<(), SlaLoadError> {
+    let key = day.format("%Y-%m-%d").to_string();
+    write_transaction(conn, |conn| {
+        let removed =
+            diesel::delete(holidays::table.filter(holidays::day.eq(&key))).execute(conn)?;
+        if removed == 0 {
+            return Err(SlaLoadError::Invalid(format!("{key} is not a holiday")));
+        }
+        audit_sla(
+            conn,
+            by,
+            "sla.holiday_remove",
+            serde_json::json!({ "day": key }),
+            serde_json::Value::Null,
+        )
+    })
+}
+
+fn audit_sla(
+    conn: &mut DbConnection,
+    by: AgentId,
+    action: &str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Result<(), SlaLoadError> {
+    crate::audit::record(
+        conn,
+        crate::audit::AuditEntry {
+            actor: crate::domain::AuditActor::Agent,
+            agent: Some(by),
+            action: action.to_owned(),
+            entity_type: "sla".to_owned(),
+            entity_id: "calendar".to_owned(),
+            ticket: None,
+            before: (!before.is_null()).then_some(before),
+            after: (!after.is_null()).then_some(after),
+        },
+    )?;
+    Ok(())
+}
+
+/// "09:00" of minutes after midnight.
+pub fn clock(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// Minutes after midnight of "09:00" (24:00 is the end of the day).
+pub fn parse_clock(text: &str) -> Result<u32, CalendarError> {
+    let text = text.trim();
+    let wrong = || CalendarError::Clock(text.to_owned());
+    let (hours, minutes) = text.split_once(':').ok_or_else(wrong)?;
+    let hours: u32 = hours.parse().map_err(|_| wrong())?;
+    let minutes: u32 = minutes.parse().map_err(|_| wrong())?;
+    if minutes >= 60 || hours * 60 + minutes > 24 * 60 {
+        return Err(wrong());
+    }
+    Ok(hours * 60 + minutes)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod audit;
 mod cli;
 mod database;
 mod demo;
+mod desk_admin;
 mod desk_auth;
 mod desk_tickets;
 mod helpers;

@@ -2,14 +2,18 @@
 //! Admins only: every handler takes `AdminViewer`.
 
 use super::auth::{AdminViewer, CsrfForm};
+use super::tickets::sla_settings;
 use super::{Chrome, render, see_other};
 use crate::agents::{
     AgentChange, AgentError, NewAgentRequest, add_agent, change_agent, list_agents,
 };
+use crate::audit::{self, AuditFilter};
 use crate::db::models::Agent;
-use crate::domain::{AgentId, Role};
+use crate::domain::{AgentId, Role, TicketId, TicketPriority};
+use crate::tickets::sla::{self, BusinessCalendar, SlaLoadError, SlaTarget};
 use crate::web::AppState;
-use crate::web::errors::DeskError;
+use crate::web::errors::{DeskError, urlencode};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -21,7 +25,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/admin", web::get().to(admin_home))
         .route("/admin/agents", web::get().to(agents_page))
         .route("/admin/agents", web::post().to(add_agent_form))
-        .route("/admin/agents/{id}", web::post().to(change_agent_form));
+        .route("/admin/agents/{id}", web::post().to(change_agent_form))
+        .route("/admin/sla", web::get().to(sla_page))
+        .route("/admin/sla/calendar", web::post().to(post_calendar))
+        .route("/admin/sla/targets", web::post().to(post_target))
+        .route("/admin/sla/holidays", web::post().to(post_holiday))
+        .route("/admin/audit", web::get().to(audit_page));
 }
 
 async fn admin_home(_admin: AdminViewer) -> HttpResponse {
@@ -85,7 +94,7 @@ async fn agents_page(
         query.done.clone(),
         None,
         NewAgentForm::default(),
-        actix_web::http::StatusCode::OK,
+        StatusCode::OK,
     )
     .await
 }
@@ -146,7 +155,7 @@ async fn add_agent_form(
                 None,
                 Some(error.to_string()),
                 form,
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
@@ -200,9 +209,362 @@ async fn change_agent_form(
                 None,
                 Some(error.to_string()),
                 NewAgentForm::default(),
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "agent/admin/sla.html")]
+struct SlaPage {
+    title: &'static str,
+    chrome: Chrome,
+    time_zone: String,
+    days: Vec<(u8, &'static str, bool)>,
+    start: String,
+    end: String,
+    targets: Vec<(TicketPriority, SlaTarget)>,
+    holidays: Vec<(String, String)>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+async fn sla_view(
+    state: &AppState,
+    admin: &AdminViewer,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, DeskError> {
+    let settings = sla_settings(state).await?;
+    let calendar = &settings.calendar;
+    render(
+        SlaPage {
+            title: "SLA calendar",
+            chrome: Chrome::new(&admin.0, "admin"),
+            time_zone: calendar.time_zone.name().to_owned(),
+            days: (1..=7)
+                .map(|n| {
+                    (
+                        n,
+                        WEEKDAYS[usize::from(n - 1)],
+                        calendar.work_days.contains(&n),
+                    )
+                })
+                .collect(),
+            start: sla::clock(calendar.start_minute),
+            end: sla::clock(calendar.end_minute),
+            targets: TicketPriority::iter()
+                .map(|p| (p, settings.target(p)))
+                .collect(),
+            holidays: calendar
+                .holidays
+                .iter()
+                .map(|(day, name)| (day.format("%Y-%m-%d").to_string(), name.clone()))
+                .collect(),
+            notice,
+            error,
+        },
+        status,
+    )
+}
+
+async fn sla_page(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    query: web::Query<AgentsQuery>,
+) -> Result<HttpResponse, DeskError> {
+    sla_view(&state, &admin, query.done.clone(), None, StatusCode::OK).await
+}
+
+/// After an SLA change: the page again, saying what happened or why not.
+async fn sla_outcome(
+    state: &AppState,
+    admin: &AdminViewer,
+    outcome: Result<(), SlaLoadError>,
+    done: &str,
+) -> Result<HttpResponse, DeskError> {
+    match outcome {
+        Ok(()) => Ok(see_other(&format!(
+            "/agent/admin/sla?done={}",
+            urlencode(done)
+        ))),
+        Err(SlaLoadError::Db(db)) => Err(db.into()),
+        Err(error) => {
+            sla_view(
+                state,
+                admin,
+                None,
+                Some(error.to_string()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CalendarForm {
+    #[serde(default)]
+    time_zone: String,
+    /// One checkbox per ISO weekday, present when ticked.
+    day1: Option<String>,
+    day2: Option<String>,
+    day3: Option<String>,
+    day4: Option<String>,
+    day5: Option<String>,
+    day6: Option<String>,
+    day7: Option<String>,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+}
+
+async fn post_calendar(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    form: CsrfForm<CalendarForm>,
+) -> Result<HttpResponse, DeskError> {
+    let form = form.0;
+    let by = admin.0.id;
+    let checked = (|| {
+        let days = [
+            &form.day1, &form.day2, &form.day3, &form.day4, &form.day5, &form.day6, &form.day7,
+        ]
+        .iter()
+        .zip(1_u8..)
+        .filter(|(ticked, _)| ticked.is_some())
+        .map(|(_, day)| day)
+        .collect();
+        let start = sla::parse_clock(&form.start)?;
+        let end = sla::parse_clock(&form.end)?;
+        BusinessCalendar::new(&form.time_zone, days, start, end, Default::default())
+    })();
+    let outcome = match checked {
+        Ok(calendar) => {
+            state
+                .db
+                .write(move |conn| sla::save_calendar(conn, &calendar, by))
+                .await
+        }
+        Err(error) => Err(error.into()),
+    };
+    sla_outcome(&state, &admin, outcome, "Calendar saved.").await
+}
+
+#[derive(Deserialize)]
+pub struct TargetForm {
+    priority: String,
+    #[serde(default)]
+    first_response_minutes: String,
+    #[serde(default)]
+    resolution_minutes: String,
+}
+
+async fn post_target(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    form: CsrfForm<TargetForm>,
+) -> Result<HttpResponse, DeskError> {
+    let form = form.0;
+    let priority = TicketPriority::from_str(&form.priority)
+        .map_err(|_| DeskError::BadRequest(format!("'{}' is not a priority", form.priority)))?;
+    let minutes = |text: &str, what: &str| {
+        text.trim()
+            .parse::<i64>()
+            .map_err(|_| SlaLoadError::Invalid(format!("{what} must be a whole number of minutes")))
+    };
+    let by = admin.0.id;
+    let target =
+        minutes(&form.first_response_minutes, "the first response target").and_then(|first| {
+            minutes(&form.resolution_minutes, "the resolution target").map(|resolution| SlaTarget {
+                first_response_minutes: first,
+                resolution_minutes: resolution,
+            })
+        });
+    let outcome = match target {
+        Ok(target) => {
+            state
+                .db
+                .write(move |conn| sla::save_target(conn, priority, target, by))
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    sla_outcome(
+        &state,
+        &admin,
+        outcome,
+        &format!("Targets for {priority} saved."),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct HolidayForm {
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    name: String,
+    /// "add" or "remove".
+    #[serde(default)]
+    action: String,
+}
+
+async fn post_holiday(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    form: CsrfForm<HolidayForm>,
+) -> Result<HttpResponse, DeskError> {
+    let form = form.0;
+    let by = admin.0.id;
+    let outcome = match sla::parse_date(&form.day) {
+        Err(error) => Err(error.into()),
+        Ok(day) if form.action == "remove" => {
+            state
+                .db
+                .write(move |conn| sla::remove_holiday(conn, day, by))
+                .await
+        }
+        Ok(day) => {
+            let name = form.name.clone();
+            state
+                .db
+                .write(move |conn| sla::add_holiday(conn, day, &name, by))
+                .await
+        }
+    };
+    sla_outcome(&state, &admin, outcome, "Holidays saved.").await
+}
+
+#[derive(Template)]
+#[template(path = "agent/admin/audit.html")]
+struct AuditPage {
+    title: &'static str,
+    chrome: Chrome,
+    rows: Vec<AuditLine>,
+    agents: Vec<Agent>,
+    filters: AuditParams,
+    next_link: Option<String>,
+}
+
+struct AuditLine {
+    id: i64,
+    at: String,
+    who: String,
+    action: String,
+    entity: String,
+    ticket: Option<String>,
+    before: String,
+    after: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct AuditParams {
+    #[serde(default)]
+    agent: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    ticket: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    before: String,
+}
+
+const AUDIT_PAGE: i64 = 50;
+
+async fn audit_page(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    params: web::Query<AuditParams>,
+) -> Result<HttpResponse, DeskError> {
+    let params = params.into_inner();
+    let bad = |what: &str, text: &str| DeskError::BadRequest(format!("'{text}' is not {what}"));
+    let trimmed = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+    let filter = AuditFilter {
+        agent: trimmed(&params.agent)
+            .map(|t| t.parse().map(AgentId).map_err(|_| bad("an agent", &t)))
+            .transpose()?,
+        action: trimmed(&params.action),
+        ticket: trimmed(&params.ticket)
+            .map(|t| TicketId::parse_reference(&t).ok_or_else(|| bad("a ticket reference", &t)))
+            .transpose()?,
+        from: trimmed(&params.from)
+            .map(|t| sla::parse_date(&t).map_err(|_| bad("a date", &t)))
+            .transpose()?
+            .map(|day| day.and_time(chrono::NaiveTime::MIN)),
+        until: trimmed(&params.until)
+            .map(|t| sla::parse_date(&t).map_err(|_| bad("a date", &t)))
+            .transpose()?
+            .map(|day| day.and_time(chrono::NaiveTime::MIN) + chrono::Duration::days(1)),
+    };
+    let before = trimmed(&params.before)
+        .map(|t| t.parse::<i64>().map_err(|_| bad("a page", &t)))
+        .transpose()?;
+    let (rows, agents) = state
+        .db
+        .run(move |conn| {
+            let rows = audit::search(conn, &filter, before, AUDIT_PAGE + 1)?;
+            let agents = list_agents(conn).map_err(agent_error)?;
+            Ok::<_, DeskError>((rows, agents))
+        })
+        .await?;
+    let names: std::collections::HashMap<AgentId, String> =
+        agents.iter().map(|a| (a.id, a.name.clone())).collect();
+    let next_link = (rows.len() as i64 > AUDIT_PAGE).then(|| {
+        let last = rows[AUDIT_PAGE as usize - 1].id;
+        let mut pairs: Vec<String> = [
+            ("agent", &params.agent),
+            ("action", &params.action),
+            ("ticket", &params.ticket),
+            ("from", &params.from),
+            ("until", &params.until),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v.trim())))
+        .collect();
+        pairs.push(format!("before={last}"));
+        format!("/agent/admin/audit?{}", pairs.join("&"))
+    });
+    let lines = rows
+        .into_iter()
+        .take(AUDIT_PAGE as usize)
+        .map(|row| AuditLine {
+            id: row.id,
+            at: row.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            who: match row.actor_agent_id {
+                Some(id) => names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("agent {id}")),
+                None => row.actor_kind.to_string(),
+            },
+            action: row.action,
+            entity: format!("{} {}", row.entity_type, row.entity_id),
+            ticket: row.ticket_id.map(|id| id.reference()),
+            before: row.before_json.unwrap_or_default(),
+            after: row.after_json.unwrap_or_default(),
+        })
+        .collect();
+    render(
+        AuditPage {
+            title: "Audit log",
+            chrome: Chrome::new(&admin.0, "admin"),
+            rows: lines,
+            agents,
+            filters: params,
+            next_link,
+        },
+        StatusCode::OK,
+    )
 }

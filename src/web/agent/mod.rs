@@ -6,6 +6,7 @@
 mod admin;
 pub mod auth;
 mod customers;
+mod dashboard;
 mod session_store;
 mod signin;
 mod tickets;
@@ -70,8 +71,8 @@ pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::Ser
                 .wrap(sessions)
                 // Agent pages show customers' money: never keep them in a cache.
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-                .route("", web::get().to(home))
-                .route("/", web::get().to(home))
+                .route("", web::get().to(dashboard::dashboard))
+                .route("/", web::get().to(dashboard::dashboard))
                 .route("/login", web::get().to(signin::login_page))
                 .route("/login", web::post().to(signin::login))
                 .route("/logout", web::post().to(signin::logout))
@@ -80,10 +81,6 @@ pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::Ser
                 .configure(admin::routes),
         );
     }
-}
-
-async fn home(_viewer: Viewer) -> HttpResponse {
-    see_other("/agent/tickets")
 }
 
 /// Renders a page with its status.
