@@ -59,8 +59,8 @@ enum Command {
         #[command(subcommand)]
         command: AgentCommand,
     },
-    /// Measure the ledger on the database named by DATABASE_URL (adds
-    /// benchmark customers and payments to it).
+    /// Measure on the database named by DATABASE_URL: the ledger (adds
+    /// benchmark customers and payments to it) or the queue.
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
@@ -101,6 +101,13 @@ enum BenchCommand {
         /// Database connections in the pool.
         #[arg(long, default_value_t = 4)]
         pool: u32,
+    },
+    /// Time the queue page's database work (a page and the sidebar
+    /// counts) over a mix of views, filters, sorts, searches and pages.
+    Queue {
+        /// How many queue requests to time.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
     },
 }
 
@@ -235,6 +242,27 @@ fn run(cli: Cli) -> Result<()> {
             print_summary(&summary);
             println!("\nOpen {}agent/login", settings.base_url);
             serve(settings)
+        }
+        Command::Bench {
+            command: BenchCommand::Queue { requests },
+        } => {
+            let database = Database::open(&settings.database_url, 1)
+                .with_context(|| format!("cannot open {}", settings.database_url))?;
+            let mut conn = database.conn()?;
+            let report = redress::tickets::bench::run(&mut conn, requests.max(1))?;
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+            println!(
+                "{} queue requests on {} ({} tickets): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                report.requests,
+                database.backend().name(),
+                report.tickets,
+                ms(report.p50),
+                ms(report.p95),
+                ms(report.p99),
+                ms(report.max)
+            );
+            println!("slowest: {}", report.slowest);
+            Ok(())
         }
         Command::Bench {
             command:

@@ -8,7 +8,8 @@ pub use world::business_days_before;
 
 use crate::agents::{AgentError, NewAgentRequest, add_agent};
 use crate::db::schema::{
-    agents, customers, ledger_accounts, ledger_transfers, ticket_events, tickets, transactions,
+    agents, customers, ledger_accounts, ledger_transfers, ticket_events, ticket_terms, tickets,
+    transactions,
 };
 use crate::db::{DbConnection, DbError, reset_id_sequences};
 use crate::domain::Role;
@@ -67,6 +68,10 @@ pub enum GenerateError {
     Agent(#[from] AgentError),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Sla(#[from] crate::tickets::sla::SlaLoadError),
+    #[error(transparent)]
+    Ticket(#[from] crate::tickets::service::TicketError),
 }
 
 impl From<diesel::result::Error> for GenerateError {
@@ -163,8 +168,22 @@ pub fn generate(
         });
     }
 
-    let world = Builder::new(rng, options.seed, options.now, &seats)
+    let mut world = Builder::new(rng, options.seed, options.now, &seats)
         .build(options.customers, options.tickets);
+    // Due times from the stored SLA calendar, and the subject index.
+    let sla = crate::tickets::sla::load(conn)?;
+    let mut terms = Vec::new();
+    for ticket in &mut world.tickets {
+        crate::tickets::service::apply_sla(ticket, &sla)?;
+        terms.extend(
+            crate::tickets::terms::terms_of(&ticket.subject)
+                .into_iter()
+                .map(|term| TicketTerm {
+                    term,
+                    ticket_id: ticket.id,
+                }),
+        );
+    }
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "demo world built in memory"
@@ -184,6 +203,7 @@ pub fn generate(
     insert_all!(conn, transactions::table, world.transactions);
     insert_all!(conn, tickets::table, world.tickets);
     insert_all!(conn, ticket_events::table, world.events);
+    insert_all!(conn, ticket_terms::table, terms);
     insert_all!(conn, ledger_transfers::table, world.book.transfers);
     if let DbConnection::Sqlite(sqlite) = conn {
         for create in &deferred_indexes {
@@ -221,6 +241,13 @@ pub fn generate(
         logins,
         elapsed: started.elapsed(),
     })
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = ticket_terms)]
+struct TicketTerm {
+    term: String,
+    ticket_id: crate::domain::TicketId,
 }
 
 #[derive(QueryableByName)]

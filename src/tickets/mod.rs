@@ -1,6 +1,7 @@
 //! Tickets: how they move, their SLA clocks, the queue, and the changes
 //! agents make to them.
 
+pub mod bench;
 pub mod dashboard;
 pub mod queue;
 pub mod service;

@@ -137,7 +137,7 @@ fn customers_transaction(
 }
 
 /// Sets the SLA fields a ticket's status, priority and history imply.
-fn apply_sla(ticket: &mut Ticket, sla: &SlaSettings) -> Result<(), TicketError> {
+pub fn apply_sla(ticket: &mut Ticket, sla: &SlaSettings) -> Result<(), TicketError> {
     let due = sla.due_times(
         ticket.priority,
         ticket.created_at,

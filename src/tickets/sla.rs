@@ -615,9 +615,10 @@ mod tests {
         assert_eq!(due.first_response, utc("2026-11-23 03:00"));
         assert_eq!(due.resolution, utc("2026-11-23 06:00"));
         let paused = settings
-            .due_times(TicketPriority::High, opened, 180)
+            .due_times(TicketPriority::High, opened, 300)
             .expect("due times");
-        // 14:00 + 3 h: one hour to 18:00 Monday, two from Tuesday 09:00.
-        assert_eq!(paused.resolution, utc("2026-11-24 03:00"));
+        // 4 h + 5 h paused from Monday 10:00: eight hours to 18:00, the
+        // ninth on Tuesday from 09:00.
+        assert_eq!(paused.resolution, utc("2026-11-24 02:00"));
     }
 }

@@ -1,0 +1,155 @@
+//! `redress bench queue`: how long the queue page's database work takes on
+//! the database at hand (a generated world, say a million tickets), over a
+//! mix of views, sorts, filters, searches and later pages.
+
+use super::queue::{self, AssigneeFilter, Filters, QueueQuery, Sort, View};
+use super::sla;
+use crate::db::schema::{agents, customers, tickets, transactions};
+use crate::db::{DbConnection, DbError};
+use crate::domain::*;
+use diesel::prelude::*;
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use std::time::{Duration, Instant};
+use strum::IntoEnumIterator;
+
+#[derive(Debug, Clone)]
+pub struct QueueBenchReport {
+    pub requests: usize,
+    pub tickets: i64,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    /// The slowest request, described.
+    pub slowest: String,
+}
+
+/// A random queue request as agents make them.
+fn random_query(
+    rng: &mut impl Rng,
+    viewer: AgentId,
+    agents: &[AgentId],
+    searches: &[String],
+    now: chrono::NaiveDateTime,
+) -> QueueQuery {
+    let views: Vec<View> = View::iter().collect();
+    let sorts: Vec<Sort> = Sort::iter().collect();
+    let view = *views.choose(rng).unwrap_or(&View::Mine);
+    let mut filters = Filters::default();
+    match rng.random_range(0..8) {
+        0 => {
+            filters.category = TicketCategory::iter()
+                .collect::<Vec<_>>()
+                .choose(rng)
+                .copied()
+        }
+        1 => {
+            filters.priority = TicketPriority::iter()
+                .collect::<Vec<_>>()
+                .choose(rng)
+                .copied()
+        }
+        2 => filters.currency = Currency::iter().collect::<Vec<_>>().choose(rng).copied(),
+        3 => filters.assignee = agents.choose(rng).map(|id| AssigneeFilter::Agent(*id)),
+        _ => {}
+    }
+    let search = (rng.random_range(0..6) == 0)
+        .then(|| searches.choose(rng).cloned())
+        .flatten();
+    QueueQuery {
+        viewer,
+        view,
+        filters,
+        search,
+        sort: if rng.random_bool(0.5) {
+            view.default_sort()
+        } else {
+            *sorts.choose(rng).unwrap_or(&Sort::Updated)
+        },
+        after: None,
+        now,
+    }
+}
+
+/// Searches to try: ticket references, customer e-mails, transaction
+/// references and words, taken from the data.
+fn sample_searches(conn: &mut DbConnection, rng: &mut impl Rng) -> Result<Vec<String>, DbError> {
+    let max_ticket: Option<TicketId> = tickets::table
+        .select(diesel::dsl::max(tickets::id))
+        .first(conn)?;
+    let max_ticket = max_ticket.map_or(1, |id| id.0.max(1));
+    let mut searches: Vec<String> = (0..20)
+        .map(|_| TicketId(rng.random_range(1..=max_ticket)).reference())
+        .collect();
+    searches.extend(
+        customers::table
+            .select(customers::email)
+            .order(customers::id)
+            .limit(20)
+            .load::<String>(conn)?,
+    );
+    searches.extend(
+        transactions::table
+            .select(transactions::reference)
+            .order(transactions::id.desc())
+            .limit(20)
+            .load::<String>(conn)?,
+    );
+    searches.extend(
+        [
+            "refund",
+            "withdrawal",
+            "frozen",
+            "退款",
+            "提现 延迟",
+            "nothing-matches-this",
+        ]
+        .map(str::to_owned),
+    );
+    Ok(searches)
+}
+
+/// Runs `requests` queue requests (each a page plus the sidebar counts, as
+/// the page does), one in four on a later page.
+pub fn run(conn: &mut DbConnection, requests: usize) -> Result<QueueBenchReport, DbError> {
+    let mut rng = rand::rng();
+    let agents: Vec<AgentId> = agents::table.select(agents::id).load(conn)?;
+    let tickets: i64 = tickets::table.count().get_result(conn)?;
+    let searches = sample_searches(conn, &mut rng)?;
+    let now = sla::now();
+    let mut times = Vec::with_capacity(requests);
+    let mut slowest = (Duration::ZERO, String::new());
+    for _ in 0..requests {
+        let viewer = *agents.choose(&mut rng).unwrap_or(&AgentId(1));
+        let mut query = random_query(&mut rng, viewer, &agents, &searches, now);
+        // Walk to a later page first, as an agent paging would.
+        if rng.random_range(0..4) == 0 {
+            let page = queue::page(conn, &query)?;
+            query.after = page.next;
+        }
+        let started = Instant::now();
+        queue::page(conn, &query)?;
+        queue::view_counts(conn, viewer, now)?;
+        let elapsed = started.elapsed();
+        if elapsed > slowest.0 {
+            slowest = (elapsed, format!("{query:?}"));
+        }
+        times.push(elapsed);
+    }
+    times.sort_unstable();
+    let at = |fraction: f64| {
+        let index =
+            ((times.len() as f64 * fraction).ceil() as usize).clamp(1, times.len().max(1)) - 1;
+        times.get(index).copied().unwrap_or_default()
+    };
+    Ok(QueueBenchReport {
+        requests,
+        tickets,
+        p50: at(0.50),
+        p95: at(0.95),
+        p99: at(0.99),
+        max: times.last().copied().unwrap_or_default(),
+        slowest: slowest.1,
+    })
+}
