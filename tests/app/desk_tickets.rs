@@ -708,3 +708,34 @@ fn the_queue_filters_searches_and_pages_through_every_ticket_once() -> TestResul
     assert_eq!(app.get("/agent/tickets?after=garbage").status(), 400);
     Ok(())
 }
+
+#[test]
+fn customer_text_is_shown_escaped_on_every_page() -> TestResult {
+    use redress::db::schema::customers;
+    let app = desk();
+    customer_with_payment(&app, 1, "TXE1", "CNY");
+    let evil = "<script>alert(1)</script>";
+    diesel::update(customers::table.find(CustomerId(1)))
+        .set(customers::name.eq(evil))
+        .execute(&mut app.db.conn())?;
+    let bo = agent_actor(&app, "bo@example.com");
+    let id = open_ticket(&app, &bo, new_ticket(1, evil));
+    for path in [
+        "/agent/tickets".to_owned(),
+        format!("/agent/tickets?q={}", id.reference()),
+        format!("/agent/tickets/{}", id.reference()),
+        "/agent/customers/1".to_owned(),
+        "/agent/customers?q=customer1%40example.com".to_owned(),
+        "/agent/transactions/TXE1".to_owned(),
+    ] {
+        let body = app.get(&path).text()?;
+        assert!(!body.contains(evil), "{path} shows raw user text");
+        let page = Html::parse_document(&body);
+        assert!(select(&page, "script").is_empty(), "{path}");
+        assert!(
+            body.contains("&#60;script&#62;") || body.contains("&lt;script&gt;"),
+            "{path}"
+        );
+    }
+    Ok(())
+}
