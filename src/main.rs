@@ -261,7 +261,10 @@ fn run(cli: Cli) -> Result<()> {
                 ms(report.p99),
                 ms(report.max)
             );
-            println!("slowest: {}", report.slowest);
+            println!("slowest:");
+            for (elapsed, query) in &report.slowest {
+                println!("  {:>8.1} ms  {query}", ms(*elapsed));
+            }
             Ok(())
         }
         Command::Bench {

@@ -21,8 +21,8 @@ pub struct QueueBenchReport {
     pub p95: Duration,
     pub p99: Duration,
     pub max: Duration,
-    /// The slowest request, described.
-    pub slowest: String,
+    /// The slowest requests, described, slowest first.
+    pub slowest: Vec<(Duration, String)>,
 }
 
 /// A random queue request as agents make them.
@@ -119,7 +119,7 @@ pub fn run(conn: &mut DbConnection, requests: usize) -> Result<QueueBenchReport,
     let searches = sample_searches(conn, &mut rng)?;
     let now = sla::now();
     let mut times = Vec::with_capacity(requests);
-    let mut slowest = (Duration::ZERO, String::new());
+    let mut described = Vec::with_capacity(requests);
     for _ in 0..requests {
         let viewer = *agents.choose(&mut rng).unwrap_or(&AgentId(1));
         let mut query = random_query(&mut rng, viewer, &agents, &searches, now);
@@ -132,12 +132,12 @@ pub fn run(conn: &mut DbConnection, requests: usize) -> Result<QueueBenchReport,
         queue::page(conn, &query)?;
         queue::view_counts(conn, viewer, now)?;
         let elapsed = started.elapsed();
-        if elapsed > slowest.0 {
-            slowest = (elapsed, format!("{query:?}"));
-        }
+        described.push((elapsed, describe(&query)));
         times.push(elapsed);
     }
     times.sort_unstable();
+    described.sort_by(|a, b| b.0.cmp(&a.0));
+    described.truncate(10);
     let at = |fraction: f64| {
         let index =
             ((times.len() as f64 * fraction).ceil() as usize).clamp(1, times.len().max(1)) - 1;
@@ -150,6 +150,36 @@ pub fn run(conn: &mut DbConnection, requests: usize) -> Result<QueueBenchReport,
         p95: at(0.95),
         p99: at(0.99),
         max: times.last().copied().unwrap_or_default(),
-        slowest: slowest.1,
+        slowest: described,
     })
+}
+
+fn describe(query: &QueueQuery) -> String {
+    let f = &query.filters;
+    let mut parts = vec![
+        format!("view={}", query.view.as_str()),
+        format!("sort={}", query.sort.as_str()),
+    ];
+    if let Some(s) = f.status {
+        parts.push(format!("status={s}"));
+    }
+    if let Some(c) = f.category {
+        parts.push(format!("category={c}"));
+    }
+    if let Some(p) = f.priority {
+        parts.push(format!("priority={p}"));
+    }
+    if let Some(a) = f.assignee {
+        parts.push(format!("assignee={a:?}"));
+    }
+    if let Some(c) = f.currency {
+        parts.push(format!("currency={}", c.code()));
+    }
+    if let Some(q) = &query.search {
+        parts.push(format!("q={q}"));
+    }
+    if query.after.is_some() {
+        parts.push("later page".into());
+    }
+    parts.join(" ")
 }

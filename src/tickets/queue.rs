@@ -21,6 +21,8 @@ pub const PAGE_SIZE: usize = 50;
 pub const COUNT_CAP: usize = 1000;
 /// Most tickets a search considers.
 pub const SEARCH_CAP: i64 = 2_000;
+/// Matches few enough to read by id and order in memory.
+const SMALL_SET: i64 = 2_000;
 
 /// The queue's named views.
 #[derive(
@@ -284,14 +286,15 @@ fn search_candidates(
     Ok((found, truncated))
 }
 
-type Boxed<'a> = tickets::BoxedQuery<'a, crate::db::MultiBackend>;
+type Boxed = tickets::BoxedQuery<'static, crate::db::MultiBackend>;
+
+diesel::define_sql_function! {
+    /// SQL's COALESCE of a nullable time and a time.
+    fn coalesce(value: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, otherwise: diesel::sql_types::Timestamp) -> diesel::sql_types::Timestamp;
+}
 
 /// One status's tickets matching the view and filters, unordered.
-fn base_query<'a>(
-    query: &QueueQuery,
-    status: TicketStatus,
-    candidates: Option<&'a [TicketId]>,
-) -> Boxed<'a> {
+fn base_query(query: &QueueQuery, status: TicketStatus, walk: bool) -> Boxed {
     // All columns, in the order `Ticket` reads them.
     let mut q = tickets::table
         .filter(tickets::status.eq(status))
@@ -305,6 +308,12 @@ fn base_query<'a>(
     match view {
         Some(View::Mine) => q = q.filter(tickets::assignee_id.eq(query.viewer)),
         Some(View::Unassigned) => q = q.filter(tickets::assignee_id.is_null()),
+        Some(View::Breaching) if walk => {
+            // Written so no index serves it: walking the sort order, the
+            // test is made on each index entry (the walk indexes carry
+            // sla_due_at), rather than SQLite sorting every breach.
+            q = q.filter(coalesce(tickets::sla_due_at, query.now).lt(query.now))
+        }
         Some(View::Breaching) => q = q.filter(tickets::sla_due_at.lt(query.now)),
         _ => {}
     }
@@ -322,9 +331,6 @@ fn base_query<'a>(
     }
     if let Some(currency) = f.currency {
         q = q.filter(tickets::currency.eq(currency));
-    }
-    if let Some(ids) = candidates {
-        q = q.filter(tickets::id.eq_any(ids));
     }
     q
 }
@@ -368,36 +374,97 @@ fn priority_rank(priority: TicketPriority) -> i64 {
     }
 }
 
+/// Whether the query narrows tickets beyond their status: a view other than
+/// a plain status one, or a filter.
+fn narrows(query: &QueueQuery) -> bool {
+    let f = &query.filters;
+    matches!(query.view, View::Mine | View::Unassigned | View::Breaching)
+        || f.category.is_some()
+        || f.priority.is_some()
+        || f.assignee.is_some()
+        || f.currency.is_some()
+}
+
+/// Whether a ticket passes the filters (for tickets read by id).
+fn passes_filters(ticket: &Ticket, filters: &Filters) -> bool {
+    filters.category.is_none_or(|c| c == ticket.category)
+        && filters.priority.is_none_or(|p| p == ticket.priority)
+        && filters.currency.is_none_or(|c| Some(c) == ticket.currency)
+        && match filters.assignee {
+            None => true,
+            Some(AssigneeFilter::Nobody) => ticket.assignee_id.is_none(),
+            Some(AssigneeFilter::Agent(agent)) => ticket.assignee_id == Some(agent),
+        }
+}
+
+/// The sort position of a cursor, comparable with `order_key`.
+fn cursor_key(cursor: Cursor) -> (i64, i64, i64) {
+    match cursor {
+        Cursor::Due { at, id } => (0, micros(at), id.0),
+        Cursor::NoDue { id } => (1, 0, id.0),
+        Cursor::Updated { at, id } => (0, -micros(at), -id.0),
+        Cursor::Priority { priority, at, id } => (-priority_rank(priority), -micros(at), -id.0),
+    }
+}
+
 /// Up to `limit` tickets of one status, in sort order, after the cursor.
+///
+/// A narrowing query first takes the matching ids through whichever index
+/// its equality filters pick, at most `SMALL_SET` of them: when that is all
+/// of them, those rows are read by id and ordered here, so a filter that
+/// matches few tickets never walks a long index. Otherwise matches are
+/// plentiful and the walk along the sort order finds a page quickly.
 fn run_for_status(
     conn: &mut DbConnection,
     query: &QueueQuery,
     status: TicketStatus,
-    candidates: Option<&[TicketId]>,
     limit: i64,
 ) -> Result<Vec<Ticket>, DbError> {
+    if narrows(query) {
+        let ids: Vec<TicketId> = base_query(query, status, false)
+            .select(tickets::id)
+            .limit(SMALL_SET + 1)
+            .load(conn)?;
+        if ids.len() as i64 <= SMALL_SET {
+            let mut rows: Vec<Ticket> = if ids.is_empty() {
+                Vec::new()
+            } else {
+                tickets::table
+                    .filter(tickets::id.eq_any(&ids))
+                    .select(Ticket::as_select())
+                    .load(conn)?
+            };
+            if let Some(after) = query.after {
+                let after = cursor_key(after);
+                rows.retain(|ticket| order_key(ticket, query.sort) > after);
+            }
+            rows.sort_by_key(|ticket| order_key(ticket, query.sort));
+            rows.truncate(limit as usize);
+            return Ok(rows);
+        }
+    }
     let mut rows = Vec::new();
     match query.sort {
         Sort::SlaDue => {
             // Tickets with a clock, soonest first; then those without.
             if !matches!(query.after, Some(Cursor::NoDue { .. })) {
-                let mut q = base_query(query, status, candidates)
+                let mut q = base_query(query, status, true)
                     .filter(tickets::sla_due_at.is_not_null())
                     .order((tickets::sla_due_at.asc(), tickets::id.asc()))
                     .limit(limit);
                 if let Some(Cursor::Due { at, id }) = query.after {
-                    q = q.filter(
-                        tickets::sla_due_at
-                            .gt(at)
-                            .or(tickets::sla_due_at.eq(at).and(tickets::id.gt(id))),
-                    );
+                    // The first test is the index range; the second
+                    // breaks ties on the cursor's own time.
+                    q = q
+                        .filter(tickets::sla_due_at.ge(at))
+                        .filter(tickets::sla_due_at.gt(at).or(tickets::id.gt(id)));
                 }
                 rows = q.load(conn)?;
             }
             let left = limit - rows.len() as i64;
             let breaching = query.view == View::Breaching && query.search.is_none();
             if left > 0 && !breaching {
-                let mut q = base_query(query, status, candidates)
+                let mut q = base_query(query, status, true)
                     .filter(tickets::sla_due_at.is_null())
                     .order(tickets::id.asc())
                     .limit(left);
@@ -408,15 +475,13 @@ fn run_for_status(
             }
         }
         Sort::Updated => {
-            let mut q = base_query(query, status, candidates)
+            let mut q = base_query(query, status, true)
                 .order((tickets::updated_at.desc(), tickets::id.desc()))
                 .limit(limit);
             if let Some(Cursor::Updated { at, id }) = query.after {
-                q = q.filter(
-                    tickets::updated_at
-                        .lt(at)
-                        .or(tickets::updated_at.eq(at).and(tickets::id.lt(id))),
-                );
+                q = q
+                    .filter(tickets::updated_at.le(at))
+                    .filter(tickets::updated_at.lt(at).or(tickets::id.lt(id)));
             }
             rows = q.load(conn)?;
         }
@@ -435,7 +500,7 @@ fn run_for_status(
                 if left <= 0 {
                     break;
                 }
-                let mut q = base_query(query, status, candidates)
+                let mut q = base_query(query, status, true)
                     .filter(tickets::priority.eq(level))
                     .order((tickets::updated_at.desc(), tickets::id.desc()))
                     .limit(left);
@@ -444,11 +509,9 @@ fn run_for_status(
                         continue;
                     }
                     if level == priority {
-                        q = q.filter(
-                            tickets::updated_at
-                                .lt(at)
-                                .or(tickets::updated_at.eq(at).and(tickets::id.lt(id))),
-                        );
+                        q = q
+                            .filter(tickets::updated_at.le(at))
+                            .filter(tickets::updated_at.lt(at).or(tickets::id.lt(id)));
                     }
                 }
                 rows.extend(q.load(conn)?);
@@ -476,14 +539,27 @@ pub fn page(conn: &mut DbConnection, query: &QueueQuery) -> Result<QueuePage, Db
     }
     let limit = PAGE_SIZE as i64 + 1;
     let mut merged: Vec<Ticket> = Vec::new();
-    for status in statuses(query) {
-        merged.extend(run_for_status(
-            conn,
-            query,
-            status,
-            candidates.as_deref(),
-            limit,
-        )?);
+    match &candidates {
+        // A search's few candidates are read by id and narrowed here.
+        Some(ids) => {
+            let wanted = statuses(query);
+            merged = tickets::table
+                .filter(tickets::id.eq_any(ids))
+                .select(Ticket::as_select())
+                .load(conn)?;
+            merged.retain(|ticket| {
+                wanted.contains(&ticket.status) && passes_filters(ticket, &query.filters)
+            });
+            if let Some(after) = query.after {
+                let after = cursor_key(after);
+                merged.retain(|ticket| order_key(ticket, query.sort) > after);
+            }
+        }
+        None => {
+            for status in statuses(query) {
+                merged.extend(run_for_status(conn, query, status, limit)?);
+            }
+        }
     }
     merged.sort_by_key(|ticket| order_key(ticket, query.sort));
     let next = (merged.len() > PAGE_SIZE).then(|| Cursor::of(&merged[PAGE_SIZE - 1], query.sort));
@@ -554,7 +630,7 @@ pub fn view_counts(
             if left == 0 {
                 break;
             }
-            let ids: Vec<TicketId> = base_query(&query, *status, None)
+            let ids: Vec<TicketId> = base_query(&query, *status, false)
                 .select(tickets::id)
                 .limit(left as i64)
                 .load(conn)?;

@@ -21,8 +21,30 @@ ALTER TABLE tickets ADD COLUMN sla_due_at TIMESTAMP;
 ALTER TABLE tickets ADD COLUMN sla_paused_minutes BIGINT NOT NULL DEFAULT 0;
 DROP INDEX tickets_resolution_due;
 DROP INDEX tickets_first_response_due;
-CREATE INDEX tickets_sla_due ON tickets (status, sla_due_at, id);
-CREATE INDEX tickets_assignee_sla_due ON tickets (assignee_id, status, sla_due_at, id);
+-- The queue reads tickets through these: an equality prefix (status, and
+-- the assignee, category, priority or currency filtered on), then the sort
+-- key. Each carries every column the queue filters on, so whichever one the
+-- planner picks tests the filters on index entries and reads the table only
+-- for the tickets it shows.
+DROP INDEX tickets_status_updated;
+CREATE INDEX tickets_status_updated
+    ON tickets (status, updated_at, id, sla_due_at, assignee_id, category, priority, currency);
+CREATE INDEX tickets_sla_due
+    ON tickets (status, sla_due_at, id, assignee_id, category, priority, currency);
+DROP INDEX tickets_assignee_status;
+CREATE INDEX tickets_assignee_status
+    ON tickets (assignee_id, status, updated_at, id, sla_due_at, category, priority, currency);
+CREATE INDEX tickets_assignee_sla_due
+    ON tickets (assignee_id, status, sla_due_at, id, category, priority, currency);
+DROP INDEX tickets_priority_status;
+CREATE INDEX tickets_priority_status
+    ON tickets (priority, status, updated_at, id, sla_due_at, assignee_id, category, currency);
+DROP INDEX tickets_category_status;
+CREATE INDEX tickets_category_status
+    ON tickets (category, status, updated_at, id, sla_due_at, assignee_id, priority, currency);
+DROP INDEX tickets_currency_status;
+CREATE INDEX tickets_currency_status
+    ON tickets (currency, status, updated_at, id, sla_due_at, assignee_id, category, priority);
 
 -- Words of ticket subjects (and two-character pieces of Chinese text), so a
 -- search is an index look-up rather than a scan.
