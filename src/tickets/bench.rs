@@ -136,7 +136,7 @@ pub fn run(conn: &mut DbConnection, requests: usize) -> Result<QueueBenchReport,
         times.push(elapsed);
     }
     times.sort_unstable();
-    described.sort_by(|a, b| b.0.cmp(&a.0));
+    described.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     described.truncate(10);
     let at = |fraction: f64| {
         let index =

@@ -437,7 +437,8 @@ fn admins_add_agents_and_change_roles_with_audit() -> TestResult {
     );
     assert_eq!(response.status(), 422);
 
-    let rows: Vec<(String, Option<i64>, Option<String>, Option<String>)> = audit_log::table
+    type AuditLine = (String, Option<i64>, Option<String>, Option<String>);
+    let rows: Vec<AuditLine> = audit_log::table
         .filter(audit_log::action.eq_any(["agent.add", "agent.role"]))
         .filter(audit_log::entity_id.eq(cy.to_string()))
         .order(audit_log::id)
