@@ -504,6 +504,63 @@ fn agent_name(conn: &mut DbConnection, id: Option<AgentId>) -> Result<Option<Str
     }
 }
 
+/// What one submit changes: a timeline event per field as it changes, and
+/// the values before and after for its audit row.
+struct ChangeLog {
+    ticket: TicketId,
+    agent: AgentId,
+    at: NaiveDateTime,
+    before: serde_json::Map<String, serde_json::Value>,
+    after: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChangeLog {
+    fn new(ticket: TicketId, agent: AgentId, at: NaiveDateTime) -> ChangeLog {
+        ChangeLog {
+            ticket,
+            agent,
+            at,
+            before: serde_json::Map::new(),
+            after: serde_json::Map::new(),
+        }
+    }
+
+    fn note(
+        &mut self,
+        conn: &mut DbConnection,
+        field: &str,
+        from: serde_json::Value,
+        to: serde_json::Value,
+    ) -> Result<(), TicketError> {
+        let (kind, data) = match field {
+            "status" => (
+                TicketEventKind::StatusChange,
+                json!({ "from": from, "to": to }),
+            ),
+            "assignee" => (
+                TicketEventKind::Assignment,
+                json!({ "from": from, "to": to }),
+            ),
+            _ => (
+                TicketEventKind::FieldChange,
+                json!({ "field": field, "from": from, "to": to }),
+            ),
+        };
+        event(
+            conn,
+            self.ticket,
+            kind,
+            self.agent,
+            None,
+            Some(data),
+            self.at,
+        )?;
+        self.before.insert(field.to_owned(), from);
+        self.after.insert(field.to_owned(), to);
+        Ok(())
+    }
+}
+
 /// Changes a ticket's status, priority, category or assignee. Agents may
 /// take a ticket or give it up; assigning someone else is for supervisors.
 pub fn change(
@@ -516,52 +573,19 @@ pub fn change(
     write_transaction(conn, |conn| {
         let mut ticket = ticket_at(conn, id, changes.version)?;
         let at = now();
-        let mut before = serde_json::Map::new();
-        let mut after = serde_json::Map::new();
+        let mut log = ChangeLog::new(id, actor.id, at);
         if let Some(to) = changes.status.filter(|to| *to != ticket.status) {
             let from = ticket.status;
             apply_status(&mut ticket, to, sla, at)?;
-            event(
-                conn,
-                id,
-                TicketEventKind::StatusChange,
-                actor.id,
-                None,
-                Some(json!({ "from": from, "to": to })),
-                at,
-            )?;
-            before.insert("status".into(), json!(from));
-            after.insert("status".into(), json!(to));
+            log.note(conn, "status", json!(from), json!(to))?;
         }
         if let Some(to) = changes.priority.filter(|to| *to != ticket.priority) {
-            let from = ticket.priority;
+            log.note(conn, "priority", json!(ticket.priority), json!(to))?;
             ticket.priority = to;
-            event(
-                conn,
-                id,
-                TicketEventKind::FieldChange,
-                actor.id,
-                None,
-                Some(json!({ "field": "priority", "from": from, "to": to })),
-                at,
-            )?;
-            before.insert("priority".into(), json!(from));
-            after.insert("priority".into(), json!(to));
         }
         if let Some(to) = changes.category.filter(|to| *to != ticket.category) {
-            let from = ticket.category;
+            log.note(conn, "category", json!(ticket.category), json!(to))?;
             ticket.category = to;
-            event(
-                conn,
-                id,
-                TicketEventKind::FieldChange,
-                actor.id,
-                None,
-                Some(json!({ "field": "category", "from": from, "to": to })),
-                at,
-            )?;
-            before.insert("category".into(), json!(from));
-            after.insert("category".into(), json!(to));
         }
         if let Some(to) = changes.assignee.filter(|to| *to != ticket.assignee_id) {
             let from = ticket.assignee_id;
@@ -575,19 +599,9 @@ pub fn change(
                 .or_else(|_| Ok::<_, TicketError>(from.map(|id| id.to_string())))?;
             let to_name = agent_name(conn, to)?;
             ticket.assignee_id = to;
-            event(
-                conn,
-                id,
-                TicketEventKind::Assignment,
-                actor.id,
-                None,
-                Some(json!({ "from": from_name, "to": to_name })),
-                at,
-            )?;
-            before.insert("assignee".into(), json!(from_name));
-            after.insert("assignee".into(), json!(to_name));
+            log.note(conn, "assignee", json!(from_name), json!(to_name))?;
         }
-        if after.is_empty() {
+        if log.after.is_empty() {
             return Err(TicketError::NothingChanged);
         }
         apply_sla(&mut ticket, sla)?;
@@ -598,8 +612,8 @@ pub fn change(
             actor,
             id,
             "ticket.update",
-            Some(before.into()),
-            after.into(),
+            Some(log.before.into()),
+            log.after.into(),
         )?;
         ticket.version = changes.version + 1;
         Ok(ticket)
