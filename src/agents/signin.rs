@@ -1,7 +1,7 @@
 //! Signing in: password check, login throttling, and the record of tries.
 //! The answer never tells whether an e-mail belongs to an agent.
 
-use super::{normalize_email, verify_password};
+use super::{normalize_email, sessions, verify_password};
 use crate::audit::{self, AuditEntry};
 use crate::db::models::Agent;
 use crate::db::schema::{agents, login_attempts};
@@ -126,6 +126,8 @@ pub fn finish(
             .set(agents::last_login_at.eq(Some(at)))
             .execute(conn)?;
         audit::record(conn, signed(agent.id, "agent.sign_in", ip))?;
+        // Sign-ins are rare enough to sweep ended sessions away on.
+        sessions::purge_ended(conn)?;
         Ok(Ok(agent))
     })
 }

@@ -479,6 +479,10 @@ fn sessions_end_after_idle_time_and_after_twelve_hours() -> TestResult {
 
     app.sign_in("ada@example.com", AGENT_PASSWORD);
     assert_eq!(app.get("/agent/admin/agents").status(), 200);
+    let stored: i64 = agent_sessions::table
+        .count()
+        .get_result(&mut app.db.conn())?;
+    assert_eq!(stored, 1, "the ended session was swept away at sign-in");
     // Busy all along, but signed in 12 hours and a minute ago.
     age(
         "UPDATE agent_sessions SET created_at = created_at - INTERVAL '721 minutes'",
