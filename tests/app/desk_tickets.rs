@@ -739,3 +739,53 @@ fn customer_text_is_shown_escaped_on_every_page() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn agents_link_and_unlink_the_customers_transactions_only() -> TestResult {
+    let app = desk();
+    customer_with_payment(&app, 1, "TXL1", "CNY");
+    customer_with_payment(&app, 2, "TXL2", "USDT");
+    let bo = agent_actor(&app, "bo@example.com");
+    let id = open_ticket(&app, &bo, new_ticket(1, "Which payment?"));
+    let path = format!("/agent/tickets/{}", id.reference());
+    let csrf = app.csrf(&path);
+    let link = |reference: &str| {
+        app.post_form(
+            &format!("{path}/transaction"),
+            &csrf,
+            &[
+                ("reference", reference),
+                ("version", &version_of(&app, id).to_string()),
+            ],
+        )
+    };
+    // Another customer's transaction is refused, and so is an unknown one.
+    let response = link("TXL2");
+    assert_eq!(response.status(), 422);
+    let page = Html::parse_document(&response.text()?);
+    assert_eq!(
+        text_of(select(&page, ".error")[0]),
+        "transaction TXL2 is not customer1@example.com's"
+    );
+    assert_eq!(link("TXNOPE").status(), 422);
+
+    assert_eq!(link("TXL1").status(), 303);
+    let page = app.page(&path);
+    assert_eq!(text_of(select(&page, "#transaction-panel h2")[0]), "TXL1");
+    let (amount, currency): (Option<i64>, Option<Currency>) = tickets::table
+        .find(id)
+        .select((tickets::amount_minor, tickets::currency))
+        .first(&mut app.db.conn())?;
+    assert_eq!((amount, currency), (Some(12_000), Some(Currency::Cny)));
+
+    assert_eq!(link("").status(), 303);
+    let page = app.page(&path);
+    assert!(select(&page, "#transaction-panel").is_empty());
+    let actions: Vec<String> = audit_log::table
+        .filter(audit_log::ticket_id.eq(id))
+        .order(audit_log::id)
+        .select(audit_log::action)
+        .load(&mut app.db.conn())?;
+    assert_eq!(actions, ["ticket.open", "ticket.link", "ticket.unlink"]);
+    Ok(())
+}
