@@ -789,3 +789,41 @@ fn agents_link_and_unlink_the_customers_transactions_only() -> TestResult {
     assert_eq!(actions, ["ticket.open", "ticket.link", "ticket.unlink"]);
     Ok(())
 }
+
+#[test]
+fn time_pending_moves_the_resolution_target_on() -> TestResult {
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 0);
+    let bo = agent_actor(&app, "bo@example.com");
+    let id = open_ticket(&app, &bo, new_ticket(1, "Waiting on the user"));
+    let settings = sla::load(&mut app.db.conn())?;
+    let change = |status: TicketStatus| {
+        service::change(
+            &mut app.db.conn(),
+            &settings,
+            &bo,
+            id,
+            Changes {
+                status: Some(status),
+                version: version_of(&app, id),
+                ..Changes::default()
+            },
+        )
+    };
+    change(TicketStatus::Pending)?;
+    // It has been pending for three days.
+    let paused_at = chrono::Utc::now().naive_utc() - chrono::Duration::days(3);
+    diesel::update(tickets::table.find(id))
+        .set(tickets::sla_paused_at.eq(Some(paused_at)))
+        .execute(&mut app.db.conn())?;
+    let resumed = change(TicketStatus::Open)?;
+    let expected = settings
+        .calendar
+        .business_minutes_between(paused_at, resumed.updated_at);
+    assert!(expected > 0);
+    assert_eq!(resumed.sla_paused_minutes, expected);
+    assert_eq!(resumed.sla_paused_at, None);
+    let due = settings.due_times(resumed.priority, resumed.created_at, expected)?;
+    assert_eq!(resumed.resolution_due_at, Some(due.resolution));
+    Ok(())
+}
