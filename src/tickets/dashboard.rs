@@ -5,14 +5,16 @@ use super::UNSOLVED;
 use super::sla::BusinessCalendar;
 use crate::db::schema::tickets;
 use crate::db::{DbConnection, DbError};
-use crate::domain::{TicketCategory, TicketId, TicketStatus};
+use crate::domain::{TicketCategory, TicketId};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 use std::collections::BTreeMap;
 
-/// Breaches are counted to here.
+/// Breaches, and each open count, are counted to here.
 pub const BREACH_CAP: usize = 1000;
+pub const COUNT_CAP: usize = 1000;
+/// Medians are taken over at most this many of the period's latest tickets.
+pub const SAMPLE: i64 = 5_000;
 /// Days the chart covers.
 pub const CHART_DAYS: i64 = 30;
 
@@ -22,7 +24,8 @@ pub struct Medians {
     pub first_response: Option<i64>,
     /// Minutes from opening to solved.
     pub resolution: Option<i64>,
-    /// Tickets opened in the period.
+    /// Tickets the medians were taken over: those opened in the period,
+    /// the latest `SAMPLE` at most.
     pub tickets: usize,
 }
 
@@ -50,47 +53,27 @@ fn median(mut values: Vec<i64>) -> Option<i64> {
     })
 }
 
-fn medians(
-    rows: &[(NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)],
-    since: NaiveDateTime,
-) -> Medians {
-    let recent: Vec<_> = rows
-        .iter()
-        .filter(|(created, _, _)| *created >= since)
-        .collect();
-    Medians {
-        first_response: median(
-            recent
-                .iter()
-                .filter_map(|(created, responded, _)| {
-                    responded.map(|at| (at - *created).num_minutes())
-                })
-                .collect(),
-        ),
-        resolution: median(
-            recent
-                .iter()
-                .filter_map(|(created, _, solved)| solved.map(|at| (at - *created).num_minutes()))
-                .collect(),
-        ),
-        tickets: recent.len(),
-    }
-}
-
 pub fn load(
     conn: &mut DbConnection,
     calendar: &BusinessCalendar,
     now: NaiveDateTime,
 ) -> Result<Dashboard, DbError> {
-    let grouped: Vec<(TicketCategory, TicketStatus, i64)> = tickets::table
-        .filter(tickets::status.eq_any(UNSOLVED))
-        .group_by((tickets::category, tickets::status))
-        .select((tickets::category, tickets::status, count_star()))
-        .load(conn)?;
+    use strum::IntoEnumIterator;
+    // Bounded counts, one index range each: never a scan of every ticket.
     let mut open: BTreeMap<TicketCategory, [i64; 4]> = BTreeMap::new();
-    for (category, status, count) in grouped {
-        if let Some(column) = UNSOLVED.iter().position(|s| *s == status) {
-            open.entry(category).or_default()[column] += count;
+    for category in TicketCategory::iter() {
+        let mut counts = [0_i64; 4];
+        for (column, status) in UNSOLVED.iter().enumerate() {
+            counts[column] = tickets::table
+                .filter(tickets::category.eq(category))
+                .filter(tickets::status.eq(*status))
+                .select(tickets::id)
+                .limit(COUNT_CAP as i64 + 1)
+                .load::<TicketId>(conn)?
+                .len() as i64;
+        }
+        if counts.iter().any(|n| *n > 0) {
+            open.insert(category, counts);
         }
     }
     let mut breaching = 0;
@@ -106,31 +89,53 @@ pub fn load(
             break;
         }
     }
-    let since = now - Duration::days(CHART_DAYS);
+    // Tickets opened per local day: a range count of the creation index each.
+    let today = calendar.local(now).date_naive();
+    let first_day = today - Duration::days(CHART_DAYS - 1);
+    let mut per_day = Vec::with_capacity(CHART_DAYS as usize);
+    for offset in 0..CHART_DAYS {
+        let day = first_day + Duration::days(offset);
+        let start = calendar.day_start(day);
+        let end = calendar.day_start(day + Duration::days(1));
+        let opened: i64 = tickets::table
+            .filter(tickets::created_at.ge(start))
+            .filter(tickets::created_at.lt(end))
+            .count()
+            .get_result(conn)?;
+        per_day.push((day, opened));
+    }
+    Ok(Dashboard {
+        open,
+        breaching,
+        last_7_days: medians(conn, now - Duration::days(7))?,
+        last_30_days: medians(conn, now - Duration::days(CHART_DAYS))?,
+        per_day,
+    })
+}
+
+/// Medians over the latest `SAMPLE` tickets opened since `since`.
+fn medians(conn: &mut DbConnection, since: NaiveDateTime) -> Result<Medians, DbError> {
     let rows: Vec<(NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)> = tickets::table
         .filter(tickets::created_at.ge(since))
+        .order(tickets::created_at.desc())
+        .limit(SAMPLE)
         .select((
             tickets::created_at,
             tickets::first_responded_at,
             tickets::solved_at,
         ))
         .load(conn)?;
-    let today = calendar.local(now).date_naive();
-    let first_day = today - Duration::days(CHART_DAYS - 1);
-    let mut per_day: BTreeMap<NaiveDate, i64> = (0..CHART_DAYS)
-        .map(|offset| (first_day + Duration::days(offset), 0))
-        .collect();
-    for (created, _, _) in &rows {
-        if let Some(count) = per_day.get_mut(&calendar.local(*created).date_naive()) {
-            *count += 1;
-        }
-    }
-    Ok(Dashboard {
-        open,
-        breaching,
-        last_7_days: medians(&rows, now - Duration::days(7)),
-        last_30_days: medians(&rows, since),
-        per_day: per_day.into_iter().collect(),
+    let minutes = |pick: fn(
+        &(NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>),
+    ) -> Option<NaiveDateTime>| {
+        rows.iter()
+            .filter_map(|row| pick(row).map(|at| (at - row.0).num_minutes()))
+            .collect()
+    };
+    Ok(Medians {
+        first_response: median(minutes(|row| row.1)),
+        resolution: median(minutes(|row| row.2)),
+        tickets: rows.len(),
     })
 }
 

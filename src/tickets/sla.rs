@@ -162,6 +162,11 @@ impl BusinessCalendar {
         local - Duration::seconds(i64::from(offset))
     }
 
+    /// The UTC instant a local date begins.
+    pub fn day_start(&self, day: NaiveDate) -> NaiveDateTime {
+        self.local_to_utc(day, 0)
+    }
+
     /// The local time of a UTC instant, for pages.
     pub fn local(&self, at: NaiveDateTime) -> DateTime<Tz> {
         self.time_zone.from_utc_datetime(&at)

@@ -25,8 +25,17 @@ struct Bar {
 
 struct CategoryRow {
     category: TicketCategory,
-    counts: [i64; 4],
-    total: i64,
+    counts: Vec<String>,
+    total: String,
+}
+
+/// A bounded count as shown: "1000+" once it reaches the bound.
+fn shown(count: i64, capped: bool) -> String {
+    if capped {
+        format!("{count}+")
+    } else {
+        count.to_string()
+    }
 }
 
 struct MedianCell {
@@ -43,7 +52,7 @@ struct DashboardPage {
     chrome: Chrome,
     statuses: [crate::domain::TicketStatus; 4],
     rows: Vec<CategoryRow>,
-    totals: [i64; 4],
+    totals: Vec<String>,
     breaching: String,
     medians: Vec<MedianCell>,
     bars: Vec<Bar>,
@@ -84,20 +93,32 @@ pub async fn dashboard(
             Ok::<_, DeskError>(dashboard::load(conn, &calendar, now)?)
         })
         .await?;
-    let mut totals = [0_i64; 4];
+    let cap = dashboard::COUNT_CAP as i64;
+    let mut totals = [(0_i64, false); 4];
     let rows = data
         .open
         .iter()
         .map(|(category, counts)| {
             for (total, count) in totals.iter_mut().zip(counts) {
-                *total += count;
+                total.0 += (*count).min(cap);
+                total.1 |= *count > cap;
             }
             CategoryRow {
                 category: *category,
-                counts: *counts,
-                total: counts.iter().sum(),
+                counts: counts
+                    .iter()
+                    .map(|n| shown((*n).min(cap), *n > cap))
+                    .collect(),
+                total: shown(
+                    counts.iter().map(|n| (*n).min(cap)).sum(),
+                    counts.iter().any(|n| *n > cap),
+                ),
             }
         })
+        .collect();
+    let totals: Vec<String> = totals
+        .iter()
+        .map(|(n, capped)| shown(*n, *capped))
         .collect();
     let peak = data
         .per_day
