@@ -113,9 +113,12 @@ pub fn load(
     })
 }
 
+/// When a ticket was opened, first answered and solved.
+type Timings = (NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>);
+
 /// Medians over the latest `SAMPLE` tickets opened since `since`.
 fn medians(conn: &mut DbConnection, since: NaiveDateTime) -> Result<Medians, DbError> {
-    let rows: Vec<(NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)> = tickets::table
+    let rows: Vec<Timings> = tickets::table
         .filter(tickets::created_at.ge(since))
         .order(tickets::created_at.desc())
         .limit(SAMPLE)
@@ -125,9 +128,7 @@ fn medians(conn: &mut DbConnection, since: NaiveDateTime) -> Result<Medians, DbE
             tickets::solved_at,
         ))
         .load(conn)?;
-    let minutes = |pick: fn(
-        &(NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>),
-    ) -> Option<NaiveDateTime>| {
+    let minutes = |pick: fn(&Timings) -> Option<NaiveDateTime>| {
         rows.iter()
             .filter_map(|row| pick(row).map(|at| (at - row.0).num_minutes()))
             .collect()
