@@ -68,11 +68,12 @@ pub struct TransactionPanel {
     pub transfers: Vec<TransferLine>,
 }
 
-/// One timeline entry, with the agent's name.
+/// One timeline entry, with who made it: the agent's or the customer's
+/// name, or "system".
 #[derive(Debug, Clone)]
 pub struct TimelineEntry {
     pub event: TicketEvent,
-    pub agent_name: Option<String>,
+    pub who: String,
     pub data: serde_json::Value,
 }
 
@@ -267,7 +268,11 @@ pub fn ticket_page(conn: &mut DbConnection, id: TicketId) -> Result<Option<Ticke
     let timeline = events
         .into_iter()
         .map(|event| TimelineEntry {
-            agent_name: event.agent_id.and_then(|id| names.get(&id).cloned()),
+            who: match (event.actor, event.agent_id.and_then(|id| names.get(&id))) {
+                (_, Some(name)) => name.clone(),
+                (Actor::Customer, None) => customer.customer.name.clone(),
+                (actor, None) => actor.to_string(),
+            },
             data: event
                 .data
                 .as_deref()
