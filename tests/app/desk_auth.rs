@@ -518,3 +518,24 @@ fn a_server_error_shows_a_request_id_and_no_internals() -> TestResult {
     assert!(!body.to_lowercase().contains("diesel"));
     Ok(())
 }
+
+#[test]
+fn behind_tls_the_session_cookie_is_secure() -> TestResult {
+    let db = TestDb::new();
+    let settings = test_settings_with(&db, &[("REDRESS_BASE_URL", "https://desk.example.com/")]);
+    let app = TestApp::start_with_settings(db, settings);
+    add_test_agent(&app.db, "ada@example.com", "Ada Admin", Role::Admin);
+    let response = app.sign_in("ada@example.com", AGENT_PASSWORD);
+    assert_eq!(response.status(), 303);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("redress_session="))
+        .ok_or("no session cookie")?
+        .to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    Ok(())
+}

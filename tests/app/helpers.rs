@@ -98,14 +98,20 @@ fn rand_suffix() -> u64 {
 
 /// Settings for a test: the given database, everything else in `dir`.
 pub fn test_settings(db: &TestDb) -> Settings {
+    test_settings_with(db, &[])
+}
+
+/// Test settings with some variables set as well.
+pub fn test_settings_with(db: &TestDb, extra: &[(&'static str, &str)]) -> Settings {
     let data_dir = db.dir.path().join("data");
-    let vars: HashMap<&str, String> = [
+    let mut vars: HashMap<&str, String> = [
         ("REDRESS_BIND", "127.0.0.1:0".to_owned()),
         ("DATABASE_URL", db.url_text()),
         ("REDRESS_DATA_DIR", data_dir.display().to_string()),
     ]
     .into_iter()
     .collect();
+    vars.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     Settings::from_lookup(|name| vars.get(name).cloned()).expect("test settings parse")
 }
 
@@ -136,6 +142,10 @@ impl TestApp {
 
     pub fn start_with(db: TestDb) -> TestApp {
         let settings = test_settings(&db);
+        TestApp::start_with_settings(db, settings)
+    }
+
+    pub fn start_with_settings(db: TestDb, settings: Settings) -> TestApp {
         let database = Database::open(&db.url, 4).expect("the test database opens");
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("a bound port").port();
