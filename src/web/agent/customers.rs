@@ -38,6 +38,35 @@ pub struct SearchParams {
     q: String,
 }
 
+/// The open-ticket form as a page shows it.
+pub struct OpenTicketView {
+    action: String,
+    draft: OpenTicketDraft,
+    categories: Vec<TicketCategory>,
+    priorities: Vec<TicketPriority>,
+    /// Transactions the new ticket may be linked to.
+    transactions: Vec<String>,
+    error: Option<String>,
+}
+
+impl OpenTicketView {
+    fn new(
+        action: String,
+        transactions: Vec<String>,
+        draft: OpenTicketDraft,
+        error: Option<String>,
+    ) -> OpenTicketView {
+        OpenTicketView {
+            action,
+            draft,
+            categories: TicketCategory::iter().collect(),
+            priorities: TicketPriority::iter().collect(),
+            transactions,
+            error,
+        }
+    }
+}
+
 /// What the open-ticket form shows and keeps after a refusal.
 #[derive(Default, Clone)]
 pub struct OpenTicketDraft {
@@ -104,13 +133,7 @@ struct CustomerPage {
     title: String,
     chrome: Chrome,
     panel: CustomerPanel,
-    action: String,
-    draft: OpenTicketDraft,
-    categories: Vec<TicketCategory>,
-    priorities: Vec<TicketPriority>,
-    /// Transactions the new ticket may be linked to.
-    transactions: Vec<String>,
-    error: Option<String>,
+    form: OpenTicketView,
 }
 
 async fn customer_view(
@@ -135,13 +158,13 @@ async fn customer_view(
         CustomerPage {
             title: panel.customer.name.clone(),
             chrome: Chrome::new(viewer, "customers"),
-            action: format!("/agent/customers/{id}/tickets"),
+            form: OpenTicketView::new(
+                format!("/agent/customers/{id}/tickets"),
+                transactions,
+                draft,
+                error,
+            ),
             panel,
-            draft,
-            categories: TicketCategory::iter().collect(),
-            priorities: TicketPriority::iter().collect(),
-            transactions,
-            error,
         },
         status,
     )
@@ -301,12 +324,7 @@ struct TransactionPage {
     tx: TransactionPanel,
     customer: Customer,
     tickets: Vec<Ticket>,
-    action: String,
-    draft: OpenTicketDraft,
-    categories: Vec<TicketCategory>,
-    priorities: Vec<TicketPriority>,
-    transactions: Vec<String>,
-    error: Option<String>,
+    form: OpenTicketView,
 }
 
 async fn transaction_view(
@@ -340,15 +358,15 @@ async fn transaction_view(
         TransactionPage {
             title: reference.clone(),
             chrome: Chrome::new(viewer, "transactions"),
-            action: format!("/agent/transactions/{reference}/tickets"),
-            transactions: vec![reference],
+            form: OpenTicketView::new(
+                format!("/agent/transactions/{reference}/tickets"),
+                vec![reference],
+                draft,
+                error,
+            ),
             tx,
             customer,
             tickets,
-            draft,
-            categories: TicketCategory::iter().collect(),
-            priorities: TicketPriority::iter().collect(),
-            error,
         },
         status,
     )
