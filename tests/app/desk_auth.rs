@@ -5,7 +5,7 @@ use crate::helpers::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use redress::db::schema::{agent_sessions, agents, audit_log, login_attempts};
-use redress::domain::Role;
+use redress::domain::{AgentId, Role};
 use scraper::Html;
 
 fn admin_app() -> TestApp {
@@ -304,10 +304,7 @@ fn forms_without_the_session_token_or_from_elsewhere_are_refused() -> TestResult
 #[test]
 fn agents_cannot_reach_admin_pages_or_act_on_them() -> TestResult {
     let app = admin_app();
-    let ada = agents::table
-        .filter(agents::email.eq("ada@example.com"))
-        .select(agents::id)
-        .first::<i64>(&mut app.db.conn())?;
+    let ada = agent_id(&app.db, "ada@example.com");
     add_test_agent(&app.db, "bo@example.com", "Bo Agent", Role::Agent);
     add_test_agent(&app.db, "su@example.com", "Su Supervisor", Role::Supervisor);
     for email in ["bo@example.com", "su@example.com"] {
@@ -408,10 +405,7 @@ fn admins_add_agents_and_change_roles_with_audit() -> TestResult {
             .iter()
             .any(|cell| text_of(*cell) == "<script>alert(1)</script>")
     );
-    let cy: i64 = agents::table
-        .filter(agents::email.eq("cy@example.com"))
-        .select(agents::id)
-        .first(&mut app.db.conn())?;
+    let cy = agent_id(&app.db, "cy@example.com");
 
     let response = app.post_form(
         &format!("/agent/admin/agents/{cy}"),
@@ -426,10 +420,7 @@ fn admins_add_agents_and_change_roles_with_audit() -> TestResult {
     assert_eq!(role, Role::Supervisor);
 
     // An admin cannot demote or deactivate themselves.
-    let ada: i64 = agents::table
-        .filter(agents::email.eq("ada@example.com"))
-        .select(agents::id)
-        .first(&mut app.db.conn())?;
+    let ada = agent_id(&app.db, "ada@example.com");
     let response = app.post_form(
         &format!("/agent/admin/agents/{ada}"),
         &csrf,
@@ -437,7 +428,7 @@ fn admins_add_agents_and_change_roles_with_audit() -> TestResult {
     );
     assert_eq!(response.status(), 422);
 
-    type AuditLine = (String, Option<i64>, Option<String>, Option<String>);
+    type AuditLine = (String, Option<AgentId>, Option<String>, Option<String>);
     let rows: Vec<AuditLine> = audit_log::table
         .filter(audit_log::action.eq_any(["agent.add", "agent.role"]))
         .filter(audit_log::entity_id.eq(cy.to_string()))

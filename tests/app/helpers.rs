@@ -339,6 +339,16 @@ pub fn add_test_agent(
     redress::agents::add_agent(&mut db.conn(), request, None).expect("the agent is added")
 }
 
+/// The id of the agent with this e-mail.
+pub fn agent_id(db: &TestDb, email: &str) -> redress::domain::AgentId {
+    use redress::db::schema::agents;
+    agents::table
+        .filter(agents::email.eq(email))
+        .select(agents::id)
+        .first(&mut db.conn())
+        .expect("the agent exists")
+}
+
 /// Parsed HTML and the elements a CSS selector picks.
 pub fn select<'a>(html: &'a scraper::Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
     let selector = scraper::Selector::parse(css).expect("a valid selector");

@@ -50,8 +50,9 @@ struct AgentsPage {
     form: NewAgentForm,
 }
 
+/// `?done=…`: what the last change did, shown after its redirect.
 #[derive(Deserialize, Default)]
-pub struct AgentsQuery {
+pub struct DoneQuery {
     #[serde(default)]
     done: Option<String>,
 }
@@ -86,7 +87,7 @@ async fn agents_view(
 async fn agents_page(
     admin: AdminViewer,
     state: web::Data<AppState>,
-    query: web::Query<AgentsQuery>,
+    query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, DeskError> {
     agents_view(
         &state,
@@ -276,7 +277,7 @@ async fn sla_view(
 async fn sla_page(
     admin: AdminViewer,
     state: web::Data<AppState>,
-    query: web::Query<AgentsQuery>,
+    query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, DeskError> {
     sla_view(&state, &admin, query.done.clone(), None, StatusCode::OK).await
 }
