@@ -307,11 +307,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Import { file } => {
             let reader = std::fs::File::open(&file)
                 .with_context(|| format!("cannot open {}", file.display()))?;
-            let mut conn = db::establish(&settings.database_url)
+            let database = Database::open(&settings.database_url, 2)
                 .with_context(|| format!("cannot open {}", settings.database_url))?;
-            db::run_migrations(&mut conn)?;
             let summary =
-                redress::platform::import::import(&mut conn, std::io::BufReader::new(reader))?;
+                redress::platform::import::import(&database, std::io::BufReader::new(reader))?;
             for (line, reason) in &summary.refused {
                 println!("line {line}: {reason}");
             }

@@ -8,6 +8,7 @@ use crate::audit::{self, AuditEntry};
 use crate::db::models::{Agent, NewAgent};
 use crate::db::schema::agents;
 use crate::db::{DbConnection, DbError, write_transaction};
+use crate::domain::text::{self, TextError};
 use crate::domain::{AgentId, AuditActor, Role};
 use chrono::Utc;
 use diesel::prelude::*;
@@ -16,10 +17,10 @@ pub use password::{MIN_PASSWORD_CHARS, PasswordError, hash_password, verify_pass
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    #[error("'{0}' is not an e-mail address")]
-    InvalidEmail(String),
-    #[error("the name must not be empty")]
-    EmptyName,
+    #[error("e-mail: {0}")]
+    InvalidEmail(TextError),
+    #[error("name: {0}")]
+    InvalidName(TextError),
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error("an agent with e-mail {0} already exists")]
@@ -33,6 +34,8 @@ pub enum AgentError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
+
+crate::write_failure!(AgentError);
 
 impl From<diesel::result::Error> for AgentError {
     fn from(error: diesel::result::Error) -> Self {
@@ -52,27 +55,15 @@ pub struct NewAgentRequest {
 impl NewAgentRequest {
     /// Checks the e-mail, name and password, and hashes the password.
     pub fn parse(email: &str, name: &str, role: Role, password: &str) -> Result<Self, AgentError> {
-        let email = normalize_email(email)?;
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(AgentError::EmptyName);
-        }
+        let email = text::email(email).map_err(AgentError::InvalidEmail)?;
+        let name = text::person_name(name).map_err(AgentError::InvalidName)?;
         Ok(NewAgentRequest {
             email,
-            name: name.to_owned(),
+            name,
             role,
             password_hash: hash_password(password)?,
         })
     }
-}
-
-/// Lower-cases and checks an e-mail address; agents sign in with it.
-pub fn normalize_email(text: &str) -> Result<String, AgentError> {
-    let lowered = text.trim().to_lowercase();
-    lowered
-        .parse::<lettre::Address>()
-        .map(|address| address.to_string())
-        .map_err(|_| AgentError::InvalidEmail(text.trim().to_owned()))
 }
 
 /// Adds an agent and audits it, in one transaction. `by` is the admin who

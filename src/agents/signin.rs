@@ -1,7 +1,7 @@
 //! Signing in: password check, login throttling, and the record of tries.
 //! The answer never tells whether an e-mail belongs to an agent.
 
-use super::{normalize_email, sessions, verify_password};
+use super::{sessions, verify_password};
 use crate::audit::{self, AuditEntry};
 use crate::db::models::Agent;
 use crate::db::schema::{agents, login_attempts};
@@ -32,6 +32,8 @@ pub enum SignInError {
     Db(#[from] DbError),
 }
 
+crate::write_failure!(SignInError);
+
 impl From<diesel::result::Error> for SignInError {
     fn from(error: diesel::result::Error) -> Self {
         SignInError::Db(DbError::Query(error))
@@ -51,7 +53,14 @@ pub struct SignInCheck {
 /// Refuses when the account or address has failed too often lately, and
 /// looks the agent up. Runs before the password is checked.
 pub fn prepare(conn: &mut DbConnection, email: &str, ip: &str) -> Result<SignInCheck, SignInError> {
-    let email = normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
+    let email = crate::domain::text::email(email).unwrap_or_else(|_| {
+        email
+            .trim()
+            .chars()
+            .take(254)
+            .collect::<String>()
+            .to_lowercase()
+    });
     let since = now() - FAILURE_WINDOW;
     let recent_failures = |conn: &mut DbConnection, by_email: bool| {
         let query = login_attempts::table

@@ -56,6 +56,85 @@ pub enum DbError {
     GroupCommit(String),
     #[error("cannot start a database thread: {0}")]
     Thread(String),
+    /// This instance cannot write now (its database file was replaced, a
+    /// commit failed, the writer stopped): answer 503 so that a load
+    /// balancer sends the work elsewhere.
+    #[error("the database cannot be written: {0}")]
+    Unavailable(String),
+    /// The write queue is full: answer 503 with Retry-After.
+    #[error("too many writes are waiting; try again shortly")]
+    Busy,
+}
+
+impl DbError {
+    /// Whether the instance is unable or too busy to write: a 503, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, DbError::Unavailable(_) | DbError::Busy)
+    }
+
+    /// Whether running the same transaction again may succeed: it lost a
+    /// race to a unique index, a serialization check or a deadlock on
+    /// PostgreSQL.
+    pub fn is_retryable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Query(Error::DatabaseError(kind, info)) => {
+                matches!(
+                    kind,
+                    DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure
+                ) || info.message().contains("deadlock detected")
+            }
+            _ => false,
+        }
+    }
+
+    /// The error each write of a batch answers when the batch could not
+    /// commit: the instance cannot write.
+    fn clone_for_batch(&self) -> DbError {
+        match self {
+            DbError::Busy => DbError::Busy,
+            DbError::Unavailable(reason) => DbError::Unavailable(reason.clone()),
+            other => DbError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// An error a write can end with, which may carry a database failure; the
+/// write path retries those that lost a race (see `DbError::is_retryable`).
+pub trait WriteFailure: From<DbError> + From<diesel::result::Error> {
+    fn database_error(&self) -> Option<&DbError>;
+}
+
+impl WriteFailure for DbError {
+    fn database_error(&self) -> Option<&DbError> {
+        Some(self)
+    }
+}
+
+/// Implements `WriteFailure` for an error enum with a `Db(DbError)` variant.
+#[macro_export]
+macro_rules! write_failure {
+    ($name:ty) => {
+        impl $crate::db::WriteFailure for $name {
+            fn database_error(&self) -> Option<&$crate::db::DbError> {
+                match self {
+                    Self::Db(error) => Some(error),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+/// How many times a write that lost a race on PostgreSQL runs in all.
+const WRITE_ATTEMPTS: u32 = 5;
+
+/// A short, random pause before running a write again, growing with each
+/// try so that writers that collided spread out.
+fn backoff(attempt: u32) -> Duration {
+    use rand::Rng;
+    let ceiling = 5_u64 << attempt.min(6);
+    Duration::from_millis(rand::rng().random_range(1..=ceiling))
 }
 
 /// Opens one connection of the backend the URL names.
@@ -182,6 +261,30 @@ pub struct Database {
     writer: Option<writer::WriteQueue>,
 }
 
+/// Runs `work` in a write transaction on PostgreSQL, again when it lost a
+/// race (a unique index, a serialization check, a deadlock), a bounded
+/// number of times.
+fn write_with_retries<T, E, F>(conn: &mut DbConnection, work: &F) -> Result<T, E>
+where
+    F: Fn(&mut DbConnection) -> Result<T, E>,
+    E: WriteFailure,
+{
+    let mut attempt = 1;
+    loop {
+        match write_transaction(conn, work) {
+            Err(error)
+                if attempt < WRITE_ATTEMPTS
+                    && error.database_error().is_some_and(DbError::is_retryable) =>
+            {
+                tracing::debug!(attempt, "a write lost a race; running it again");
+                std::thread::sleep(backoff(attempt));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Database {
     /// Migrates, then opens a pool of `size` connections.
     pub fn open(url: &DatabaseUrl, size: u32) -> Result<Database, DbError> {
@@ -194,12 +297,12 @@ impl Database {
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(SessionSettings))
             .build(ConnectionManager { url: url.clone() })?;
-        let writer = match url.backend() {
-            Backend::Sqlite => Some(
-                writer::WriteQueue::start(pool.clone())
+        let writer = match url {
+            DatabaseUrl::Sqlite(path) => Some(
+                writer::WriteQueue::start(pool.clone(), path.clone())
                     .map_err(|e| DbError::Thread(e.to_string()))?,
             ),
-            Backend::Postgres => None,
+            DatabaseUrl::Postgres(_) => None,
         };
         Ok(Database {
             pool,
@@ -216,38 +319,64 @@ impl Database {
         Ok(self.pool.get()?)
     }
 
-    /// Runs `work` in a write transaction and answers once it is committed.
-    /// On SQLite it joins the writer's next group commit; on PostgreSQL it
-    /// runs on a pooled connection. `work` must not call `write` itself.
+    /// Runs `work` in a write transaction and answers once it is committed:
+    /// the one write path. On SQLite it joins the writer's next group
+    /// commit; on PostgreSQL it runs on a pooled connection, again if it
+    /// lost a race. `work` must not call `write` itself.
     pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+        E: WriteFailure + Send + 'static,
     {
         match &self.writer {
             Some(writer) => writer
                 .submit(work)
                 .await
                 .unwrap_or_else(|_| Err(DbError::Cancelled.into())),
-            None => self.run(move |conn| write_transaction(conn, work)).await,
+            None => self.run(move |conn| write_with_retries(conn, &work)).await,
         }
     }
 
     /// `write` for threads outside the async runtime (the CLI, benchmarks).
     pub fn write_blocking<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+        E: WriteFailure + Send + 'static,
     {
         match &self.writer {
             Some(writer) => writer
                 .submit(work)
                 .blocking_recv()
                 .unwrap_or_else(|_| Err(DbError::Cancelled.into())),
-            None => write_transaction(&mut *self.conn()?, work),
+            None => write_with_retries(&mut *self.conn()?, &work),
         }
+    }
+
+    /// Proves this instance can write now: a real write through the write
+    /// path (it touches the one-row `health_checks` table), on top of the
+    /// writer's own state on SQLite.
+    pub async fn check_writable(&self) -> Result<(), DbError> {
+        if let Some(writer) = &self.writer
+            && !writer.is_healthy()
+        {
+            // Still try: a write that commits again makes it healthy.
+            tracing::warn!("the last write batch failed");
+        }
+        self.write(|conn| {
+            use schema::health_checks;
+            let now = chrono::Utc::now().naive_utc();
+            let touched = diesel::update(health_checks::table.filter(health_checks::id.eq(1)))
+                .set(health_checks::checked_at.eq(now))
+                .execute(conn)?;
+            if touched == 1 {
+                Ok(())
+            } else {
+                Err(DbError::Unavailable("the health row is missing".into()))
+            }
+        })
+        .await
     }
 
     /// Runs blocking diesel work on actix's thread pool, never on a worker.
@@ -336,6 +465,36 @@ where
             Err(error)
         }
     }
+}
+
+/// Runs `work` in one read-only transaction that sees one consistent
+/// snapshot of the database however long it takes: REPEATABLE READ on
+/// PostgreSQL; on SQLite (WAL) a read transaction, whose snapshot is fixed
+/// at its first read.
+pub fn read_snapshot<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN DEFERRED")?
+        }
+        DbConnection::Postgres(pg) => AnsiTransactionManager::begin_transaction_sql(
+            pg,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
+    }
+    let outcome = work(conn);
+    // Nothing was written: ending the transaction either way is the same.
+    let ended = match conn {
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::rollback_transaction(sqlite),
+        DbConnection::Postgres(pg) => AnsiTransactionManager::rollback_transaction(pg),
+    };
+    let value = outcome?;
+    ended?;
+    Ok(value)
 }
 
 /// Runs `attempt` as `write_transaction` does, for writes that can lose a

@@ -110,6 +110,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    health_checks (id) {
+        id -> Int8,
+        checked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     holidays (day) {
         day -> Text,
         name -> Text,
@@ -168,6 +175,14 @@ diesel::table! {
         ip -> Text,
         succeeded -> Bool,
         at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttles (key) {
+        key -> Text,
+        window_started_at -> Timestamp,
+        tries -> Int8,
     }
 }
 
@@ -350,11 +365,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     business_calendar,
     customers,
+    health_checks,
     holidays,
     idempotency_records,
     ledger_accounts,
     ledger_transfers,
     login_attempts,
+    login_throttles,
     outbox_emails,
     playbook_step_states,
     remedies,

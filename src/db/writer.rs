@@ -3,16 +3,26 @@
 //! milliseconds before it tries again. So writes queue here instead: one
 //! writer thread takes every write waiting, runs each in its own savepoint
 //! inside one transaction, commits them with one sync, and only then
-//! answers each caller. A write that fails rolls back its savepoint alone.
+//! answers each caller. A write that fails or panics rolls back its
+//! savepoint alone; the rest of its batch commits.
+//!
+//! The queue is bounded (a full queue answers `DbError::Busy` at once),
+//! and before each commit the writer checks that the database file is still
+//! the one it opened: a file deleted or replaced under a running server
+//! would otherwise take writes that vanish at the next start.
 
 use super::{DbConnection, DbError, DbPool, PooledDbConnection, write_transaction};
-use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use tokio::sync::oneshot;
 
 /// How many writes one commit takes at most, bounding a batch's latency.
 const MAX_BATCH: usize = 128;
+/// How many writes may wait; more are refused with `DbError::Busy`.
+pub(super) const QUEUE_CAPACITY: usize = 4096;
 
 /// One queued write: run inside the batch, then told how the batch ended.
 trait QueuedWrite: Send {
@@ -34,7 +44,7 @@ where
 {
     fn run(&mut self, conn: &mut DbConnection) {
         if let Some(work) = self.work.take() {
-            self.result = Some(conn.transaction(work));
+            self.result = Some(in_savepoint(conn, work));
         }
     }
 
@@ -42,7 +52,7 @@ where
         let answer = match (self.result, commit) {
             (Some(Err(refused)), _) => Err(refused),
             (Some(Ok(value)), Ok(())) => Ok(value),
-            (_, Err(error)) => Err(DbError::GroupCommit(error.to_string()).into()),
+            (_, Err(error)) => Err(error.clone_for_batch().into()),
             (None, Ok(())) => Err(DbError::GroupCommit("the write did not run".into()).into()),
         };
         // The caller may have stopped waiting; its write stands either way.
@@ -50,19 +60,91 @@ where
     }
 }
 
+fn depth(conn: &mut DbConnection) -> Result<u32, diesel::result::Error> {
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Ok(0);
+    };
+    Ok(
+        AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+            .transaction_depth()?
+            .map_or(0, |depth| depth.get()),
+    )
+}
+
+/// Runs one write in a savepoint of the batch's transaction. An error rolls
+/// the savepoint back; so does a panic, after which every savepoint the
+/// write left open is unwound, and the write answers an error while the
+/// batch goes on.
+fn in_savepoint<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error> + From<DbError>,
+{
+    let DbConnection::Sqlite(_) = conn else {
+        return Err(DbError::GroupCommit("the writer serves SQLite only".into()).into());
+    };
+    let base = depth(conn)?;
+    if let DbConnection::Sqlite(sqlite) = conn {
+        AnsiTransactionManager::begin_transaction(sqlite)?;
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)));
+    let rollback_to_base = |conn: &mut DbConnection| -> Result<(), diesel::result::Error> {
+        while depth(conn)? > base {
+            if let DbConnection::Sqlite(sqlite) = conn {
+                AnsiTransactionManager::rollback_transaction(sqlite)?;
+            }
+        }
+        Ok(())
+    };
+    match outcome {
+        Ok(Ok(value)) => {
+            if let DbConnection::Sqlite(sqlite) = conn {
+                AnsiTransactionManager::commit_transaction(sqlite)?;
+            }
+            Ok(value)
+        }
+        Ok(Err(refused)) => {
+            rollback_to_base(conn)?;
+            Err(refused)
+        }
+        Err(_) => {
+            tracing::error!("a queued write panicked; it alone was rolled back");
+            rollback_to_base(conn)?;
+            Err(DbError::GroupCommit("the write failed unexpectedly".into()).into())
+        }
+    }
+}
+
+/// The identity of a file on disk: device and inode.
+fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// The queue in front of the writer thread; cheap to clone.
 #[derive(Clone)]
 pub(super) struct WriteQueue {
-    jobs: mpsc::Sender<Box<dyn QueuedWrite>>,
+    jobs: mpsc::SyncSender<Box<dyn QueuedWrite>>,
+    healthy: Arc<AtomicBool>,
 }
 
 impl WriteQueue {
-    /// Starts the writer thread, which ends when every queue clone is gone.
-    pub(super) fn start(pool: DbPool) -> std::io::Result<WriteQueue> {
-        let (jobs, queued) = mpsc::channel::<Box<dyn QueuedWrite>>();
+    /// Starts the writer thread for the database file at `path`; it ends
+    /// when every queue clone is gone.
+    pub(super) fn start(pool: DbPool, path: PathBuf) -> std::io::Result<WriteQueue> {
+        let (jobs, queued) = mpsc::sync_channel::<Box<dyn QueuedWrite>>(QUEUE_CAPACITY);
+        let healthy = Arc::new(AtomicBool::new(true));
+        let opened = file_identity(&path);
+        let writer_health = healthy.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
+                let writer = Writer {
+                    pool,
+                    path,
+                    opened,
+                    healthy: writer_health,
+                };
                 // The writer keeps its connection between batches.
                 let mut held: Option<PooledDbConnection> = None;
                 while let Ok(first) = queued.recv() {
@@ -73,17 +155,14 @@ impl WriteQueue {
                             Err(_) => break,
                         }
                     }
-                    let conn = match held.take() {
-                        Some(conn) => Ok(conn),
-                        None => pool.get().map_err(DbError::from),
-                    };
-                    held = commit_batch(conn, batch);
+                    held = writer.commit_batch(held, batch);
                 }
             })?;
-        Ok(WriteQueue { jobs })
+        Ok(WriteQueue { jobs, healthy })
     }
 
-    /// Queues `work`; the answer arrives after its batch has committed.
+    /// Queues `work`; the answer arrives after its batch has committed. A
+    /// full queue or a stopped writer answers at once.
     pub(super) fn submit<T, E, F>(&self, work: F) -> oneshot::Receiver<Result<T, E>>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -96,47 +175,71 @@ impl WriteQueue {
             result: None,
             reply,
         });
-        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
-            job.finish(Err(&DbError::GroupCommit("the writer has stopped".into())));
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(job)) => job.finish(Err(&DbError::Busy)),
+            Err(mpsc::TrySendError::Disconnected(job)) => {
+                self.healthy.store(false, Ordering::SeqCst);
+                job.finish(Err(&DbError::Unavailable("the writer has stopped".into())))
+            }
         }
         answer
     }
+
+    /// Whether the last batch committed to the file this server opened.
+    pub(super) fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::SeqCst)
+    }
 }
 
-/// Commits `batch` and answers its writers; hands back the connection
-/// unless it failed.
-fn commit_batch(
-    conn: Result<PooledDbConnection, DbError>,
-    mut batch: Vec<Box<dyn QueuedWrite>>,
-) -> Option<PooledDbConnection> {
-    let (committed, conn) = match conn {
-        Ok(mut conn) => {
-            let committed = catch_unwind(AssertUnwindSafe(|| {
-                write_transaction(&mut conn, |conn| {
+struct Writer {
+    pool: DbPool,
+    path: PathBuf,
+    opened: Option<(u64, u64)>,
+    healthy: Arc<AtomicBool>,
+}
+
+impl Writer {
+    /// Commits `batch` and answers its writers; hands back the connection
+    /// unless it failed.
+    fn commit_batch(
+        &self,
+        held: Option<PooledDbConnection>,
+        mut batch: Vec<Box<dyn QueuedWrite>>,
+    ) -> Option<PooledDbConnection> {
+        let conn = match held {
+            Some(conn) => Ok(conn),
+            None => self.pool.get().map_err(DbError::from),
+        };
+        let (committed, conn) = match conn {
+            Ok(mut conn) => {
+                let committed = write_transaction(&mut conn, |conn| {
                     for job in batch.iter_mut() {
                         job.run(conn);
                     }
+                    // Acknowledge nothing a replaced or deleted file took.
+                    if file_identity(&self.path) != self.opened {
+                        return Err(DbError::Unavailable(format!(
+                            "{} is no longer the database file this server opened",
+                            self.path.display()
+                        )));
+                    }
                     Ok::<(), DbError>(())
-                })
-            }))
-            .unwrap_or_else(|_| {
-                tracing::error!("a queued write panicked; its batch was rolled back");
-                Err(DbError::GroupCommit(
-                    "a write in the batch failed unexpectedly".into(),
-                ))
-            });
-            // After a failure the connection may be mid-transaction: let the
-            // pool check it and take a fresh one next time.
-            let keep = committed.is_ok().then_some(conn);
-            (committed, keep)
+                });
+                // After a failure the connection may be mid-transaction: let the
+                // pool check it and take a fresh one next time.
+                let keep = committed.is_ok().then_some(conn);
+                (committed, keep)
+            }
+            Err(error) => (Err(error), None),
+        };
+        self.healthy.store(committed.is_ok(), Ordering::SeqCst);
+        if let Err(error) = &committed {
+            tracing::error!(%error, writes = batch.len(), "a batch of writes was rolled back");
         }
-        Err(error) => (Err(error), None),
-    };
-    if let Err(error) = &committed {
-        tracing::error!(%error, writes = batch.len(), "a batch of writes was rolled back");
+        for job in batch {
+            job.finish(committed.as_ref().map(|_| ()));
+        }
+        conn
     }
-    for job in batch {
-        job.finish(committed.as_ref().map(|_| ()));
-    }
-    conn
 }

@@ -37,7 +37,9 @@ macro_rules! text_column {
 pub mod enums;
 pub mod ids;
 pub mod money;
+pub mod text;
 
 pub use enums::*;
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError, parse_currency};
+pub use text::TextError;

@@ -52,18 +52,30 @@ impl Currency {
     pub fn code(self) -> &'static str {
         self.into()
     }
+
+    /// The largest single amount accepted, in minor units: ten billion
+    /// units of a fiat or stable coin, 21 million bitcoin. Every bound is
+    /// below `i64::MAX / 900`, so hundreds of maximal movements fit in an
+    /// account's totals; past that the ledger's checked sums refuse.
+    pub fn max_minor(self) -> i64 {
+        match self {
+            Currency::Cny | Currency::Usd => 1_000_000_000_000,
+            Currency::Usdt => 10_000_000_000_000_000,
+            Currency::Btc => 2_100_000_000_000_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("'{0}' is not an amount")]
+    #[error("'{0}' is not an amount: write digits with at most one decimal point, such as 120.50")]
     NotANumber(String),
     #[error("the amount must be greater than zero")]
     NotPositive,
     #[error("{currency} amounts have at most {scale} decimal places")]
     TooPrecise { currency: Currency, scale: u32 },
-    #[error("the amount is too large")]
-    TooLarge,
+    #[error("the amount is larger than {0}")]
+    TooLarge(Money),
     #[error("'{0}' is not a supported currency")]
     UnknownCurrency(String),
 }
@@ -81,13 +93,48 @@ impl Money {
     }
 
     /// Parses a positive amount typed by a person or sent by the platform,
-    /// e.g. `"120.5"` USDT. More decimals than the currency has is an error,
-    /// never a silent rounding.
+    /// e.g. `"120.5"` USDT: plain digits with at most one decimal point
+    /// between digits (no sign, exponent, separators or leading point).
+    /// More decimals than the currency has is an error, never a silent
+    /// rounding; so is more than the currency's maximum.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
         let trimmed = text.trim();
-        let value =
-            Decimal::from_str(trimmed).map_err(|_| MoneyError::NotANumber(trimmed.to_owned()))?;
-        Money::from_decimal(value, currency)
+        let not_a_number = || {
+            let shown: String = trimmed.chars().take(40).collect();
+            MoneyError::NotANumber(shown)
+        };
+        let (whole, fraction) = match trimmed.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (trimmed, None),
+        };
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || !fraction.is_none_or(digits) {
+            return Err(not_a_number());
+        }
+        let fraction = fraction.unwrap_or("").trim_end_matches('0');
+        let scale = currency.scale();
+        if fraction.len() > scale as usize {
+            return Err(MoneyError::TooPrecise { currency, scale });
+        }
+        // Minor units digit by digit, checked: no text can overflow.
+        let minor = whole
+            .bytes()
+            .chain(fraction.bytes())
+            .chain(std::iter::repeat_n(b'0', scale as usize - fraction.len()))
+            .try_fold(0_i64, |total, digit| {
+                total.checked_mul(10)?.checked_add(i64::from(digit - b'0'))
+            });
+        Money::checked(minor, currency)
+    }
+
+    /// Minor units within (0, the currency's maximum].
+    fn checked(minor: Option<i64>, currency: Currency) -> Result<Money, MoneyError> {
+        let max = Money::from_minor(currency.max_minor(), currency);
+        match minor {
+            Some(minor) if minor <= 0 => Err(MoneyError::NotPositive),
+            Some(minor) if minor <= max.minor => Ok(Money { minor, currency }),
+            _ => Err(MoneyError::TooLarge(max)),
+        }
     }
 
     pub fn from_decimal(value: Decimal, currency: Currency) -> Result<Money, MoneyError> {
@@ -102,9 +149,8 @@ impl Money {
         let factor = Decimal::from(10_i64.pow(scale));
         let minor = value
             .checked_mul(factor)
-            .and_then(|scaled| i64::try_from(scaled).ok())
-            .ok_or(MoneyError::TooLarge)?;
-        Ok(Money { minor, currency })
+            .and_then(|scaled| i64::try_from(scaled).ok());
+        Money::checked(minor, currency)
     }
 
     pub fn minor(self) -> i64 {
@@ -177,8 +223,62 @@ mod tests {
         );
         assert_eq!(
             Money::parse("100000000000000000", Currency::Btc),
-            Err(MoneyError::TooLarge)
+            Err(MoneyError::TooLarge(Money::from_minor(
+                2_100_000_000_000_000,
+                Currency::Btc
+            )))
         );
+        for text in [
+            "1e10", "1_000", "+5", ".5", "5.", "1.2.3", "", " ", "0x10", "١٢", "1,000", "-0",
+            "NaN", "inf", "5 0",
+        ] {
+            assert!(
+                matches!(
+                    Money::parse(text, Currency::Cny),
+                    Err(MoneyError::NotANumber(_))
+                ),
+                "{text:?} is refused as not an amount"
+            );
+        }
+        for text in [
+            "92233720368547758.07",
+            "10000000000.01",
+            "99999999999999999999999999999999",
+        ] {
+            assert!(
+                matches!(
+                    Money::parse(text, Currency::Cny),
+                    Err(MoneyError::TooLarge(_))
+                ),
+                "{text} is too large"
+            );
+        }
+        assert_eq!(
+            Money::parse("10000000000", Currency::Cny).map(Money::minor),
+            Ok(1_000_000_000_000)
+        );
+        assert_eq!(
+            Money::parse("0.000", Currency::Cny),
+            Err(MoneyError::NotPositive)
+        );
+    }
+
+    proptest::proptest! {
+        /// Any text at all: an answer, never a panic, and an accepted
+        /// amount is positive, within the maximum and prints back as
+        /// itself.
+        #[test]
+        fn any_text_parses_or_is_refused(text in "\\PC{0,40}", digits in "[0-9]{1,25}(\\.[0-9]{0,9})?") {
+            for text in [text.as_str(), digits.as_str()] {
+                for currency in [Currency::Cny, Currency::Usdt, Currency::Btc] {
+                    if let Ok(money) = Money::parse(text, currency) {
+                        proptest::prop_assert!(money.minor() > 0);
+                        proptest::prop_assert!(money.minor() <= currency.max_minor());
+                        proptest::prop_assert_eq!(Money::parse(&money.to_decimal().to_string(), currency), Ok(money));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

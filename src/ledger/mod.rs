@@ -45,6 +45,10 @@ pub enum LedgerError {
     PendingAlreadyResolved { pending: TransferId, by: TransferId },
     #[error("cannot post {asked}: the hold is for {held}")]
     PostExceedsHold { held: Money, asked: Money },
+    #[error(
+        "account {0} cannot take this amount: its totals would exceed what the ledger can count"
+    )]
+    TotalOverflow(String),
     #[error("the ledger is inconsistent: {0}")]
     Inconsistent(String),
     #[error(transparent)]
@@ -58,6 +62,8 @@ impl LedgerError {
         matches!(self, LedgerError::Db(crate::db::DbError::Query(error)) if crate::db::is_unique_violation(error))
     }
 }
+
+crate::write_failure!(LedgerError);
 
 impl From<diesel::result::Error> for LedgerError {
     fn from(error: diesel::result::Error) -> Self {
@@ -78,7 +84,6 @@ pub fn account_code(kind: AccountKind, customer: Option<CustomerId>, currency: C
     }
 }
 
-/// Only customer wallets are protected from overdraft: the platform's and
 /// The account outside the wallet that money paid by `method` comes from
 /// or goes to.
 pub fn external_account(method: PaymentMethod) -> AccountKind {
@@ -91,7 +96,9 @@ pub fn external_account(method: PaymentMethod) -> AccountKind {
     }
 }
 
-/// the outside world's accounts are mirrors that may run either way.
+/// Only customer wallets and escrow are protected from overdraft: the
+/// platform's and the outside world's accounts are mirrors that may run
+/// either way.
 pub fn forbids_overdraft(kind: AccountKind) -> bool {
     matches!(kind, AccountKind::CustomerWallet | AccountKind::Escrow)
 }

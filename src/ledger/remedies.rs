@@ -9,9 +9,9 @@ use super::transfers::{
 };
 use super::{LedgerError, external_account};
 use crate::audit::{self, AuditEntry};
-use crate::db::models::{Customer, LedgerTransfer, Transaction};
+use crate::db::models::{Customer, LedgerTransfer, REFUND_COUNTING_STATUSES, Transaction};
 use crate::db::schema::{customers, idempotency_records, ledger_transfers, transactions};
-use crate::db::{Backend, DbConnection, DbError, write_transaction_retrying_race};
+use crate::db::{DbConnection, DbError, write_transaction_retrying_race};
 use crate::domain::*;
 use chrono::{SubsecRound, Utc};
 use diesel::prelude::*;
@@ -102,6 +102,15 @@ pub enum RemedyError {
 impl From<DbError> for RemedyError {
     fn from(error: DbError) -> Self {
         RemedyError::Ledger(LedgerError::Db(error))
+    }
+}
+
+impl crate::db::WriteFailure for RemedyError {
+    fn database_error(&self) -> Option<&DbError> {
+        match self {
+            RemedyError::Ledger(LedgerError::Db(error)) => Some(error),
+            _ => None,
+        }
     }
 }
 
@@ -664,23 +673,11 @@ where
 
 /// Reads a transaction holding it until commit, so two remedies on one
 /// transaction run one after the other and the second sees the first.
-fn lock_transaction(
+pub(crate) fn lock_transaction(
     conn: &mut DbConnection,
     id: TransactionId,
 ) -> Result<Transaction, RemedyError> {
-    // SQLite's write transactions begin IMMEDIATE and so already exclude
-    // every other writer; PostgreSQL needs the row lock the touch takes.
-    if conn.backend() == Backend::Postgres {
-        diesel::update(transactions::table.filter(transactions::id.eq(id)))
-            .set(transactions::updated_at.eq(transactions::updated_at))
-            .execute(conn)?;
-    }
-    transactions::table
-        .find(id)
-        .select(Transaction::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(RemedyError::UnknownTransaction(id))
+    Transaction::find_for_update(conn, id)?.ok_or(RemedyError::UnknownTransaction(id))
 }
 
 fn expect_kind(row: &Transaction, expected: TransactionKind) -> Result<(), RemedyError> {
@@ -703,16 +700,31 @@ fn wrong_status(row: &Transaction, expected: &'static str) -> RemedyError {
     }
 }
 
-fn refunded_so_far(conn: &mut DbConnection, original: TransactionId) -> Result<i64, RemedyError> {
+/// What has been refunded of a payment: its refunds that count (see
+/// `Transaction::counts_as_refunded`), added with checked arithmetic.
+pub(crate) fn refunded_so_far(
+    conn: &mut DbConnection,
+    original: TransactionId,
+) -> Result<i64, RemedyError> {
+    let [first, second] = REFUND_COUNTING_STATUSES;
     let amounts: Vec<i64> = transactions::table
         .filter(transactions::original_transaction_id.eq(original))
         .filter(transactions::kind.eq(TransactionKind::Refund))
-        // Two comparisons rather than NOT IN: diesel caches this statement then.
-        .filter(transactions::status.ne(TransactionStatus::Failed))
-        .filter(transactions::status.ne(TransactionStatus::Cancelled))
+        // Two comparisons rather than IN: diesel caches this statement then.
+        .filter(
+            transactions::status
+                .eq(first)
+                .or(transactions::status.eq(second)),
+        )
         .select(transactions::amount_minor)
         .load(conn)?;
-    Ok(amounts.iter().sum())
+    amounts
+        .iter()
+        .try_fold(0_i64, |total, amount| total.checked_add(*amount))
+        .ok_or_else(|| {
+            LedgerError::Inconsistent(format!("the refunds of transaction {original} overflow"))
+                .into()
+        })
 }
 
 /// The transaction's hold of `kind` that nothing has resolved yet.

@@ -177,44 +177,16 @@ fn book(
         }
     }
 
-    use ledger_accounts::dsl as a;
     let pending = phase == TransferPhase::Pending;
-    // The guard: an overdraft-protected account keeps posted credits at or
-    // above posted debits plus holds, counting this transfer.
-    let debit_row = a::ledger_accounts.filter(a::id.eq(debit.id)).filter(
-        a::forbid_overdraft
-            .eq(false)
-            .or(a::credits_posted.ge(a::debits_posted + a::debits_pending + amount)),
-    );
-    let debited = if pending {
-        diesel::update(debit_row)
-            .set(a::debits_pending.eq(a::debits_pending + amount))
-            .execute(conn)?
+    // Accounts are always updated in the order of their ids, so two
+    // transfers between the same accounts in opposite directions cannot
+    // deadlock on PostgreSQL's row locks.
+    if debit.id < credit.id {
+        debit_side(conn, &debit, request.amount, pending)?;
+        credit_side(conn, &credit, request.amount, pending)?;
     } else {
-        diesel::update(debit_row)
-            .set(a::debits_posted.eq(a::debits_posted + amount))
-            .execute(conn)?
-    };
-    if debited == 0 {
-        let now = find_account(conn, debit.id)?;
-        return Err(LedgerError::InsufficientFunds {
-            account: now.code,
-            available: Money::from_minor(
-                now.credits_posted - now.debits_posted - now.debits_pending,
-                now.currency,
-            ),
-            needed: request.amount,
-        });
-    }
-    let credit_row = a::ledger_accounts.filter(a::id.eq(credit.id));
-    if pending {
-        diesel::update(credit_row)
-            .set(a::credits_pending.eq(a::credits_pending + amount))
-            .execute(conn)?;
-    } else {
-        diesel::update(credit_row)
-            .set(a::credits_posted.eq(a::credits_posted + amount))
-            .execute(conn)?;
+        credit_side(conn, &credit, request.amount, pending)?;
+        debit_side(conn, &debit, request.amount, pending)?;
     }
 
     let transfer = insert(
@@ -235,6 +207,96 @@ fn book(
         transfer,
         replayed: false,
     })
+}
+
+/// The highest an account's total may reach before adding `amount`: sums
+/// are checked, never wrapped (SQLite would store an overflowing sum as a
+/// floating point number).
+fn headroom(amount: i64) -> i64 {
+    i64::MAX - amount
+}
+
+/// Adds `amount` to the debit side: posted, or held when `pending`. An
+/// overdraft-protected account keeps posted credits at or above posted
+/// debits plus holds, counting this transfer.
+fn debit_side(
+    conn: &mut DbConnection,
+    account: &LedgerAccount,
+    amount: Money,
+    pending: bool,
+) -> Result<(), LedgerError> {
+    use ledger_accounts::dsl as a;
+    let minor = amount.minor();
+    let row = a::ledger_accounts.filter(a::id.eq(account.id));
+    // Written as a difference of non-negative totals, so it cannot overflow;
+    // unprotected accounts skip it.
+    let funded = (a::credits_posted - a::debits_posted - a::debits_pending).ge(minor);
+    let changed = match (pending, account.forbid_overdraft) {
+        (true, true) => diesel::update(
+            row.filter(funded)
+                .filter(a::debits_pending.le(headroom(minor))),
+        )
+        .set(a::debits_pending.eq(a::debits_pending + minor))
+        .execute(conn)?,
+        (true, false) => diesel::update(row.filter(a::debits_pending.le(headroom(minor))))
+            .set(a::debits_pending.eq(a::debits_pending + minor))
+            .execute(conn)?,
+        (false, true) => diesel::update(
+            row.filter(funded)
+                .filter(a::debits_posted.le(headroom(minor))),
+        )
+        .set(a::debits_posted.eq(a::debits_posted + minor))
+        .execute(conn)?,
+        (false, false) => diesel::update(row.filter(a::debits_posted.le(headroom(minor))))
+            .set(a::debits_posted.eq(a::debits_posted + minor))
+            .execute(conn)?,
+    };
+    if changed == 1 {
+        return Ok(());
+    }
+    let now = find_account(conn, account.id)?;
+    let total = if pending {
+        now.debits_pending
+    } else {
+        now.debits_posted
+    };
+    if total > headroom(minor) {
+        return Err(LedgerError::TotalOverflow(now.code));
+    }
+    Err(LedgerError::InsufficientFunds {
+        account: now.code,
+        available: Money::from_minor(
+            now.credits_posted - now.debits_posted - now.debits_pending,
+            now.currency,
+        ),
+        needed: amount,
+    })
+}
+
+/// Adds `amount` to the credit side: posted, or pending when `pending`.
+fn credit_side(
+    conn: &mut DbConnection,
+    account: &LedgerAccount,
+    amount: Money,
+    pending: bool,
+) -> Result<(), LedgerError> {
+    use ledger_accounts::dsl as a;
+    let minor = amount.minor();
+    let row = a::ledger_accounts.filter(a::id.eq(account.id));
+    let changed = if pending {
+        diesel::update(row.filter(a::credits_pending.le(headroom(minor))))
+            .set(a::credits_pending.eq(a::credits_pending + minor))
+            .execute(conn)?
+    } else {
+        diesel::update(row.filter(a::credits_posted.le(headroom(minor))))
+            .set(a::credits_posted.eq(a::credits_posted + minor))
+            .execute(conn)?
+    };
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(LedgerError::TotalOverflow(account.code.clone()))
+    }
 }
 
 fn resolve(
@@ -310,37 +372,80 @@ fn resolve(
             memo: None,
         },
     )?;
-    use ledger_accounts::dsl as a;
     let released = held.amount_minor;
-    let debited = diesel::update(
-        a::ledger_accounts
-            .filter(a::id.eq(held.debit_account_id))
-            .filter(a::debits_pending.ge(released)),
-    )
-    .set((
-        a::debits_pending.eq(a::debits_pending - released),
-        a::debits_posted.eq(a::debits_posted + posted),
-    ))
-    .execute(conn)?;
-    let credited = diesel::update(
-        a::ledger_accounts
-            .filter(a::id.eq(held.credit_account_id))
-            .filter(a::credits_pending.ge(released)),
-    )
-    .set((
-        a::credits_pending.eq(a::credits_pending - released),
-        a::credits_posted.eq(a::credits_posted + posted),
-    ))
-    .execute(conn)?;
-    if debited != 1 || credited != 1 {
-        return Err(LedgerError::Inconsistent(format!(
-            "hold {pending_id} is not reflected in its accounts' pending totals"
-        )));
+    let (first, second) = if held.debit_account_id < held.credit_account_id {
+        (Side::Debit, Side::Credit)
+    } else {
+        (Side::Credit, Side::Debit)
+    };
+    for side in [first, second] {
+        settle_hold_side(conn, &held, side, released, posted)?;
     }
     Ok(TransferOutcome {
         transfer,
         replayed: false,
     })
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Debit,
+    Credit,
+}
+
+/// Takes a resolved hold off one side's pending total and adds what was
+/// posted of it to the side's posted total.
+fn settle_hold_side(
+    conn: &mut DbConnection,
+    held: &LedgerTransfer,
+    side: Side,
+    released: i64,
+    posted: i64,
+) -> Result<(), LedgerError> {
+    use ledger_accounts::dsl as a;
+    let changed = match side {
+        Side::Debit => diesel::update(
+            a::ledger_accounts
+                .filter(a::id.eq(held.debit_account_id))
+                .filter(a::debits_pending.ge(released))
+                .filter(a::debits_posted.le(headroom(posted))),
+        )
+        .set((
+            a::debits_pending.eq(a::debits_pending - released),
+            a::debits_posted.eq(a::debits_posted + posted),
+        ))
+        .execute(conn)?,
+        Side::Credit => diesel::update(
+            a::ledger_accounts
+                .filter(a::id.eq(held.credit_account_id))
+                .filter(a::credits_pending.ge(released))
+                .filter(a::credits_posted.le(headroom(posted))),
+        )
+        .set((
+            a::credits_pending.eq(a::credits_pending - released),
+            a::credits_posted.eq(a::credits_posted + posted),
+        ))
+        .execute(conn)?,
+    };
+    if changed == 1 {
+        return Ok(());
+    }
+    let account = match side {
+        Side::Debit => held.debit_account_id,
+        Side::Credit => held.credit_account_id,
+    };
+    let now = find_account(conn, account)?;
+    let (pending, total) = match side {
+        Side::Debit => (now.debits_pending, now.debits_posted),
+        Side::Credit => (now.credits_pending, now.credits_posted),
+    };
+    if pending >= released && total > headroom(posted) {
+        return Err(LedgerError::TotalOverflow(now.code));
+    }
+    Err(LedgerError::Inconsistent(format!(
+        "hold {} is not reflected in {}'s pending totals",
+        held.id, now.code
+    )))
 }
 
 /// A frozen wallet can receive but cannot send.

@@ -1,6 +1,7 @@
 //! The ledger's invariants, checked over the whole database with
 //! aggregation in SQL.
 
+use crate::db::models::REFUND_COUNTING_STATUSES;
 use crate::db::{DbConnection, DbError};
 use crate::domain::{LedgerAccountId, TransferId};
 use diesel::prelude::*;
@@ -51,6 +52,12 @@ pub enum Violation {
     },
     /// One idempotency key on several transfers.
     KeyUsedTwice { key: String, transfers: i64 },
+    /// A transaction whose status says one thing and its transfers another.
+    StatusDisagrees {
+        reference: String,
+        status: String,
+        problem: &'static str,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -110,6 +117,11 @@ impl fmt::Display for Violation {
             Violation::KeyUsedTwice { key, transfers } => {
                 write!(f, "idempotency key {key} is on {transfers} transfers")
             }
+            Violation::StatusDisagrees {
+                reference,
+                status,
+                problem,
+            } => write!(f, "transaction {reference} is {status} but {problem}"),
         }
     }
 }
@@ -188,8 +200,86 @@ const MOVEMENTS_BY_SIDE: &str = "
     FROM ledger_transfers t
     GROUP BY t.{side}_account_id";
 
-/// Checks every account and transfer; a violation is reported, not raised.
+/// The refund statuses that count, as an SQL list: `'pending', 'completed'`.
+fn refund_counting_statuses() -> String {
+    REFUND_COUNTING_STATUSES
+        .iter()
+        .map(|status| format!("'{}'", status.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Transactions whose status disagrees with their transfers: each query
+/// answers the reference and status of every such transaction.
+fn status_checks() -> Vec<(&'static str, String)> {
+    let counted = refund_counting_statuses();
+    let has = |condition: &str| {
+        format!(
+            "EXISTS (SELECT 1 FROM ledger_transfers l WHERE l.transaction_id = t.id AND {condition})"
+        )
+    };
+    vec![
+        (
+            "it has a posted charge",
+            format!(
+                "t.kind = 'payment' AND t.status IN ('failed', 'declined', 'pending') AND {}",
+                has("l.kind = 'payment' AND l.phase = 'posted'")
+            ),
+        ),
+        (
+            "nothing was sent",
+            format!(
+                "t.kind IN ('withdrawal', 'transfer') AND t.status = 'completed' AND NOT {}",
+                has(
+                    "l.kind IN ('withdrawal', 'wallet_transfer') AND l.phase IN ('posted', 'post_pending')"
+                )
+            ),
+        ),
+        (
+            "its hold was not given back",
+            format!(
+                "t.kind IN ('withdrawal', 'transfer', 'p2p_trade') AND t.status IN ('failed', 'cancelled', 'reversed', 'declined') AND {} AND NOT {}",
+                has("l.phase = 'pending'"),
+                has("l.phase = 'void_pending'")
+            ),
+        ),
+        (
+            "its escrow was not paid out",
+            format!(
+                "t.kind = 'p2p_trade' AND t.status = 'released' AND NOT {}",
+                has("l.kind = 'trade_release' AND l.phase = 'posted'")
+            ),
+        ),
+        (
+            "its counted refunds do not add up to what was paid",
+            format!(
+                "t.kind = 'payment' AND t.status = 'refunded' AND t.amount_minor <> (SELECT COALESCE(SUM(r.amount_minor), 0) FROM transactions r WHERE r.original_transaction_id = t.id AND r.kind = 'refund' AND r.status IN ({counted}))"
+            ),
+        ),
+        (
+            "its counted refunds are not part of what was paid",
+            format!(
+                "t.kind = 'payment' AND t.status = 'partially_refunded' AND NOT EXISTS (SELECT 1 FROM transactions r WHERE r.original_transaction_id = t.id AND r.kind = 'refund' AND r.status IN ({counted}))"
+            ),
+        ),
+    ]
+}
+
+#[derive(QueryableByName)]
+struct Disagreeing {
+    #[diesel(sql_type = Text)]
+    reference: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+}
+
+/// Checks every account and transfer, in one consistent snapshot of a live
+/// database; a violation is reported, not raised.
 pub fn verify_ledger(conn: &mut DbConnection) -> Result<VerifyReport, DbError> {
+    crate::db::read_snapshot(conn, verify_in_snapshot)
+}
+
+fn verify_in_snapshot(conn: &mut DbConnection) -> Result<VerifyReport, DbError> {
     let started = Instant::now();
     let mut report = VerifyReport {
         accounts: diesel::sql_query("SELECT COUNT(*) AS n FROM ledger_accounts")
@@ -265,13 +355,14 @@ pub fn verify_ledger(conn: &mut DbConnection) -> Result<VerifyReport, DbError> {
         }
     }
 
-    let refunds: Vec<Refunded> = diesel::sql_query(
+    let refunds: Vec<Refunded> = diesel::sql_query(format!(
         "SELECT o.reference AS reference, o.amount_minor AS paid, CAST(SUM(r.amount_minor) AS BIGINT) AS refunded
          FROM transactions r JOIN transactions o ON o.id = r.original_transaction_id
-         WHERE r.kind = 'refund' AND r.status NOT IN ('failed', 'cancelled', 'declined')
+         WHERE r.kind = 'refund' AND r.status IN ({})
          GROUP BY o.id, o.reference, o.amount_minor
          HAVING SUM(r.amount_minor) > o.amount_minor",
-    )
+        refund_counting_statuses()
+    ))
     .load(conn)?;
     report
         .violations
@@ -318,6 +409,20 @@ pub fn verify_ledger(conn: &mut DbConnection) -> Result<VerifyReport, DbError> {
             key: k.key,
             transfers: k.n,
         }));
+
+    for (problem, condition) in status_checks() {
+        let found: Vec<Disagreeing> = diesel::sql_query(format!(
+            "SELECT t.reference AS reference, t.status AS status FROM transactions t WHERE {condition} ORDER BY t.id LIMIT 1000"
+        ))
+        .load(conn)?;
+        report
+            .violations
+            .extend(found.into_iter().map(|d| Violation::StatusDisagrees {
+                reference: d.reference,
+                status: d.status,
+                problem,
+            }));
+    }
 
     report.elapsed = started.elapsed();
     Ok(report)

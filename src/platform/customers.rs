@@ -1,11 +1,11 @@
 //! Customers as the platform sends them: created or updated by their
 //! external reference.
 
-use crate::agents::normalize_email;
 use crate::audit::{self, AuditEntry};
 use crate::db::models::Customer;
 use crate::db::schema::customers;
 use crate::db::{DbConnection, DbError, write_transaction};
+use crate::domain::text::{self, TextError};
 use crate::domain::{AuditActor, CustomerId, CustomerStatus, Locale};
 use chrono::Utc;
 use diesel::prelude::*;
@@ -30,12 +30,18 @@ pub enum IngestError {
     Invalid { field: &'static str, reason: String },
     #[error("email: {0} belongs to another customer")]
     EmailTaken(String),
+    /// The record changed meanwhile (another request moved its status
+    /// first): nothing was done.
+    #[error("{0}")]
+    Conflict(String),
     /// The ledger refused the money movement (funds, a frozen wallet...).
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
+
+crate::write_failure!(IngestError);
 
 impl From<diesel::result::Error> for IngestError {
     fn from(error: diesel::result::Error) -> Self {
@@ -50,100 +56,129 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> IngestError {
     }
 }
 
+/// A text parser's refusal, naming the field.
+pub(crate) fn field(field: &'static str) -> impl Fn(TextError) -> IngestError {
+    move |error| invalid(field, error.to_string())
+}
+
+/// The customer with this (already parsed) external reference.
+pub(crate) fn customer_by_ref(
+    conn: &mut DbConnection,
+    field: &'static str,
+    external_ref: &str,
+) -> Result<Customer, IngestError> {
+    Customer::by_external_ref(conn, external_ref)?.ok_or_else(|| {
+        invalid(
+            field,
+            format!("no customer has the reference '{external_ref}'"),
+        )
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upserted {
     Created(CustomerId),
     Updated(CustomerId),
 }
 
+/// A customer record, checked.
+#[derive(Debug, Clone)]
+struct CheckedCustomer {
+    external_ref: String,
+    email: String,
+    name: String,
+    phone: Option<String>,
+    locale: Locale,
+}
+
+impl CheckedCustomer {
+    fn parse(external_ref: &str, record: &CustomerRecord) -> Result<Self, IngestError> {
+        Ok(CheckedCustomer {
+            external_ref: text::reference(external_ref).map_err(field("external_ref"))?,
+            email: text::email(&record.email).map_err(field("email"))?,
+            name: text::person_name(&record.name).map_err(field("name"))?,
+            phone: text::optional_line(record.phone.as_deref(), 40).map_err(field("phone"))?,
+            locale: Locale::from_str(record.locale.trim())
+                .map_err(|_| invalid("locale", "must be zh-CN or en"))?,
+        })
+    }
+}
+
 /// Creates the customer with this external reference, or updates its
-/// e-mail, name, phone and locale. Status is changed separately.
+/// e-mail, name, phone and locale. Status is changed separately. Sent
+/// twice at once, one creates and the other updates: the loser of the
+/// race to the unique reference runs again through the write path.
 pub fn upsert_customer(
     conn: &mut DbConnection,
     external_ref: &str,
-    record: CustomerRecord,
+    record: &CustomerRecord,
 ) -> Result<Upserted, IngestError> {
-    let external_ref = external_ref.trim();
-    if external_ref.is_empty() || external_ref.len() > 64 {
-        return Err(invalid("external_ref", "must be 1 to 64 characters"));
-    }
-    let email = normalize_email(&record.email).map_err(|e| invalid("email", e.to_string()))?;
-    let name = record.name.trim().to_owned();
-    if name.is_empty() {
-        return Err(invalid("name", "must not be empty"));
-    }
-    let locale = Locale::from_str(record.locale.trim())
-        .map_err(|_| invalid("locale", "must be zh-CN or en"))?;
-    let phone = record
-        .phone
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty());
+    let checked = CheckedCustomer::parse(external_ref, record)?;
+    write_transaction(conn, |conn| store_customer(conn, &checked))
+}
+
+fn store_customer(conn: &mut DbConnection, c: &CheckedCustomer) -> Result<Upserted, IngestError> {
     let now = Utc::now().naive_utc();
-    let result = write_transaction(conn, |conn| {
-        let existing: Option<Customer> = customers::table
-            .filter(customers::external_ref.eq(external_ref))
-            .select(Customer::as_select())
-            .first(conn)
-            .optional()?;
-        let (upserted, before) = match existing {
-            Some(customer) => {
-                diesel::update(customers::table.find(customer.id))
-                    .set((
-                        customers::email.eq(&email),
-                        customers::name.eq(&name),
-                        customers::phone.eq(&phone),
-                        customers::locale.eq(locale),
-                        customers::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let before = serde_json::json!({ "email": customer.email, "name": customer.name, "locale": customer.locale.as_str() });
-                (Upserted::Updated(customer.id), Some(before))
-            }
-            None => {
-                let id: CustomerId = diesel::insert_into(customers::table)
-                    .values((
-                        customers::external_ref.eq(external_ref),
-                        customers::email.eq(&email),
-                        customers::name.eq(&name),
-                        customers::phone.eq(&phone),
-                        customers::locale.eq(locale),
-                        customers::status.eq(CustomerStatus::Active),
-                        customers::identity_verified.eq(false),
-                        customers::created_at.eq(now),
-                        customers::updated_at.eq(now),
-                    ))
-                    .returning(customers::id)
-                    .get_result(conn)?;
-                (Upserted::Created(id), None)
-            }
-        };
-        let id = match upserted {
-            Upserted::Created(id) | Upserted::Updated(id) => id,
-        };
-        audit::record(
-            conn,
-            AuditEntry {
-                actor: AuditActor::Api,
-                agent: None,
-                action: "customer.upsert".to_owned(),
-                entity_type: "customer".to_owned(),
-                entity_id: id.to_string(),
-                ticket: None,
-                before,
-                after: Some(
-                    serde_json::json!({ "email": email, "name": name, "locale": locale.as_str() }),
-                ),
-            },
-        )?;
-        Ok::<Upserted, IngestError>(upserted)
-    });
-    match result {
-        Err(IngestError::Db(DbError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )))) => Err(IngestError::EmailTaken(email)),
-        other => other,
+    let existing = Customer::by_external_ref(conn, &c.external_ref)?;
+    let email_owner: Option<CustomerId> = customers::table
+        .filter(customers::email.eq(&c.email))
+        .select(customers::id)
+        .first(conn)
+        .optional()?;
+    if email_owner.is_some() && email_owner != existing.as_ref().map(|e| e.id) {
+        return Err(IngestError::EmailTaken(c.email.clone()));
     }
+    let (upserted, before) = match existing {
+        Some(customer) => {
+            diesel::update(customers::table.find(customer.id))
+                .set((
+                    customers::email.eq(&c.email),
+                    customers::name.eq(&c.name),
+                    customers::phone.eq(&c.phone),
+                    customers::locale.eq(c.locale),
+                    customers::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            let before = serde_json::json!({ "email": customer.email, "name": customer.name, "locale": customer.locale.as_str() });
+            (Upserted::Updated(customer.id), Some(before))
+        }
+        None => {
+            let id: CustomerId = diesel::insert_into(customers::table)
+                .values((
+                    customers::external_ref.eq(&c.external_ref),
+                    customers::email.eq(&c.email),
+                    customers::name.eq(&c.name),
+                    customers::phone.eq(&c.phone),
+                    customers::locale.eq(c.locale),
+                    customers::status.eq(CustomerStatus::Active),
+                    customers::identity_verified.eq(false),
+                    customers::created_at.eq(now),
+                    customers::updated_at.eq(now),
+                ))
+                .returning(customers::id)
+                .get_result(conn)?;
+            (Upserted::Created(id), None)
+        }
+    };
+    let id = match upserted {
+        Upserted::Created(id) | Upserted::Updated(id) => id,
+    };
+    audit::record(
+        conn,
+        AuditEntry {
+            actor: AuditActor::Api,
+            agent: None,
+            action: "customer.upsert".to_owned(),
+            entity_type: "customer".to_owned(),
+            entity_id: id.to_string(),
+            ticket: None,
+            before,
+            after: Some(
+                serde_json::json!({ "email": c.email, "name": c.name, "locale": c.locale.as_str() }),
+            ),
+        },
+    )?;
+    Ok(upserted)
 }
 
 /// A status change as the platform reports it.
@@ -160,9 +195,10 @@ pub struct StatusRecord {
 pub fn set_status(
     conn: &mut DbConnection,
     external_ref: &str,
-    record: StatusRecord,
+    record: &StatusRecord,
 ) -> Result<CustomerStatus, IngestError> {
     use crate::domain::StatusReason;
+    let external_ref = text::reference(external_ref).map_err(field("customer"))?;
     let status = CustomerStatus::from_str(record.status.trim())
         .map_err(|_| invalid("status", "must be active, frozen or locked"))?;
     let reason = record
@@ -186,26 +222,27 @@ pub fn set_status(
         ),
     };
     write_transaction(conn, |conn| {
-        let customer: Customer = customers::table
-            .filter(customers::external_ref.eq(external_ref.trim()))
-            .select(Customer::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| {
-                invalid(
-                    "customer",
-                    format!("no customer has the reference '{}'", external_ref.trim()),
-                )
-            })?;
+        let customer = customer_by_ref(conn, "customer", &external_ref)?;
         let now = Utc::now().naive_utc();
-        diesel::update(customers::table.find(customer.id))
-            .set((
-                customers::status.eq(status),
-                customers::status_reason.eq(reason),
-                customers::status_changed_at.eq(now),
-                customers::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+        // Conditioned on the status read: a change that raced this one
+        // wins, and this one is refused rather than overwriting it.
+        let changed = diesel::update(
+            customers::table
+                .filter(customers::id.eq(customer.id))
+                .filter(customers::status.eq(customer.status)),
+        )
+        .set((
+            customers::status.eq(status),
+            customers::status_reason.eq(reason),
+            customers::status_changed_at.eq(now),
+            customers::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if changed != 1 {
+            return Err(IngestError::Conflict(format!(
+                "customer {external_ref} changed status meanwhile; nothing was done"
+            )));
+        }
         let describe = |status: CustomerStatus, reason: Option<StatusReason>| serde_json::json!({ "status": status.as_str(), "reason": reason.map(StatusReason::as_str) });
         audit::record(
             conn,

@@ -6,11 +6,11 @@ use super::customers::{CustomerRecord, IngestError, StatusRecord, set_status, up
 use super::transactions::{
     TransactionRecord, TransactionStatusRecord, record_transaction, update_transaction_status,
 };
-use crate::db::DbConnection;
+use crate::db::{Database, DbConnection};
 use serde::Deserialize;
 use std::io::BufRead;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum ImportLine {
     Customer {
@@ -43,7 +43,8 @@ pub struct ImportSummary {
     pub refused: Vec<(usize, String)>,
 }
 
-pub fn import(conn: &mut DbConnection, input: impl BufRead) -> std::io::Result<ImportSummary> {
+/// Applies each line through the write path, as the API does.
+pub fn import(db: &Database, input: impl BufRead) -> std::io::Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     for (index, line) in input.lines().enumerate() {
         let line = line?;
@@ -53,7 +54,10 @@ pub fn import(conn: &mut DbConnection, input: impl BufRead) -> std::io::Result<I
         let number = index + 1;
         let applied = serde_json::from_str::<ImportLine>(&line)
             .map_err(|error| error.to_string())
-            .and_then(|record| apply(conn, record).map_err(|error| error.to_string()));
+            .and_then(|record| {
+                db.write_blocking(move |conn| apply(conn, &record))
+                    .map_err(|error| error.to_string())
+            });
         match applied {
             Ok(()) => summary.applied += 1,
             Err(reason) => summary.refused.push((number, reason)),
@@ -62,8 +66,8 @@ pub fn import(conn: &mut DbConnection, input: impl BufRead) -> std::io::Result<I
     Ok(summary)
 }
 
-fn apply(conn: &mut DbConnection, record: ImportLine) -> Result<(), IngestError> {
-    match record {
+fn apply(conn: &mut DbConnection, record: &ImportLine) -> Result<(), IngestError> {
+    match record.clone() {
         ImportLine::Customer {
             external_ref,
             email,
@@ -73,7 +77,7 @@ fn apply(conn: &mut DbConnection, record: ImportLine) -> Result<(), IngestError>
         } => upsert_customer(
             conn,
             &external_ref,
-            CustomerRecord {
+            &CustomerRecord {
                 email,
                 name,
                 phone,
@@ -81,7 +85,7 @@ fn apply(conn: &mut DbConnection, record: ImportLine) -> Result<(), IngestError>
             },
         )
         .map(|_| ()),
-        ImportLine::Transaction(record) => record_transaction(conn, record).map(|_| ()),
+        ImportLine::Transaction(record) => record_transaction(conn, &record).map(|_| ()),
         ImportLine::TransactionStatus {
             reference,
             status,
@@ -89,7 +93,7 @@ fn apply(conn: &mut DbConnection, record: ImportLine) -> Result<(), IngestError>
         } => update_transaction_status(
             conn,
             &reference,
-            TransactionStatusRecord {
+            &TransactionStatusRecord {
                 status,
                 failure_reason,
             },
@@ -99,6 +103,6 @@ fn apply(conn: &mut DbConnection, record: ImportLine) -> Result<(), IngestError>
             customer,
             status,
             reason,
-        } => set_status(conn, &customer, StatusRecord { status, reason }).map(|_| ()),
+        } => set_status(conn, &customer, &StatusRecord { status, reason }).map(|_| ()),
     }
 }

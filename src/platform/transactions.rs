@@ -3,15 +3,16 @@
 //! reference is the idempotency key: the same record again changes nothing;
 //! another record under a used reference is refused.
 
-use super::customers::IngestError;
+use super::customers::{IngestError, customer_by_ref, field};
 use crate::audit::{self, AuditEntry};
 use crate::db::models::Transaction;
-use crate::db::schema::{customers, transactions};
+use crate::db::schema::transactions;
 use crate::db::{DbConnection, write_transaction};
+use crate::domain::text::{self, MAX_LINE_CHARS};
 use crate::domain::*;
 use crate::ledger::accounts::open_account;
 use crate::ledger::remedies::{
-    RemedyError, open_hold, pay_refund, refund_source, refundable, settle_escrow,
+    RemedyError, lock_transaction, open_hold, pay_refund, refund_source, refundable, settle_escrow,
 };
 use crate::ledger::transfers::{
     Links, NewTransfer, hold, post_pending, post_transfer, void_pending,
@@ -106,13 +107,6 @@ fn parse_status(text: &str) -> Result<TransactionStatus, IngestError> {
     Ok(status)
 }
 
-fn clean(value: &Option<String>) -> Option<String> {
-    value
-        .as_ref()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
 /// The ledger refusing a movement is the record's fault; a database
 /// failure is not.
 fn refused(error: RemedyError) -> IngestError {
@@ -122,62 +116,102 @@ fn refused(error: RemedyError) -> IngestError {
     }
 }
 
-/// The customer with this external reference.
-fn customer_by_ref(
-    conn: &mut DbConnection,
-    field: &'static str,
-    external_ref: &str,
-) -> Result<CustomerId, IngestError> {
-    customers::table
-        .filter(customers::external_ref.eq(external_ref.trim()))
-        .select(customers::id)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| {
-            invalid(
-                field,
-                format!("no customer has the reference '{}'", external_ref.trim()),
-            )
-        })
+/// The statuses a transaction of `kind` can have.
+fn kind_allows(kind: TransactionKind, status: TransactionStatus) -> bool {
+    use TransactionStatus as S;
+    match kind {
+        TransactionKind::P2pTrade => matches!(
+            status,
+            S::Pending | S::AwaitingRelease | S::Released | S::Cancelled | S::Failed
+        ),
+        _ => matches!(
+            status,
+            S::Pending | S::Completed | S::Cancelled | S::Failed | S::Declined
+        ),
+    }
 }
 
-fn transaction_by_ref(
-    conn: &mut DbConnection,
-    reference: &str,
-) -> Result<Option<Transaction>, IngestError> {
-    Ok(transactions::table
-        .filter(transactions::reference.eq(reference))
-        .select(Transaction::as_select())
-        .first(conn)
-        .optional()?)
+/// A transaction record, checked: every field parsed and bounded.
+struct CheckedRecord {
+    reference: String,
+    customer: String,
+    kind: TransactionKind,
+    status: TransactionStatus,
+    method: PaymentMethod,
+    amount: Money,
+    counterparty: Option<String>,
+    counterparty_customer: Option<String>,
+    seller: Option<String>,
+    original: Option<String>,
+    external_ref: Option<String>,
+    failure_reason: Option<String>,
+}
+
+fn optional_reference(
+    name: &'static str,
+    value: &Option<String>,
+) -> Result<Option<String>, IngestError> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(value) => text::reference(value).map(Some).map_err(field(name)),
+        None => Ok(None),
+    }
+}
+
+impl CheckedRecord {
+    fn parse(record: &TransactionRecord) -> Result<CheckedRecord, IngestError> {
+        let reference = text::reference(&record.reference).map_err(field("reference"))?;
+        let customer = text::reference(&record.customer).map_err(field("customer"))?;
+        let kind: TransactionKind = parse_field(
+            "kind",
+            &record.kind,
+            "top_up, payment, withdrawal, transfer, p2p_trade, refund",
+        )?;
+        let status = parse_status(&record.status)?;
+        if !kind_allows(kind, status) {
+            return Err(invalid("status", format!("a {kind} is never {status}")));
+        }
+        let method: PaymentMethod = parse_field(
+            "method",
+            &record.method,
+            "wallet_balance, bank_card, bank_transfer, alipay, wechat_pay, crypto",
+        )?;
+        let currency =
+            parse_currency(&record.currency).map_err(|e| invalid("currency", e.to_string()))?;
+        let amount =
+            Money::parse(&record.amount, currency).map_err(|e| invalid("amount", e.to_string()))?;
+        Ok(CheckedRecord {
+            reference,
+            customer,
+            kind,
+            status,
+            method,
+            amount,
+            counterparty: text::optional_line(record.counterparty.as_deref(), MAX_LINE_CHARS)
+                .map_err(field("counterparty"))?,
+            counterparty_customer: optional_reference(
+                "counterparty_customer",
+                &record.counterparty_customer,
+            )?,
+            seller: optional_reference("seller", &record.seller)?,
+            original: optional_reference("original", &record.original)?,
+            external_ref: optional_reference("external_ref", &record.external_ref)?,
+            failure_reason: text::optional_line(record.failure_reason.as_deref(), MAX_LINE_CHARS)
+                .map_err(field("failure_reason"))?,
+        })
+    }
 }
 
 /// Checks the record, then stores it and moves its money as `book` says.
 pub fn record_transaction(
     conn: &mut DbConnection,
-    record: TransactionRecord,
+    record: &TransactionRecord,
 ) -> Result<Recorded, IngestError> {
-    let reference = record.reference.trim().to_owned();
-    if reference.is_empty() || reference.len() > 64 {
-        return Err(invalid("reference", "must be 1 to 64 characters"));
-    }
-    let kind: TransactionKind = parse_field(
-        "kind",
-        &record.kind,
-        "top_up, payment, withdrawal, transfer, p2p_trade, refund",
-    )?;
-    let status = parse_status(&record.status)?;
-    let method: PaymentMethod = parse_field(
-        "method",
-        &record.method,
-        "wallet_balance, bank_card, bank_transfer, alipay, wechat_pay, crypto",
-    )?;
-    let currency =
-        parse_currency(&record.currency).map_err(|e| invalid("currency", e.to_string()))?;
-    let amount =
-        Money::parse(&record.amount, currency).map_err(|e| invalid("amount", e.to_string()))?;
+    let r = CheckedRecord::parse(record)?;
+    let (kind, status, method, amount, currency) =
+        (r.kind, r.status, r.method, r.amount, r.amount.currency());
+    let reference = r.reference.clone();
     let needs_counterparty = matches!(kind, TransactionKind::Transfer | TransactionKind::P2pTrade);
-    match (needs_counterparty, &clean(&record.counterparty_customer)) {
+    match (needs_counterparty, &r.counterparty_customer) {
         (true, None) => {
             return Err(invalid(
                 "counterparty_customer",
@@ -192,13 +226,13 @@ pub fn record_transaction(
         }
         _ => {}
     }
-    if (kind == TransactionKind::P2pTrade) != clean(&record.seller).is_some() {
+    if (kind == TransactionKind::P2pTrade) != r.seller.is_some() {
         return Err(invalid(
             "seller",
             "a P2P trade, and only a P2P trade, names its seller",
         ));
     }
-    if (kind == TransactionKind::Refund) != clean(&record.original).is_some() {
+    if (kind == TransactionKind::Refund) != r.original.is_some() {
         return Err(invalid(
             "original",
             "a refund, and only a refund, names the payment it pays back",
@@ -206,10 +240,10 @@ pub fn record_transaction(
     }
 
     write_transaction(conn, |conn| {
-        let customer = customer_by_ref(conn, "customer", &record.customer)?;
-        let counterparty_customer = match clean(&record.counterparty_customer) {
+        let customer = customer_by_ref(conn, "customer", &r.customer)?.id;
+        let counterparty_customer = match &r.counterparty_customer {
             Some(other) => {
-                let id = customer_by_ref(conn, "counterparty_customer", &other)?;
+                let id = customer_by_ref(conn, "counterparty_customer", other)?.id;
                 if id == customer {
                     return Err(invalid("counterparty_customer", "must be another customer"));
                 }
@@ -217,9 +251,9 @@ pub fn record_transaction(
             }
             None => None,
         };
-        let seller = match clean(&record.seller) {
+        let seller = match &r.seller {
             Some(seller) => {
-                let id = customer_by_ref(conn, "seller", &seller)?;
+                let id = customer_by_ref(conn, "seller", seller)?.id;
                 if id != customer && Some(id) != counterparty_customer {
                     return Err(invalid(
                         "seller",
@@ -230,9 +264,9 @@ pub fn record_transaction(
             }
             None => None,
         };
-        let original = match clean(&record.original) {
+        let original = match &r.original {
             Some(original) => {
-                let row = transaction_by_ref(conn, &original)?.ok_or_else(|| {
+                let row = Transaction::by_reference(conn, original)?.ok_or_else(|| {
                     invalid(
                         "original",
                         format!("no transaction has the reference '{original}'"),
@@ -244,12 +278,14 @@ pub fn record_transaction(
                         format!("{original} belongs to another customer"),
                     ));
                 }
-                Some(row)
+                // Held until commit: refunds of one payment are counted
+                // one after the other, on every backend.
+                Some(lock_transaction(conn, row.id).map_err(refused)?)
             }
             None => None,
         };
 
-        if let Some(existing) = transaction_by_ref(conn, &reference)? {
+        if let Some(existing) = Transaction::by_reference(conn, &reference)? {
             let same = existing.customer_id == customer
                 && existing.kind == kind
                 && existing.status == status
@@ -268,12 +304,7 @@ pub fn record_transaction(
             };
         }
         if let Some(original) = &original
-            && !matches!(
-                status,
-                TransactionStatus::Failed
-                    | TransactionStatus::Cancelled
-                    | TransactionStatus::Declined
-            )
+            && Transaction::counts_as_refunded(status)
         {
             // A refund that may still be paid counts against what is left.
             refundable(conn, original, Some(amount)).map_err(refused)?;
@@ -293,18 +324,18 @@ pub fn record_transaction(
                 transactions::method.eq(method),
                 transactions::amount_minor.eq(amount.minor()),
                 transactions::currency.eq(currency),
-                transactions::counterparty.eq(clean(&record.counterparty)),
+                transactions::counterparty.eq(&r.counterparty),
                 transactions::counterparty_customer_id.eq(counterparty_customer),
                 transactions::original_transaction_id.eq(original.as_ref().map(|o| o.id)),
-                transactions::external_ref.eq(clean(&record.external_ref)),
-                transactions::failure_reason.eq(clean(&record.failure_reason)),
+                transactions::external_ref.eq(&r.external_ref),
+                transactions::failure_reason.eq(&r.failure_reason),
                 transactions::created_at.eq(now),
                 transactions::updated_at.eq(now),
                 transactions::completed_at.eq(finished.then_some(now)),
             ))
             .returning(transactions::id)
             .get_result(conn)?;
-        let row = transaction_by_ref(conn, &reference)?
+        let row = Transaction::by_reference(conn, &reference)?
             .ok_or_else(|| IngestError::Refused(format!("{reference} vanished while recorded")))?;
 
         book_new(conn, &row, seller, original.as_ref()).map_err(refused)?;
@@ -347,12 +378,14 @@ pub enum StatusChanged {
 pub fn update_transaction_status(
     conn: &mut DbConnection,
     reference: &str,
-    update: TransactionStatusRecord,
+    update: &TransactionStatusRecord,
 ) -> Result<StatusChanged, IngestError> {
     let to = parse_status(&update.status)?;
-    let reference = reference.trim().to_owned();
+    let reference = text::reference(reference).map_err(field("reference"))?;
+    let failure_reason = text::optional_line(update.failure_reason.as_deref(), MAX_LINE_CHARS)
+        .map_err(field("failure_reason"))?;
     write_transaction(conn, |conn| {
-        let row = transaction_by_ref(conn, &reference)?.ok_or_else(|| {
+        let row = Transaction::by_reference(conn, &reference)?.ok_or_else(|| {
             invalid(
                 "reference",
                 format!("no transaction has the reference '{reference}'"),
@@ -396,10 +429,7 @@ pub fn update_transaction_status(
                         "{reference} pays back no payment"
                     )));
                 };
-                let original: Transaction = transactions::table
-                    .find(original)
-                    .select(Transaction::as_select())
-                    .first(conn)?;
+                let original = lock_transaction(conn, original).map_err(refused)?;
                 let source = refund_source(conn, &original).map_err(refused)?;
                 pay_refund(conn, &original, &row, source, key, links, None).map_err(refused)?;
             }
@@ -412,23 +442,36 @@ pub fn update_transaction_status(
                 settle_escrow(conn, &row, &key, links, None).map_err(refused)?;
             }
             _ => {
-                return Err(invalid(
-                    "status",
-                    format!("a {} cannot go from {from} to {to}", row.kind),
-                ));
+                return Err(IngestError::Conflict(format!(
+                    "{reference} is {from}: a {} cannot go from {from} to {to}",
+                    row.kind
+                )));
             }
         }
         let now = Utc::now().naive_utc();
         let finished = !matches!(to, S::Pending | S::AwaitingRelease);
-        diesel::update(transactions::table.find(row.id))
-            .set((
-                transactions::status.eq(to),
-                transactions::updated_at.eq(now),
-                transactions::completed_at.eq(finished.then_some(now)),
-                transactions::failure_reason
-                    .eq(clean(&update.failure_reason).or(row.failure_reason.clone())),
-            ))
-            .execute(conn)?;
+        // Conditioned on the status read: of two changes sent at once, the
+        // second finds the status moved on and is refused with its money.
+        let changed = diesel::update(
+            transactions::table
+                .filter(transactions::id.eq(row.id))
+                .filter(transactions::status.eq(from)),
+        )
+        .set((
+            transactions::status.eq(to),
+            transactions::updated_at.eq(now),
+            transactions::completed_at.eq(finished.then_some(now)),
+            transactions::failure_reason.eq(failure_reason.clone().or(row.failure_reason.clone())),
+        ))
+        .execute(conn)?;
+        if changed != 1 {
+            let now_status = Transaction::find(conn, row.id)?
+                .map(|t| t.status)
+                .unwrap_or(from);
+            return Err(IngestError::Conflict(format!(
+                "{reference} changed meanwhile: it is now {now_status}, so it cannot go from {from} to {to}"
+            )));
+        }
         audit::record(
             conn,
             AuditEntry {

@@ -9,6 +9,7 @@ use crate::audit::{self, AuditEntry};
 use crate::db::models::{Customer, Ticket, Transaction};
 use crate::db::schema::{agents, customers, ticket_events, tickets, transactions};
 use crate::db::{DbConnection, DbError, write_transaction};
+use crate::domain::text::{self, TextError};
 use crate::domain::*;
 use crate::mail::outbox::{self, AgentReply};
 use chrono::NaiveDateTime;
@@ -32,14 +33,12 @@ pub enum TicketError {
     NotTheCustomers { reference: String, customer: String },
     #[error("agent {0} does not exist or is deactivated")]
     UnknownAgent(AgentId),
-    #[error("the subject must not be empty")]
-    EmptySubject,
-    #[error("the subject is longer than {MAX_SUBJECT_CHARS} characters")]
-    LongSubject,
-    #[error("write something first: the message is empty")]
-    EmptyBody,
-    #[error("the message is longer than {MAX_BODY_CHARS} characters")]
-    LongBody,
+    #[error("the subject {0}")]
+    Subject(TextError),
+    #[error("the message {0}")]
+    Body(TextError),
+    #[error("ticket {0} is closed: it cannot be changed any more")]
+    Closed(String),
     #[error("a ticket cannot go from {from} to {to}")]
     Transition {
         from: TicketStatus,
@@ -60,6 +59,8 @@ pub enum TicketError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
+
+crate::write_failure!(TicketError);
 
 impl From<diesel::result::Error> for TicketError {
     fn from(error: diesel::result::Error) -> Self {
@@ -91,26 +92,14 @@ fn now() -> NaiveDateTime {
     super::sla::now()
 }
 
+/// A subject: one line, its runs of blanks made one space.
 fn check_subject(subject: &str) -> Result<String, TicketError> {
     let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
-    if subject.is_empty() {
-        return Err(TicketError::EmptySubject);
-    }
-    if subject.chars().count() > MAX_SUBJECT_CHARS {
-        return Err(TicketError::LongSubject);
-    }
-    Ok(subject)
+    text::single_line(&subject, MAX_SUBJECT_CHARS).map_err(TicketError::Subject)
 }
 
 fn check_body(body: &str) -> Result<String, TicketError> {
-    let body = body.trim().replace("\r\n", "\n");
-    if body.is_empty() {
-        return Err(TicketError::EmptyBody);
-    }
-    if body.chars().count() > MAX_BODY_CHARS {
-        return Err(TicketError::LongBody);
-    }
-    Ok(body)
+    text::multi_line(body, MAX_BODY_CHARS).map_err(TicketError::Body)
 }
 
 /// The transaction `reference` names, which must be the customer's (as
@@ -120,13 +109,11 @@ fn customers_transaction(
     customer: &Customer,
     reference: &str,
 ) -> Result<Transaction, TicketError> {
-    let reference = reference.trim();
-    let row: Transaction = transactions::table
-        .filter(transactions::reference.eq(reference))
-        .select(Transaction::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| TicketError::UnknownTransaction(reference.to_owned()))?;
+    let reference = text::reference(reference).map_err(|_| {
+        TicketError::UnknownTransaction(reference.trim().chars().take(64).collect())
+    })?;
+    let row = Transaction::by_reference(conn, &reference)?
+        .ok_or_else(|| TicketError::UnknownTransaction(reference.clone()))?;
     if row.customer_id != customer.id && row.counterparty_customer_id != Some(customer.id) {
         return Err(TicketError::NotTheCustomers {
             reference: row.reference,
@@ -227,9 +214,13 @@ fn audit_ticket(
     Ok(())
 }
 
-/// Reads a ticket for a change, insisting it is still at `version`.
+/// Reads a ticket for a change, insisting it is still at `version` and
+/// not closed: every change of a ticket starts here.
 fn ticket_at(conn: &mut DbConnection, id: TicketId, version: i64) -> Result<Ticket, TicketError> {
     let ticket = find(conn, id)?;
+    if ticket.status == TicketStatus::Closed {
+        return Err(TicketError::Closed(id.reference()));
+    }
     if ticket.version != version {
         return Err(TicketError::ChangedMeanwhile);
     }
@@ -237,12 +228,7 @@ fn ticket_at(conn: &mut DbConnection, id: TicketId, version: i64) -> Result<Tick
 }
 
 pub fn find(conn: &mut DbConnection, id: TicketId) -> Result<Ticket, TicketError> {
-    tickets::table
-        .find(id)
-        .select(Ticket::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| TicketError::UnknownTicket(id.reference()))
+    Ticket::find(conn, id)?.ok_or_else(|| TicketError::UnknownTicket(id.reference()))
 }
 
 /// Writes a changed ticket back if nobody changed it meanwhile.
@@ -288,11 +274,7 @@ pub fn open(
     let subject = check_subject(&request.subject)?;
     let description = request.description.trim().to_owned();
     write_transaction(conn, |conn| {
-        let customer: Customer = customers::table
-            .find(request.customer)
-            .select(Customer::as_select())
-            .first(conn)
-            .optional()?
+        let customer = Customer::find(conn, request.customer)?
             .ok_or(TicketError::UnknownCustomer(request.customer))?;
         let transaction = match request.transaction.as_deref().map(str::trim) {
             Some(reference) if !reference.is_empty() => {

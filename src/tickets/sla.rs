@@ -280,6 +280,8 @@ pub enum SlaLoadError {
     Db(#[from] DbError),
 }
 
+crate::write_failure!(SlaLoadError);
+
 impl From<diesel::result::Error> for SlaLoadError {
     fn from(error: diesel::result::Error) -> Self {
         SlaLoadError::Db(DbError::Query(error))

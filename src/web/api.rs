@@ -72,12 +72,23 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({ "error": self.message }))
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "1"));
+        }
+        response.json(json!({ "error": self.message }))
     }
 }
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!(%error, "platform API request refused: cannot write now");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{error}; nothing was recorded, send it again"),
+            );
+        }
         tracing::error!(%error, "platform API request failed");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,7 +103,9 @@ impl From<IngestError> for ApiError {
             IngestError::Invalid { .. } | IngestError::Refused(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
             }
-            IngestError::EmailTaken(_) => ApiError::new(StatusCode::CONFLICT, error.to_string()),
+            IngestError::EmailTaken(_) | IngestError::Conflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, error.to_string())
+            }
             IngestError::Db(db) => db.into(),
         }
     }
@@ -143,7 +156,7 @@ async fn put_customer(
     let reference = external_ref.clone();
     let upserted = state
         .db
-        .run(move |conn| upsert_customer(conn, &reference, record))
+        .write(move |conn| upsert_customer(conn, &reference, &record))
         .await?;
     let (status, id) = match upserted {
         Upserted::Created(id) => (StatusCode::CREATED, id),
@@ -161,7 +174,7 @@ async fn post_transaction(
     let reference = record.reference.trim().to_owned();
     let recorded = state
         .db
-        .write(move |conn| record_transaction(conn, record))
+        .write(move |conn| record_transaction(conn, &record))
         .await?;
     let (status, id) = match recorded {
         Recorded::Created(id) => (StatusCode::CREATED, id),
@@ -181,7 +194,7 @@ async fn post_status(
     let reference = external_ref.clone();
     let status = state
         .db
-        .run(move |conn| set_status(conn, &reference, record))
+        .write(move |conn| set_status(conn, &reference, &record))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "external_ref": external_ref, "status": status })))
 }
@@ -197,7 +210,7 @@ async fn post_transaction_status(
     let target = reference.clone();
     let changed = state
         .db
-        .write(move |conn| update_transaction_status(conn, &target, record))
+        .write(move |conn| update_transaction_status(conn, &target, &record))
         .await?;
     Ok(HttpResponse::Ok().json(match changed {
         StatusChanged::Changed { from, to } => {

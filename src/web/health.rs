@@ -11,24 +11,31 @@ struct Health {
     schema: Option<String>,
 }
 
-/// 200 when the database answers with our schema, 503 when it does not:
-/// a load balancer takes an instance out on the 503.
+/// 200 when the database answers with our schema and this instance can
+/// write to it; 503 otherwise (a read-only, full or replaced database, a
+/// stopped writer): a load balancer takes an instance out on the 503.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let database = state.db.backend().name();
-    match state.db.run(schema_version).await {
+    let checked = async {
+        let schema = state.db.run(schema_version).await?;
+        state.db.check_writable().await?;
+        Ok::<_, DbError>(schema)
+    };
+    match checked.await {
         Ok(schema) => HttpResponse::Ok().json(Health {
             status: "ok",
             database,
             schema,
         }),
         Err(error) => {
-            let error: DbError = error;
             tracing::warn!(%error, "health check failed");
-            HttpResponse::ServiceUnavailable().json(Health {
-                status: "unavailable",
-                database,
-                schema: None,
-            })
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", "5"))
+                .json(Health {
+                    status: "unavailable",
+                    database,
+                    schema: None,
+                })
         }
     }
 }

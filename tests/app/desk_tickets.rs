@@ -19,7 +19,7 @@ fn customer_with_payment(app: &TestApp, n: i64, reference: &str, currency: &str)
     funded_wallet(&mut conn, n, 0);
     record_transaction(
         &mut conn,
-        TransactionRecord {
+        &TransactionRecord {
             reference: format!("TU{reference}"),
             customer: format!("CU-T{n}"),
             kind: "top_up".into(),
@@ -33,7 +33,7 @@ fn customer_with_payment(app: &TestApp, n: i64, reference: &str, currency: &str)
     .expect("the top-up is recorded");
     record_transaction(
         &mut conn,
-        TransactionRecord {
+        &TransactionRecord {
             reference: reference.to_owned(),
             customer: format!("CU-T{n}"),
             kind: "payment".into(),

@@ -293,7 +293,7 @@ pub fn race_writes<T, E>(
 ) -> Vec<Result<T, E>>
 where
     T: Send + 'static,
-    E: From<db::DbError> + From<diesel::result::Error> + Send + 'static,
+    E: db::WriteFailure + Send + 'static,
 {
     let database = database.clone();
     let work = std::sync::Arc::new(work);

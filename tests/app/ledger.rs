@@ -398,7 +398,7 @@ proptest! {
                 currency: "CNY".into(),
                 ..TransactionRecord::default()
             };
-            match record_transaction(&mut conn, record).map_err(|e| TestCaseError::fail(e.to_string()))? {
+            match record_transaction(&mut conn, &record).map_err(|e| TestCaseError::fail(e.to_string()))? {
                 Recorded::Created(id) => payments.push(id),
                 Recorded::AlreadyRecorded(_) => return Err(TestCaseError::fail("a fresh database")),
             }

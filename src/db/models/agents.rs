@@ -26,3 +26,13 @@ pub struct NewAgent {
     pub active: bool,
     pub created_at: NaiveDateTime,
 }
+
+impl Agent {
+    pub fn find(conn: &mut crate::db::DbConnection, id: AgentId) -> QueryResult<Option<Self>> {
+        agents::table
+            .find(id)
+            .select(Agent::as_select())
+            .first(conn)
+            .optional()
+    }
+}

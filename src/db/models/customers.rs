@@ -19,3 +19,32 @@ pub struct Customer {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
+
+impl Customer {
+    pub fn find(conn: &mut crate::db::DbConnection, id: CustomerId) -> QueryResult<Option<Self>> {
+        customers::table
+            .find(id)
+            .select(Customer::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn by_external_ref(
+        conn: &mut crate::db::DbConnection,
+        external_ref: &str,
+    ) -> QueryResult<Option<Self>> {
+        customers::table
+            .filter(customers::external_ref.eq(external_ref))
+            .select(Customer::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn by_email(conn: &mut crate::db::DbConnection, email: &str) -> QueryResult<Option<Self>> {
+        customers::table
+            .filter(customers::email.eq(email))
+            .select(Customer::as_select())
+            .first(conn)
+            .optional()
+    }
+}

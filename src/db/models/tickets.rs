@@ -47,3 +47,13 @@ pub struct TicketEvent {
     pub data: Option<String>,
     pub created_at: NaiveDateTime,
 }
+
+impl Ticket {
+    pub fn find(conn: &mut crate::db::DbConnection, id: TicketId) -> QueryResult<Option<Self>> {
+        tickets::table
+            .find(id)
+            .select(Ticket::as_select())
+            .first(conn)
+            .optional()
+    }
+}

@@ -134,7 +134,7 @@ async fn add_agent_form(
         Ok(request) => {
             state
                 .db
-                .write(move |conn| add_agent(conn, request, Some(by)))
+                .write(move |conn| add_agent(conn, request.clone(), Some(by)))
                 .await
         }
         Err(error) => Err(error),

@@ -237,7 +237,7 @@ async fn open_ticket(
     let actor = actor(viewer);
     match state
         .db
-        .write(move |conn| service::open(conn, &settings, &actor, request))
+        .write(move |conn| service::open(conn, &settings, &actor, request.clone()))
         .await
     {
         Ok(ticket) => Ok(Ok(ticket)),

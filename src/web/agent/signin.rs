@@ -153,7 +153,7 @@ pub async fn login(
     let address = ip.clone();
     let outcome = state
         .db
-        .write(move |conn| signin::finish(conn, &check, verified, &address))
+        .write(move |conn| signin::finish(conn, &check, verified.clone(), &address))
         .await;
     match outcome.map_err(DeskError::from)? {
         Ok(agent) => {

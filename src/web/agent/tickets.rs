@@ -482,7 +482,7 @@ async fn refused(
             return Err(DeskError::internal(error));
         }
         TicketError::AssignOthers => return Err(DeskError::Forbidden),
-        TicketError::ChangedMeanwhile => StatusCode::CONFLICT,
+        TicketError::ChangedMeanwhile | TicketError::Closed(_) => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     ticket_view(
@@ -544,7 +544,7 @@ async fn post_reply(
     };
     match state
         .db
-        .write(move |conn| service::reply(conn, &settings, &actor, id, reply, &domain))
+        .write(move |conn| service::reply(conn, &settings, &actor, id, reply.clone(), &domain))
         .await
     {
         Ok(_) => Ok(done(id, if public { "Reply sent." } else { "Note added." })),
@@ -592,7 +592,7 @@ async fn post_fields(
     let actor = actor(&viewer);
     match state
         .db
-        .write(move |conn| service::change(conn, &settings, &actor, id, changes))
+        .write(move |conn| service::change(conn, &settings, &actor, id, changes.clone()))
         .await
     {
         Ok(_) => Ok(done(id, "Ticket updated.")),
