@@ -91,6 +91,8 @@ pub struct Settings {
     pub base_url: Url,
     /// Whether `base_url` was given, or follows the bind address.
     base_url_given: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (`REDRESS_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Settings {
@@ -142,6 +144,12 @@ impl Settings {
             None => base_url_for(bind)?,
         };
 
+        let trusted_proxies = match get("REDRESS_TRUSTED_PROXIES") {
+            Some(text) => parse_networks(&text)
+                .map_err(|reason| invalid("REDRESS_TRUSTED_PROXIES", reason))?,
+            None => Vec::new(),
+        };
+
         Ok(Settings {
             bind,
             database_url,
@@ -150,6 +158,7 @@ impl Settings {
             secret,
             base_url,
             base_url_given,
+            trusted_proxies,
         })
     }
 
@@ -194,6 +203,21 @@ impl Settings {
             Err(error) => Err(io_error(error)),
         }
     }
+}
+
+/// Addresses and networks, comma separated: `10.0.0.5, 10.1.0.0/16, ::1`.
+fn parse_networks(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<ipnet::IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("'{part}' is not an IP address or network (such as 10.0.0.0/8)")
+                })
+        })
+        .collect()
 }
 
 fn parse_bind(text: &str) -> Result<SocketAddr, String> {
@@ -244,6 +268,28 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() -> Result<(), ConfigError> {
+        let s = settings(&[("REDRESS_TRUSTED_PROXIES", "10.0.0.5, 10.1.0.0/16,::1")])?;
+        assert_eq!(s.trusted_proxies.len(), 3);
+        assert!(
+            s.trusted_proxies[1].contains(
+                &"10.1.2.3"
+                    .parse::<std::net::IpAddr>()
+                    .map_err(|e| invalid("test", e.to_string()))?
+            )
+        );
+        let error = settings(&[("REDRESS_TRUSTED_PROXIES", "10.0.0.5, proxy.local")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.starts_with("REDRESS_TRUSTED_PROXIES: 'proxy.local'"),
+            "{error}"
+        );
+        Ok(())
     }
 
     #[test]

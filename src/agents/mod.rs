@@ -117,6 +117,11 @@ pub fn add_agent(
 }
 
 /// Every agent, by name, for the admin list.
+/// The agent with this id, active or not.
+pub fn find(conn: &mut DbConnection, id: AgentId) -> Result<Option<Agent>, DbError> {
+    Ok(Agent::find(conn, id)?)
+}
+
 pub fn list_agents(conn: &mut DbConnection) -> Result<Vec<Agent>, AgentError> {
     Ok(agents::table
         .order((agents::active.desc(), agents::name, agents::id))

@@ -4,8 +4,9 @@
 use super::{sessions, verify_password};
 use crate::audit::{self, AuditEntry};
 use crate::db::models::Agent;
-use crate::db::schema::{agents, login_attempts};
+use crate::db::schema::{agents, login_attempts, login_throttles};
 use crate::db::{DbConnection, DbError, write_transaction};
+use crate::domain::text;
 use crate::domain::{AgentId, AuditActor};
 use chrono::{Duration, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
@@ -50,10 +51,18 @@ pub struct SignInCheck {
     agent: Option<Agent>,
 }
 
-/// Refuses when the account or address has failed too often lately, and
-/// looks the agent up. Runs before the password is checked.
+/// The throttle keys of one sign-in: its account and its address.
+fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
+    [format!("email:{email}"), format!("ip:{ip}")]
+}
+
+/// Counts this try against its account and its address, before the
+/// password is checked, and refuses when either has had its tries in the
+/// current window; then looks the agent up. Each count is a conditional
+/// update of the key's row, so a burst of tries at once, on any number of
+/// instances, cannot pass the limit. Run it through the write path.
 pub fn prepare(conn: &mut DbConnection, email: &str, ip: &str) -> Result<SignInCheck, SignInError> {
-    let email = crate::domain::text::email(email).unwrap_or_else(|_| {
+    let email = text::email(email).unwrap_or_else(|_| {
         email
             .trim()
             .chars()
@@ -61,39 +70,72 @@ pub fn prepare(conn: &mut DbConnection, email: &str, ip: &str) -> Result<SignInC
             .collect::<String>()
             .to_lowercase()
     });
-    let since = now() - FAILURE_WINDOW;
-    let recent_failures = |conn: &mut DbConnection, by_email: bool| {
-        let query = login_attempts::table
-            .filter(login_attempts::succeeded.eq(false))
-            .filter(login_attempts::at.gt(since))
-            .select(login_attempts::at)
-            .order(login_attempts::at.desc())
-            .limit(MAX_FAILURES as i64)
-            .into_boxed();
-        let query = if by_email {
-            query.filter(login_attempts::email.eq(email.clone()))
-        } else {
-            query.filter(login_attempts::ip.eq(ip.to_owned()))
-        };
-        query.load::<NaiveDateTime>(conn)
-    };
-    for by_email in [true, false] {
-        let failures = recent_failures(conn, by_email)?;
-        if failures.len() >= MAX_FAILURES {
-            // Tries are allowed again once the oldest of these leaves the window.
-            let oldest = failures.last().copied().unwrap_or(since);
-            let wait = (oldest + FAILURE_WINDOW - now()).num_seconds();
-            return Err(SignInError::Throttled {
-                minutes: (wait + 59).div_euclid(60).max(1),
-            });
+    write_transaction(conn, |conn| {
+        let at = now();
+        for key in throttle_keys(&email, ip) {
+            count_try(conn, &key, at)?;
         }
+        let agent = agents::table
+            .filter(agents::email.eq(&email))
+            .select(Agent::as_select())
+            .first(conn)
+            .optional()?;
+        Ok(SignInCheck {
+            email: email.clone(),
+            agent,
+        })
+    })
+}
+
+fn count_try(conn: &mut DbConnection, key: &str, at: NaiveDateTime) -> Result<(), SignInError> {
+    use login_throttles::dsl as t;
+    let since = at - FAILURE_WINDOW;
+    // The key's row, if it is new; a savepoint keeps a lost race to insert
+    // it from failing the transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(t::login_throttles)
+            .values((
+                t::key.eq(key),
+                t::window_started_at.eq(at),
+                t::tries.eq(0_i64),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Err(error) if !crate::db::is_unique_violation(&error) => return Err(error.into()),
+        _ => {}
     }
-    let agent = agents::table
-        .filter(agents::email.eq(&email))
-        .select(Agent::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(SignInCheck { email, agent })
+    // A window that has passed starts again with this try.
+    let restarted = diesel::update(
+        t::login_throttles
+            .filter(t::key.eq(key))
+            .filter(t::window_started_at.le(since)),
+    )
+    .set((t::window_started_at.eq(at), t::tries.eq(1_i64)))
+    .execute(conn)?;
+    if restarted == 1 {
+        return Ok(());
+    }
+    let counted = diesel::update(
+        t::login_throttles
+            .filter(t::key.eq(key))
+            .filter(t::window_started_at.gt(since))
+            .filter(t::tries.lt(MAX_FAILURES as i64)),
+    )
+    .set(t::tries.eq(t::tries + 1))
+    .execute(conn)?;
+    if counted == 1 {
+        return Ok(());
+    }
+    let started: NaiveDateTime = t::login_throttles
+        .find(key)
+        .select(t::window_started_at)
+        .first(conn)?;
+    // Tries are allowed again once the window has passed.
+    let wait = (started + FAILURE_WINDOW - at).num_seconds();
+    Err(SignInError::Throttled {
+        minutes: (wait + 59).div_euclid(60).max(1),
+    })
 }
 
 /// Checks the password (slow by design; run it off the database).
@@ -128,6 +170,22 @@ pub fn finish(
         let Some(agent) = verified else {
             return Ok(Err(SignInError::WrongCredentials));
         };
+        // The right password takes its try back: the account starts afresh,
+        // the address loses this one count.
+        let [account_key, address_key] = throttle_keys(&check.email, ip);
+        {
+            use login_throttles::dsl as t;
+            diesel::update(t::login_throttles.filter(t::key.eq(&account_key)))
+                .set(t::tries.eq(0_i64))
+                .execute(conn)?;
+            diesel::update(
+                t::login_throttles
+                    .filter(t::key.eq(&address_key))
+                    .filter(t::tries.gt(0_i64)),
+            )
+            .set(t::tries.eq(t::tries - 1))
+            .execute(conn)?;
+        }
         if !agent.active {
             return Ok(Err(SignInError::Deactivated));
         }

@@ -211,7 +211,7 @@ mod tests {
         );
         assert_eq!(
             Money::parse("-1", Currency::Cny),
-            Err(MoneyError::NotPositive)
+            Err(MoneyError::NotANumber("-1".into()))
         );
         assert_eq!(
             Money::parse("0", Currency::Cny),

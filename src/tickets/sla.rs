@@ -14,8 +14,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 /// How far ahead a target may land; a calendar with no working time in it
-/// would otherwise never finish counting.
+/// would otherwise never finish counting. A target that does not fit is
+/// due at the horizon's end.
 const HORIZON_DAYS: i64 = 3 * 366;
+/// The largest SLA target, in business minutes: about 185 working days of
+/// nine hours. Bounds what an admin can enter and what a stored value
+/// can make the clocks count.
+pub const MAX_TARGET_MINUTES: i64 = 100_000;
+/// Holidays are dates from the year 2000 to 2999.
+const YEARS: std::ops::RangeInclusive<i32> = 2000..=2999;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CalendarError {
@@ -31,8 +38,6 @@ pub enum CalendarError {
     Clock(String),
     #[error("'{0}' is not a date (YYYY-MM-DD)")]
     Holiday(String),
-    #[error("the calendar has no working time in the next {HORIZON_DAYS} days")]
-    NoWorkingTime,
 }
 
 /// When the desk works.
@@ -80,8 +85,9 @@ impl BusinessCalendar {
         from: NaiveDateTime,
         minutes: i64,
     ) -> Result<NaiveDateTime, CalendarError> {
-        let mut left = Duration::minutes(minutes.max(0));
+        let mut left = Duration::minutes(minutes.clamp(0, MAX_TARGET_MINUTES * 2));
         let mut day = self.local_date(from);
+        let horizon = from + Duration::days(HORIZON_DAYS);
         for _ in 0..HORIZON_DAYS {
             if let Some((open, close)) = self.window(day) {
                 let start = open.max(from);
@@ -93,9 +99,12 @@ impl BusinessCalendar {
                     left -= available;
                 }
             }
-            day = day.succ_opt().ok_or(CalendarError::NoWorkingTime)?;
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
         }
-        Err(CalendarError::NoWorkingTime)
+        Ok(horizon)
     }
 
     /// Business minutes between two instants (UTC); 0 when `to` is not later.
@@ -208,9 +217,10 @@ impl SlaSettings {
             first_response: self
                 .calendar
                 .add_business_minutes(opened, target.first_response_minutes)?,
-            resolution: self
-                .calendar
-                .add_business_minutes(opened, target.resolution_minutes + paused_minutes)?,
+            resolution: self.calendar.add_business_minutes(
+                opened,
+                target.resolution_minutes.saturating_add(paused_minutes),
+            )?,
         })
     }
 
@@ -261,8 +271,8 @@ pub fn load(conn: &mut DbConnection) -> Result<SlaSettings, SlaLoadError> {
             (
                 priority,
                 SlaTarget {
-                    first_response_minutes: first,
-                    resolution_minutes: resolution,
+                    first_response_minutes: first.clamp(1, MAX_TARGET_MINUTES),
+                    resolution_minutes: resolution.clamp(1, MAX_TARGET_MINUTES),
                 },
             )
         })
@@ -307,9 +317,22 @@ pub fn format_work_days(days: &BTreeSet<u8>) -> String {
     days.iter().map(u8::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// A date written YYYY-MM-DD, in the years 2000 to 2999.
 pub fn parse_date(text: &str) -> Result<NaiveDate, CalendarError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| CalendarError::Holiday(text.trim().to_owned()))
+    let text = text.trim();
+    let wrong = || CalendarError::Holiday(text.chars().take(20).collect());
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(wrong());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|day| YEARS.contains(&day.year()))
+        .ok_or_else(wrong)
 }
 
 /// The current instant as stored: UTC, microseconds.
@@ -359,10 +382,13 @@ pub fn save_target(
     target: SlaTarget,
     by: AgentId,
 ) -> Result<(), SlaLoadError> {
-    if target.first_response_minutes <= 0 || target.resolution_minutes <= 0 {
-        return Err(SlaLoadError::Invalid(
-            "targets must be at least one minute".into(),
-        ));
+    let range = 1..=MAX_TARGET_MINUTES;
+    if !range.contains(&target.first_response_minutes)
+        || !range.contains(&target.resolution_minutes)
+    {
+        return Err(SlaLoadError::Invalid(format!(
+            "targets must be from 1 to {MAX_TARGET_MINUTES} minutes"
+        )));
     }
     if target.first_response_minutes > target.resolution_minutes {
         return Err(SlaLoadError::Invalid(format!(
@@ -469,8 +495,14 @@ pub fn clock(minute: u32) -> String {
 /// Minutes after midnight of "09:00" (24:00 is the end of the day).
 pub fn parse_clock(text: &str) -> Result<u32, CalendarError> {
     let text = text.trim();
-    let wrong = || CalendarError::Clock(text.to_owned());
+    let wrong = || CalendarError::Clock(text.chars().take(20).collect());
     let (hours, minutes) = text.split_once(':').ok_or_else(wrong)?;
+    let digits = |part: &str, most: usize| {
+        (1..=most).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !digits(hours, 2) || minutes.len() != 2 || !digits(minutes, 2) {
+        return Err(wrong());
+    }
     let hours: u32 = hours.parse().map_err(|_| wrong())?;
     let minutes: u32 = minutes.parse().map_err(|_| wrong())?;
     if minutes >= 60 || hours * 60 + minutes > 24 * 60 {
@@ -547,6 +579,52 @@ mod tests {
         assert_eq!(
             calendar.add_business_minutes(utc("2026-11-27 09:00"), 120),
             Ok(utc("2026-12-01 02:00"))
+        );
+    }
+
+    #[test]
+    fn clocks_and_dates_are_bounded() {
+        assert_eq!(parse_clock("9:05"), Ok(9 * 60 + 5));
+        assert_eq!(parse_clock("24:00"), Ok(24 * 60));
+        for bad in [
+            "71582789:00",
+            "24:01",
+            "9:5",
+            "09:005",
+            "+9:00",
+            "9:60",
+            ":00",
+            "١٢:00",
+        ] {
+            assert!(parse_clock(bad).is_err(), "{bad}");
+        }
+        assert!(parse_date("2026-12-03").is_ok());
+        for bad in [
+            "+262142-12-31",
+            "262142-12-31",
+            "1999-12-31",
+            "2026-1-3",
+            "2026-02-30",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_target_beyond_the_calendar_is_due_at_the_horizon() {
+        // One working minute a week cannot hold the largest target.
+        let calendar = BusinessCalendar::new(
+            "UTC",
+            [1].into_iter().collect(),
+            9 * 60,
+            9 * 60 + 1,
+            BTreeMap::new(),
+        )
+        .expect("a valid calendar");
+        let from = utc("2026-11-23 00:00");
+        assert_eq!(
+            calendar.add_business_minutes(from, i64::MAX),
+            Ok(from + Duration::days(HORIZON_DAYS))
         );
     }
 

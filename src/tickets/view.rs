@@ -191,12 +191,32 @@ pub fn find_transaction(
     conn: &mut DbConnection,
     reference: &str,
 ) -> Result<Option<Transaction>, DbError> {
-    let reference = reference.trim();
+    // Only a well-formed reference can name one; anything else finds none.
+    let Ok(reference) = crate::domain::text::reference(reference) else {
+        return Ok(None);
+    };
     Ok(transactions::table
-        .filter(transactions::reference.eq_any([reference.to_owned(), reference.to_uppercase()]))
+        .filter(transactions::reference.eq_any([reference.clone(), reference.to_uppercase()]))
         .select(Transaction::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Customers whose e-mail, platform reference or full name is `text`, at
+/// most 50, oldest first.
+pub fn find_customers(conn: &mut DbConnection, text: &str) -> Result<Vec<Customer>, DbError> {
+    let text = text.trim();
+    Ok(customers::table
+        .filter(
+            customers::email
+                .eq(text.to_lowercase())
+                .or(customers::external_ref.eq(text))
+                .or(customers::name.eq(text)),
+        )
+        .order(customers::id)
+        .limit(50)
+        .select(Customer::as_select())
+        .load(conn)?)
 }
 
 /// Tickets linked to a transaction, newest first.

@@ -158,6 +158,9 @@ pub enum DeskError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// This instance cannot write now, or too many writes wait.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -170,12 +173,12 @@ impl DeskError {
 
 impl From<crate::db::DbError> for DeskError {
     fn from(error: crate::db::DbError) -> Self {
-        DeskError::internal(error)
-    }
-}
-
-impl From<diesel::result::Error> for DeskError {
-    fn from(error: diesel::result::Error) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!(%error, "desk request refused: cannot write now");
+            return DeskError::Unavailable(
+                "The desk cannot save changes at the moment; nothing was changed. Try again in a few seconds.".into(),
+            );
+        }
         DeskError::internal(error)
     }
 }
@@ -187,6 +190,7 @@ impl ResponseError for DeskError {
             DeskError::Forbidden | DeskError::Csrf => StatusCode::FORBIDDEN,
             DeskError::NotFound(_) => StatusCode::NOT_FOUND,
             DeskError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            DeskError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             DeskError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -223,6 +227,17 @@ impl ResponseError for DeskError {
                 &self.to_string(),
                 None,
             ),
+            DeskError::Unavailable(_) => {
+                let mut page = error_page(
+                    self.status_code(),
+                    "Try again shortly",
+                    &self.to_string(),
+                    None,
+                );
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                page
+            }
         }
     }
 }

@@ -170,8 +170,15 @@ impl TestApp {
 
 impl Browser {
     fn new(address: String) -> Browser {
+        // As a browser does, every request names the page's origin.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ORIGIN,
+            reqwest::header::HeaderValue::from_str(&address).expect("an origin header"),
+        );
         let client = reqwest::blocking::Client::builder()
             .cookie_store(true)
+            .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");

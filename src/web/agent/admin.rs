@@ -1,9 +1,9 @@
 //! `/agent/admin`: agents and roles, the SLA calendar, the audit log.
 //! Admins only: every handler takes `AdminViewer`.
 
-use super::auth::{AdminViewer, CsrfForm};
+use super::auth::{AdminViewer, CsrfForm, take_flash};
 use super::tickets::sla_settings;
-use super::{Chrome, render, see_other};
+use super::{Chrome, render, see_other, see_other_noting};
 use crate::agents::{
     AgentChange, AgentError, NewAgentRequest, add_agent, change_agent, list_agents,
 };
@@ -13,6 +13,7 @@ use crate::domain::{AgentId, Role, TicketId, TicketPriority};
 use crate::tickets::sla::{self, BusinessCalendar, SlaLoadError, SlaTarget};
 use crate::web::AppState;
 use crate::web::errors::{DeskError, urlencode};
+use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -50,13 +51,6 @@ struct AgentsPage {
     form: NewAgentForm,
 }
 
-/// `?done=…`: what the last change did, shown after its redirect.
-#[derive(Deserialize, Default)]
-pub struct DoneQuery {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 async fn agents_view(
     state: &AppState,
     admin: AdminViewer,
@@ -87,12 +81,12 @@ async fn agents_view(
 async fn agents_page(
     admin: AdminViewer,
     state: web::Data<AppState>,
-    query: web::Query<DoneQuery>,
+    session: Session,
 ) -> Result<HttpResponse, DeskError> {
     agents_view(
         &state,
         admin,
-        query.done.clone(),
+        take_flash(&session),
         None,
         NewAgentForm::default(),
         StatusCode::OK,
@@ -123,6 +117,7 @@ fn agent_error(error: AgentError) -> DeskError {
 async fn add_agent_form(
     admin: AdminViewer,
     state: web::Data<AppState>,
+    session: Session,
     form: CsrfForm<NewAgentForm>,
 ) -> Result<HttpResponse, DeskError> {
     let form = form.0;
@@ -140,10 +135,11 @@ async fn add_agent_form(
         Err(error) => Err(error),
     };
     match added {
-        Ok(_) => Ok(see_other(&format!(
-            "/agent/admin/agents?done={}",
-            crate::web::errors::urlencode(&format!("Added {}.", form.email.trim()))
-        ))),
+        Ok(_) => see_other_noting(
+            &session,
+            "/agent/admin/agents",
+            format!("Added {}.", form.email.trim()),
+        ),
         Err(AgentError::Db(db)) => Err(db.into()),
         Err(error) => {
             let form = NewAgentForm {
@@ -175,6 +171,7 @@ async fn change_agent_form(
     admin: AdminViewer,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    session: Session,
     form: CsrfForm<ChangeAgentForm>,
 ) -> Result<HttpResponse, DeskError> {
     let change = match (&form.0.role, &form.0.active) {
@@ -195,10 +192,11 @@ async fn change_agent_form(
         .write(move |conn| change_agent(conn, target, change, by))
         .await
     {
-        Ok(agent) => Ok(see_other(&format!(
-            "/agent/admin/agents?done={}",
-            crate::web::errors::urlencode(&format!("Updated {}.", agent.email))
-        ))),
+        Ok(agent) => see_other_noting(
+            &session,
+            "/agent/admin/agents",
+            format!("Updated {}.", agent.email),
+        ),
         Err(AgentError::Db(db)) => Err(db.into()),
         Err(AgentError::Unknown(_)) => Err(DeskError::NotFound(format!(
             "agent {target} does not exist"
@@ -277,23 +275,21 @@ async fn sla_view(
 async fn sla_page(
     admin: AdminViewer,
     state: web::Data<AppState>,
-    query: web::Query<DoneQuery>,
+    session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    sla_view(&state, &admin, query.done.clone(), None, StatusCode::OK).await
+    sla_view(&state, &admin, take_flash(&session), None, StatusCode::OK).await
 }
 
 /// After an SLA change: the page again, saying what happened or why not.
 async fn sla_outcome(
     state: &AppState,
     admin: &AdminViewer,
+    session: &Session,
     outcome: Result<(), SlaLoadError>,
-    done: &str,
+    done: &'static str,
 ) -> Result<HttpResponse, DeskError> {
     match outcome {
-        Ok(()) => Ok(see_other(&format!(
-            "/agent/admin/sla?done={}",
-            urlencode(done)
-        ))),
+        Ok(()) => see_other_noting(session, "/agent/admin/sla", done),
         Err(SlaLoadError::Db(db)) => Err(db.into()),
         Err(error) => {
             sla_view(
@@ -329,6 +325,7 @@ pub struct CalendarForm {
 async fn post_calendar(
     admin: AdminViewer,
     state: web::Data<AppState>,
+    session: Session,
     form: CsrfForm<CalendarForm>,
 ) -> Result<HttpResponse, DeskError> {
     let form = form.0;
@@ -355,7 +352,7 @@ async fn post_calendar(
         }
         Err(error) => Err(error.into()),
     };
-    sla_outcome(&state, &admin, outcome, "Calendar saved.").await
+    sla_outcome(&state, &admin, &session, outcome, "Calendar saved.").await
 }
 
 #[derive(Deserialize)]
@@ -370,6 +367,7 @@ pub struct TargetForm {
 async fn post_target(
     admin: AdminViewer,
     state: web::Data<AppState>,
+    session: Session,
     form: CsrfForm<TargetForm>,
 ) -> Result<HttpResponse, DeskError> {
     let form = form.0;
@@ -397,13 +395,7 @@ async fn post_target(
         }
         Err(error) => Err(error),
     };
-    sla_outcome(
-        &state,
-        &admin,
-        outcome,
-        &format!("Targets for {priority} saved."),
-    )
-    .await
+    sla_outcome(&state, &admin, &session, outcome, "Targets saved.").await
 }
 
 #[derive(Deserialize)]
@@ -420,6 +412,7 @@ pub struct HolidayForm {
 async fn post_holiday(
     admin: AdminViewer,
     state: web::Data<AppState>,
+    session: Session,
     form: CsrfForm<HolidayForm>,
 ) -> Result<HttpResponse, DeskError> {
     let form = form.0;
@@ -440,7 +433,7 @@ async fn post_holiday(
                 .await
         }
     };
-    sla_outcome(&state, &admin, outcome, "Holidays saved.").await
+    sla_outcome(&state, &admin, &session, outcome, "Holidays saved.").await
 }
 
 #[derive(Template)]

@@ -2,7 +2,6 @@
 //! the CSRF check every state-changing form passes.
 
 use crate::db::models::Agent;
-use crate::db::schema::agents;
 use crate::domain::{AgentId, Role};
 use crate::web::AppState;
 use crate::web::errors::DeskError;
@@ -11,7 +10,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::Utc;
-use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use rand::RngCore;
 use serde::de::DeserializeOwned;
@@ -21,6 +19,7 @@ use subtle::ConstantTimeEq;
 const AGENT_KEY: &str = "agent";
 const CSRF_KEY: &str = "csrf";
 const SEEN_KEY: &str = "seen";
+const FLASH_KEY: &str = "flash";
 /// How often a working agent's session is written back, pushing its idle
 /// deadline on.
 const REFRESH_SECONDS: i64 = 60;
@@ -104,15 +103,7 @@ impl FromRequest for Viewer {
             let csrf: String = session.get(CSRF_KEY).ok().flatten().ok_or_else(sign_in)?;
             let agent: Option<Agent> = state
                 .db
-                .run(move |conn| {
-                    Ok::<_, DeskError>(
-                        agents::table
-                            .find(agent_id)
-                            .select(Agent::as_select())
-                            .first(conn)
-                            .optional()?,
-                    )
-                })
+                .run(move |conn| crate::agents::find(conn, agent_id))
                 .await?;
             let Some(agent) = agent.filter(|agent| agent.active) else {
                 session.purge();
@@ -160,26 +151,32 @@ role_extractor!(
     Role::Admin
 );
 
-/// Whether the request says it comes from this site. Browsers send
-/// `Origin` on form posts; when it is missing, `Referer` is checked; a
-/// request with neither passes on its token alone.
+/// Whether the request says it comes from this site, failing closed:
+/// `Origin` must name this site (the public address, or this scheme with
+/// the `Host` the request was sent to); without `Origin`, `Referer` must.
+/// `null`, an unparseable value, a foreign origin, or neither header is
+/// refused. Forwarded-host headers are ignored: a client can set them.
 pub fn same_origin(request: &HttpRequest, state: &AppState) -> bool {
-    let claimed = request
-        .headers()
+    let headers = request.headers();
+    let claimed = headers
         .get(header::ORIGIN)
-        .or_else(|| request.headers().get(header::REFERER))
+        .or_else(|| headers.get(header::REFERER))
         .and_then(|value| value.to_str().ok())
-        .and_then(|text| url::Url::parse(text).ok());
+        .and_then(|text| url::Url::parse(text).ok())
+        .map(|url| url.origin())
+        .filter(url::Origin::is_tuple);
     let Some(claimed) = claimed else {
-        return true;
+        return false;
     };
-    let claimed = claimed.origin();
-    if claimed == state.settings.base_url.origin() {
+    let base = &state.settings.base_url;
+    if claimed == base.origin() {
         return true;
     }
-    let info = request.connection_info();
-    url::Url::parse(&format!("{}://{}", info.scheme(), info.host()))
-        .is_ok_and(|own| own.origin() == claimed)
+    headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|host| url::Url::parse(&format!("{}://{host}", base.scheme())).ok())
+        .is_some_and(|own| own.origin() == claimed)
 }
 
 /// Compares two tokens in constant time.
@@ -228,13 +225,45 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     }
 }
 
-/// The address a request came from, for login throttling: the peer's.
-/// Forwarded headers are not trusted, so a client cannot pose as many
-/// addresses; behind a proxy every try counts against the proxy's address
-/// as well as the account.
-pub fn client_address(request: &HttpRequest) -> String {
-    request
-        .peer_addr()
-        .map(|address| address.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+/// The address a request came from, for login throttling: the peer's,
+/// unless the peer is a trusted proxy (`REDRESS_TRUSTED_PROXIES`): then the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
+/// Anyone else's forwarded headers are ignored, so a client cannot pose as
+/// many addresses.
+pub fn client_address(request: &HttpRequest, trusted: &[ipnet::IpNet]) -> String {
+    let Some(peer) = request.peer_addr().map(|address| address.ip()) else {
+        return "unknown".to_owned();
+    };
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map_while(|part| part.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+/// Keeps a notice for the next page this agent sees (after a redirect).
+/// Notices are the server's own words, never text from a request.
+pub fn flash(session: &Session, notice: impl Into<String>) -> Result<(), DeskError> {
+    session
+        .insert(FLASH_KEY, notice.into())
+        .map_err(DeskError::internal)
+}
+
+/// The notice kept for this page, if any; shown once.
+pub fn take_flash(session: &Session) -> Option<String> {
+    let notice = session.get::<String>(FLASH_KEY).ok().flatten()?;
+    session.remove(FLASH_KEY);
+    Some(notice)
 }

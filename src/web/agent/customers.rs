@@ -3,18 +3,17 @@
 
 use super::auth::{CsrfForm, Viewer};
 use super::tickets::{actor, sla_settings};
-use super::{Chrome, render, see_other};
+use super::{Chrome, path_segment, render, see_other, see_other_noting};
 use crate::db::models::{Customer, Ticket};
-use crate::db::schema::customers;
 use crate::domain::*;
 use crate::tickets::service::{self, NewTicket, TicketError};
 use crate::tickets::view::{self, CustomerPanel, TransactionPanel};
 use crate::web::AppState;
 use crate::web::errors::DeskError;
+use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use diesel::prelude::*;
 use serde::Deserialize;
 use std::str::FromStr;
 use strum::IntoEnumIterator;
@@ -99,21 +98,7 @@ async fn customer_search(
     } else {
         state
             .db
-            .run(move |conn| {
-                Ok::<_, DeskError>(
-                    customers::table
-                        .filter(
-                            customers::email
-                                .eq(text.to_lowercase())
-                                .or(customers::external_ref.eq(&text))
-                                .or(customers::name.eq(&text)),
-                        )
-                        .order(customers::id)
-                        .limit(50)
-                        .select(Customer::as_select())
-                        .load(conn)?,
-                )
-            })
+            .run(move |conn| view::find_customers(conn, &text))
             .await?
     };
     render(
@@ -249,23 +234,25 @@ async fn open_ticket(
     }
 }
 
-fn opened(ticket: &Ticket) -> HttpResponse {
-    see_other(&format!(
-        "/agent/tickets/{}?done=Ticket%20opened.",
-        ticket.id.reference()
-    ))
+fn opened(session: &Session, ticket: &Ticket) -> Result<HttpResponse, DeskError> {
+    see_other_noting(
+        session,
+        &format!("/agent/tickets/{}", ticket.id.reference()),
+        "Ticket opened.",
+    )
 }
 
 async fn open_for_customer(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    session: Session,
     form: CsrfForm<OpenTicketForm>,
 ) -> Result<HttpResponse, DeskError> {
     let customer = CustomerId(id.into_inner());
     let form = form.0;
     match open_ticket(&viewer, &state, form.request(customer)?).await? {
-        Ok(ticket) => Ok(opened(&ticket)),
+        Ok(ticket) => opened(&session, &ticket),
         Err(message) => {
             customer_view(
                 &viewer,
@@ -302,7 +289,10 @@ async fn transaction_search(
             .run(move |conn| view::find_transaction(conn, &text))
             .await?;
         if let Some(tx) = found {
-            return Ok(see_other(&format!("/agent/transactions/{}", tx.reference)));
+            return Ok(see_other(&format!(
+                "/agent/transactions/{}",
+                path_segment(&tx.reference)
+            )));
         }
     }
     render(
@@ -342,10 +332,9 @@ async fn transaction_view(
             let Some(tx) = view::find_transaction(conn, &wanted)? else {
                 return Ok::<_, DeskError>(None);
             };
-            let customer = customers::table
-                .find(tx.customer_id)
-                .select(Customer::as_select())
-                .first(conn)?;
+            let customer = Customer::find(conn, tx.customer_id)
+                .map_err(DeskError::internal)?
+                .ok_or_else(|| DeskError::internal("a transaction's customer is missing"))?;
             let tickets = view::tickets_of_transaction(conn, tx.id)?;
             let panel = view::transaction_panel(conn, tx)?;
             Ok(Some((panel, customer, tickets)))
@@ -389,6 +378,7 @@ async fn open_for_transaction(
     viewer: Viewer,
     state: web::Data<AppState>,
     reference: web::Path<String>,
+    session: Session,
     form: CsrfForm<OpenTicketForm>,
 ) -> Result<HttpResponse, DeskError> {
     let reference = reference.into_inner();
@@ -402,7 +392,7 @@ async fn open_for_transaction(
         .map(|tx| tx.customer_id)
         .ok_or_else(|| DeskError::NotFound(format!("there is no transaction {reference}")))?;
     match open_ticket(&viewer, &state, form.request(customer)?).await? {
-        Ok(ticket) => Ok(opened(&ticket)),
+        Ok(ticket) => opened(&session, &ticket),
         Err(message) => {
             transaction_view(
                 &viewer,

@@ -91,6 +91,28 @@ pub fn render(page: impl askama::Template, status: StatusCode) -> Result<HttpRes
         .body(html))
 }
 
+/// A text made safe as one segment of a URL path: every byte outside the
+/// unreserved set percent-encoded.
+pub fn path_segment(text: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+/// Sends the browser on after a form, with a notice for the next page (a
+/// flash in the session, never text in the URL).
+pub fn see_other_noting(
+    session: &actix_session::Session,
+    location: &str,
+    notice: impl Into<String>,
+) -> Result<HttpResponse, DeskError> {
+    auth::flash(session, notice)?;
+    Ok(see_other(location))
+}
+
 /// Sends the browser on after a form (post/redirect/get).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -3,12 +3,13 @@
 use super::auth::{
     CsrfForm, Viewer, client_address, random_token, same_origin, start_session, tokens_match,
 };
+use super::see_other;
 use crate::agents::signin::{self, SignInError};
 use crate::web::AppState;
 use crate::web::errors::DeskError;
 use actix_session::Session;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -36,9 +37,15 @@ pub struct LoginQuery {
     signed_out: Option<String>,
 }
 
-/// Only paths inside the desk are followed after sign-in.
+/// Only paths inside the desk are followed after sign-in, and only plain
+/// ones: printable ASCII (a browser sends the rest percent-encoded).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with("/agent") && !next.starts_with("//") && !next.contains('\\') {
+    if next.starts_with("/agent")
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.len() <= 2048
+        && next.bytes().all(|b| b.is_ascii_graphic())
+    {
         next
     } else {
         "/agent"
@@ -76,12 +83,6 @@ fn login_form(
         .body(html))
 }
 
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .finish()
-}
-
 pub async fn login_page(
     state: web::Data<AppState>,
     query: web::Query<LoginQuery>,
@@ -116,7 +117,7 @@ pub async fn login(
     if !same_origin(&request, &state) || !tokens_match(&form.login_token, &cookie_token) {
         return Err(DeskError::Csrf);
     }
-    let ip = client_address(&request);
+    let ip = client_address(&request, &state.settings.trusted_proxies);
     let refuse = |status: StatusCode, message: &str| {
         login_form(&state, status, &form.next, &form.email, None, Some(message))
     };
@@ -129,7 +130,7 @@ pub async fn login(
     let (email, address) = (form.email.clone(), ip.clone());
     let check = match state
         .db
-        .run(move |conn| signin::prepare(conn, &email, &address))
+        .write(move |conn| signin::prepare(conn, &email, &address))
         .await
     {
         Ok(check) => check,
@@ -182,7 +183,7 @@ pub async fn logout(
     session: Session,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, DeskError> {
-    let ip = client_address(&request);
+    let ip = client_address(&request, &state.settings.trusted_proxies);
     let agent = viewer.id;
     state
         .db

@@ -1,7 +1,7 @@
 //! The queue and the ticket page.
 
-use super::auth::{CsrfForm, Viewer};
-use super::{Chrome, render, see_other};
+use super::auth::{CsrfForm, Viewer, take_flash};
+use super::{Chrome, render, see_other_noting};
 use crate::domain::*;
 use crate::tickets::agent_choices;
 use crate::tickets::queue::{self, AssigneeFilter, Cursor, Filters, QueueQuery, Sort, View};
@@ -10,6 +10,7 @@ use crate::tickets::sla::{self, BusinessCalendar, SlaSettings};
 use crate::tickets::view::{self, TicketPage};
 use crate::web::AppState;
 use crate::web::errors::{DeskError, urlencode};
+use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -374,12 +375,6 @@ struct TicketTemplate {
     times: Vec<String>,
 }
 
-#[derive(Deserialize, Default)]
-pub struct TicketParams {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 async fn ticket_view(
     viewer: &Viewer,
     state: &AppState,
@@ -444,14 +439,14 @@ async fn ticket_page(
     viewer: Viewer,
     state: web::Data<AppState>,
     reference: web::Path<String>,
-    params: web::Query<TicketParams>,
+    session: Session,
 ) -> Result<HttpResponse, DeskError> {
     let id = ticket_id(&reference)?;
     ticket_view(
         &viewer,
         &state,
         id,
-        params.done.clone(),
+        take_flash(&session),
         None,
         String::new(),
         StatusCode::OK,
@@ -459,13 +454,13 @@ async fn ticket_page(
     .await
 }
 
-/// After a change: back to the ticket with what happened.
-fn done(id: TicketId, message: &str) -> HttpResponse {
-    see_other(&format!(
-        "/agent/tickets/{}?done={}",
-        id.reference(),
-        urlencode(message)
-    ))
+/// After a change: back to the ticket, saying what happened.
+fn done(session: &Session, id: TicketId, message: &'static str) -> Result<HttpResponse, DeskError> {
+    see_other_noting(
+        session,
+        &format!("/agent/tickets/{}", id.reference()),
+        message,
+    )
 }
 
 /// A refused change: the ticket page again, saying why, keeping the draft.
@@ -514,6 +509,7 @@ async fn post_reply(
     viewer: Viewer,
     state: web::Data<AppState>,
     reference: web::Path<String>,
+    session: Session,
     form: CsrfForm<ReplyForm>,
 ) -> Result<HttpResponse, DeskError> {
     let id = ticket_id(&reference)?;
@@ -547,7 +543,11 @@ async fn post_reply(
         .write(move |conn| service::reply(conn, &settings, &actor, id, reply.clone(), &domain))
         .await
     {
-        Ok(_) => Ok(done(id, if public { "Reply sent." } else { "Note added." })),
+        Ok(_) => done(
+            &session,
+            id,
+            if public { "Reply sent." } else { "Note added." },
+        ),
         Err(error) => refused(&viewer, &state, id, error, form.body).await,
     }
 }
@@ -570,6 +570,7 @@ async fn post_fields(
     viewer: Viewer,
     state: web::Data<AppState>,
     reference: web::Path<String>,
+    session: Session,
     form: CsrfForm<FieldsForm>,
 ) -> Result<HttpResponse, DeskError> {
     let id = ticket_id(&reference)?;
@@ -595,7 +596,7 @@ async fn post_fields(
         .write(move |conn| service::change(conn, &settings, &actor, id, changes.clone()))
         .await
     {
-        Ok(_) => Ok(done(id, "Ticket updated.")),
+        Ok(_) => done(&session, id, "Ticket updated."),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
 }
@@ -612,6 +613,7 @@ async fn post_link(
     viewer: Viewer,
     state: web::Data<AppState>,
     reference: web::Path<String>,
+    session: Session,
     form: CsrfForm<LinkForm>,
 ) -> Result<HttpResponse, DeskError> {
     let id = ticket_id(&reference)?;
@@ -632,14 +634,15 @@ async fn post_link(
         })
         .await
     {
-        Ok(_) => Ok(done(
+        Ok(_) => done(
+            &session,
             id,
             if unlink {
                 "Transaction unlinked."
             } else {
                 "Transaction linked."
             },
-        )),
+        ),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
 }
