@@ -109,6 +109,17 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         requests: usize,
     },
+    /// Ticket opens, public replies, status changes and recorded
+    /// transactions per second, from one client and from several at once
+    /// (adds tickets and top-ups to the database).
+    Write {
+        /// How many writes of each kind, per round.
+        #[arg(long, default_value_t = 2_000)]
+        writes: usize,
+        /// Clients writing at once in the second round.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -198,173 +209,21 @@ fn init_tracing() {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let mut settings = Settings::from_env().context("invalid configuration")?;
+    let settings = Settings::from_env().context("invalid configuration")?;
     match cli.command {
-        Command::Serve { bind } => {
-            if let Some(bind) = bind {
-                settings.rebind(bind)?;
-            }
-            serve(settings)
-        }
-        Command::Migrate => {
-            let mut conn = db::establish(&settings.database_url)
-                .with_context(|| format!("cannot open {}", settings.database_url))?;
-            let applied = db::run_migrations(&mut conn)?;
-            println!(
-                "{} migration(s) applied to {}",
-                applied.len(),
-                settings.database_url
-            );
-            for version in applied {
-                println!("  {version}");
-            }
-            Ok(())
-        }
+        Command::Serve { bind } => serve_command(settings, bind),
+        Command::Migrate => migrate(&settings),
         Command::Generate(args) => {
-            let summary = generate(&settings.database_url, &args)?;
-            print_summary(&summary);
+            print_summary(&generate(&settings.database_url, &args)?);
             Ok(())
         }
-        Command::Demo { bind, seed } => {
-            let path = settings.data_dir.join("demo.db");
-            remove_database_files(&path)?;
-            settings.database_url = DatabaseUrl::Sqlite(path);
-            if let Some(bind) = bind {
-                settings.rebind(bind)?;
-            }
-            let args = GenerateArgs {
-                tickets: demo::DEFAULT_TICKETS,
-                customers: demo::DEFAULT_CUSTOMERS,
-                seed,
-                now: None,
-            };
-            let summary = generate(&settings.database_url, &args)?;
-            print_summary(&summary);
-            println!("\nOpen {}agent/login", settings.base_url);
-            serve(settings)
-        }
-        Command::Bench {
-            command: BenchCommand::Queue { requests },
-        } => {
-            let database = Database::open(&settings.database_url, 1)
-                .with_context(|| format!("cannot open {}", settings.database_url))?;
-            let mut conn = database.conn()?;
-            let report = redress::tickets::bench::run(&mut conn, requests.max(1))?;
-            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-            println!(
-                "{} queue requests on {} ({} tickets): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-                report.requests,
-                database.backend().name(),
-                report.tickets,
-                ms(report.p50),
-                ms(report.p95),
-                ms(report.p99),
-                ms(report.max)
-            );
-            println!("slowest:");
-            for (elapsed, query) in &report.slowest {
-                println!("  {:>8.1} ms  {query}", ms(*elapsed));
-            }
-            Ok(())
-        }
-        Command::Bench {
-            command:
-                BenchCommand::Ledger {
-                    refunds,
-                    threads,
-                    pool,
-                },
-        } => {
-            let database = Database::open(&settings.database_url, pool.max(1))
-                .with_context(|| format!("cannot open {}", settings.database_url))?;
-            let report = redress::ledger::bench::run(&database, refunds, threads.max(1), |line| {
-                println!("{line}")
-            })?;
-            println!(
-                "{} refunds on {} ({} threads, pool of {pool}): {:.2} s, {:.0} refunds/s",
-                report.refunds,
-                database.backend().name(),
-                report.threads,
-                report.elapsed.as_secs_f64(),
-                report.refunds_per_second()
-            );
-            println!(
-                "ledger verify: {} transfers in {} ms, {}",
-                report.transfers,
-                report.verify_elapsed.as_millis(),
-                if report.ledger_ok {
-                    "balanced"
-                } else {
-                    "BROKEN"
-                }
-            );
-            if report.ledger_ok {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!("the ledger has violations"))
-            }
-        }
-        Command::Import { file } => {
-            let reader = std::fs::File::open(&file)
-                .with_context(|| format!("cannot open {}", file.display()))?;
-            let database = Database::open(&settings.database_url, 2)
-                .with_context(|| format!("cannot open {}", settings.database_url))?;
-            let summary =
-                redress::platform::import::import(&database, std::io::BufReader::new(reader))?;
-            for (line, reason) in &summary.refused {
-                println!("line {line}: {reason}");
-            }
-            println!(
-                "{} records applied, {} refused",
-                summary.applied,
-                summary.refused.len()
-            );
-            if summary.refused.is_empty() {
-                Ok(())
-            } else {
-                Err(anyhow::anyhow!(
-                    "{} records were refused",
-                    summary.refused.len()
-                ))
-            }
-        }
-        Command::Token { command } => {
-            let mut conn = db::establish(&settings.database_url)
-                .with_context(|| format!("cannot open {}", settings.database_url))?;
-            db::run_migrations(&mut conn)?;
-            match command {
-                TokenCommand::Create { name } => {
-                    let token = redress::platform::tokens::create_token(&mut conn, &name)?;
-                    println!("{token}");
-                }
-                TokenCommand::Revoke { name } => {
-                    redress::platform::tokens::revoke_token(&mut conn, &name)?;
-                    println!("token '{}' revoked", name.trim());
-                }
-            }
-            Ok(())
-        }
+        Command::Demo { bind, seed } => demo_command(settings, bind, seed),
+        Command::Bench { command } => bench(&settings, command),
+        Command::Import { file } => import(&settings, &file),
+        Command::Token { command } => token(&settings, command),
         Command::Audit {
             command: AuditCommand::Verify,
-        } => {
-            let mut conn = db::establish(&settings.database_url)
-                .with_context(|| format!("cannot open {}", settings.database_url))?;
-            db::run_migrations(&mut conn)?;
-            let report = redress::audit::verify_chain(&mut conn)?;
-            match report.first_break {
-                None => {
-                    println!("audit log intact: {} rows", report.rows);
-                    Ok(())
-                }
-                Some(broken) => {
-                    println!(
-                        "AUDIT LOG BROKEN: {broken} ({} rows verified before it)",
-                        report.rows
-                    );
-                    Err(anyhow::anyhow!("the audit log has been tampered with"))
-                }
-            }
-        }
+        } => audit_verify(&settings),
         Command::Ledger {
             command: LedgerCommand::Verify,
         } => {
@@ -376,23 +235,225 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Agent {
             command: AgentCommand::Add { email, name, role },
-        } => {
-            let password = read_password()?;
-            let request = NewAgentRequest::parse(&email, &name, role, &password)?;
-            let mut conn = db::establish(&settings.database_url)
-                .with_context(|| format!("cannot open {}", settings.database_url))?;
-            db::run_migrations(&mut conn)?;
-            let id = add_agent(&mut conn, request, None)?;
-            println!("agent {id} added: {} ({role})", email.trim().to_lowercase());
+        } => agent_add(&settings, &email, &name, role),
+    }
+}
+
+/// One migrated connection, for commands that read or check.
+fn open_connection(url: &DatabaseUrl) -> Result<db::DbConnection> {
+    let mut conn = db::establish(url).with_context(|| format!("cannot open {url}"))?;
+    db::run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+/// The migrated database with a pool of `pool` connections and its write
+/// path, for commands that write.
+fn open_database(url: &DatabaseUrl, pool: u32) -> Result<Database> {
+    Database::open(url, pool).with_context(|| format!("cannot open {url}"))
+}
+
+fn serve_command(mut settings: Settings, bind: Option<std::net::SocketAddr>) -> Result<()> {
+    if let Some(bind) = bind {
+        settings.rebind(bind)?;
+    }
+    serve(settings)
+}
+
+fn migrate(settings: &Settings) -> Result<()> {
+    let mut conn = db::establish(&settings.database_url)
+        .with_context(|| format!("cannot open {}", settings.database_url))?;
+    let applied = db::run_migrations(&mut conn)?;
+    println!(
+        "{} migration(s) applied to {}",
+        applied.len(),
+        settings.database_url
+    );
+    for version in applied {
+        println!("  {version}");
+    }
+    Ok(())
+}
+
+fn demo_command(
+    mut settings: Settings,
+    bind: Option<std::net::SocketAddr>,
+    seed: u64,
+) -> Result<()> {
+    let path = settings.data_dir.join("demo.db");
+    remove_database_files(&path)?;
+    settings.database_url = DatabaseUrl::Sqlite(path);
+    if let Some(bind) = bind {
+        settings.rebind(bind)?;
+    }
+    let args = GenerateArgs {
+        tickets: demo::DEFAULT_TICKETS,
+        customers: demo::DEFAULT_CUSTOMERS,
+        seed,
+        now: None,
+    };
+    let summary = generate(&settings.database_url, &args)?;
+    print_summary(&summary);
+    println!("\nOpen {}agent/login", settings.base_url);
+    serve(settings)
+}
+
+fn bench(settings: &Settings, command: BenchCommand) -> Result<()> {
+    match command {
+        BenchCommand::Queue { requests } => bench_queue(settings, requests),
+        BenchCommand::Ledger {
+            refunds,
+            threads,
+            pool,
+        } => bench_ledger(settings, refunds, threads, pool),
+        BenchCommand::Write { writes, clients } => bench_write(settings, writes, clients),
+    }
+}
+
+fn bench_queue(settings: &Settings, requests: usize) -> Result<()> {
+    let database = open_database(&settings.database_url, 1)?;
+    let mut conn = database.conn()?;
+    let report = redress::tickets::bench::run(&mut conn, requests.max(1))?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{} queue requests on {} ({} tickets): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        report.requests,
+        database.backend().name(),
+        report.tickets,
+        ms(report.p50),
+        ms(report.p95),
+        ms(report.p99),
+        ms(report.max)
+    );
+    println!("slowest:");
+    for (elapsed, query) in &report.slowest {
+        println!("  {:>8.1} ms  {query}", ms(*elapsed));
+    }
+    Ok(())
+}
+
+fn bench_ledger(settings: &Settings, refunds: usize, threads: usize, pool: u32) -> Result<()> {
+    let database = open_database(&settings.database_url, pool.max(1))?;
+    let report = redress::ledger::bench::run(&database, refunds, threads.max(1), |line| {
+        println!("{line}")
+    })?;
+    println!(
+        "{} refunds on {} ({} threads, pool of {pool}): {:.2} s, {:.0} refunds/s",
+        report.refunds,
+        database.backend().name(),
+        report.threads,
+        report.elapsed.as_secs_f64(),
+        report.refunds_per_second()
+    );
+    println!(
+        "ledger verify: {} transfers in {} ms, {}",
+        report.transfers,
+        report.verify_elapsed.as_millis(),
+        if report.ledger_ok {
+            "balanced"
+        } else {
+            "BROKEN"
+        }
+    );
+    if report.ledger_ok {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("the ledger has violations"))
+    }
+}
+
+fn bench_write(settings: &Settings, writes: usize, clients: usize) -> Result<()> {
+    let database = open_database(&settings.database_url, (clients as u32).clamp(2, 16))?;
+    let report = redress::tickets::write_bench::run(&database, writes.max(1), clients.max(1))?;
+    println!(
+        "writes on {} with {} tickets before:",
+        database.backend().name(),
+        report.tickets_before
+    );
+    for rate in &report.rates {
+        println!(
+            "  {:<22} {} client(s): {:>6} in {:>6.2} s, {:>7.0}/s",
+            rate.what,
+            rate.clients,
+            rate.writes,
+            rate.elapsed.as_secs_f64(),
+            rate.per_second()
+        );
+    }
+    Ok(())
+}
+
+fn import(settings: &Settings, file: &Path) -> Result<()> {
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let database = open_database(&settings.database_url, 2)?;
+    let summary = redress::platform::import::import(&database, std::io::BufReader::new(reader))?;
+    for (line, reason) in &summary.refused {
+        println!("line {line}: {reason}");
+    }
+    println!(
+        "{} records applied, {} refused",
+        summary.applied,
+        summary.refused.len()
+    );
+    if summary.refused.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{} records were refused",
+            summary.refused.len()
+        ))
+    }
+}
+
+fn token(settings: &Settings, command: TokenCommand) -> Result<()> {
+    let database = open_database(&settings.database_url, 1)?;
+    match command {
+        TokenCommand::Create { name } => {
+            let token = database
+                .write_blocking(move |conn| redress::platform::tokens::create_token(conn, &name))?;
+            println!("{token}");
+        }
+        TokenCommand::Revoke { name } => {
+            let revoked = name.clone();
+            database.write_blocking(move |conn| {
+                redress::platform::tokens::revoke_token(conn, &revoked)
+            })?;
+            println!("token '{}' revoked", name.trim());
+        }
+    }
+    Ok(())
+}
+
+fn audit_verify(settings: &Settings) -> Result<()> {
+    let mut conn = open_connection(&settings.database_url)?;
+    let report = redress::audit::verify_chain(&mut conn)?;
+    match report.first_break {
+        None => {
+            println!("audit log intact: {} rows", report.rows);
             Ok(())
+        }
+        Some(broken) => {
+            println!(
+                "AUDIT LOG BROKEN: {broken} ({} rows verified before it)",
+                report.rows
+            );
+            Err(anyhow::anyhow!("the audit log has been tampered with"))
         }
     }
 }
 
+fn agent_add(settings: &Settings, email: &str, name: &str, role: Role) -> Result<()> {
+    let password = read_password()?;
+    let request = NewAgentRequest::parse(email, name, role, &password)?;
+    let database = open_database(&settings.database_url, 1)?;
+    let id = database.write_blocking(move |conn| add_agent(conn, request.clone(), None))?;
+    println!("agent {id} added: {} ({role})", email.trim().to_lowercase());
+    Ok(())
+}
+
 /// Runs `ledger verify`; false when the ledger is broken.
 fn verify_ledger(url: &DatabaseUrl) -> Result<bool> {
-    let mut conn = db::establish(url).with_context(|| format!("cannot open {url}"))?;
-    db::run_migrations(&mut conn)?;
+    let mut conn = open_connection(url)?;
     let report = redress::ledger::verify::verify_ledger(&mut conn)?;
     for violation in &report.violations {
         println!("VIOLATION {violation}");
@@ -417,8 +478,7 @@ fn verify_ledger(url: &DatabaseUrl) -> Result<bool> {
 }
 
 fn generate(url: &DatabaseUrl, args: &GenerateArgs) -> Result<GenerateSummary> {
-    let mut conn = db::establish(url).with_context(|| format!("cannot open {url}"))?;
-    db::run_migrations(&mut conn)?;
+    let mut conn = open_connection(url)?;
     let now: NaiveDateTime = args.now.unwrap_or_else(Utc::now).naive_utc();
     let options = GenerateOptions {
         tickets: args.tickets,
@@ -480,8 +540,7 @@ fn serve(settings: Settings) -> Result<()> {
     settings
         .load_or_create_secret()
         .context("cannot load the session secret")?;
-    let db = Database::open(&settings.database_url, POOL_SIZE)
-        .with_context(|| format!("cannot open {}", settings.database_url))?;
+    let db = open_database(&settings.database_url, POOL_SIZE)?;
     let listener = TcpListener::bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let address = listener.local_addr()?;

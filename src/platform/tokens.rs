@@ -24,6 +24,8 @@ pub enum TokenError {
     Db(#[from] DbError),
 }
 
+crate::write_failure!(TokenError);
+
 impl From<diesel::result::Error> for TokenError {
     fn from(error: diesel::result::Error) -> Self {
         TokenError::Db(DbError::Query(error))

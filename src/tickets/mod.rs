@@ -8,6 +8,7 @@ pub mod service;
 pub mod sla;
 pub mod terms;
 pub mod view;
+pub mod write_bench;
 
 use crate::domain::TicketStatus;
 

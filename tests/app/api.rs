@@ -336,8 +336,16 @@ fn bad_transaction_records_name_the_field() -> TestResult {
         ),
         (with("kind", json!("gift")), "kind: 'gift' is not one of"),
         (
-            with("kind", json!("p2p_trade")),
+            {
+                let mut record = with("kind", json!("p2p_trade"));
+                record["status"] = json!("pending");
+                record
+            },
             "counterparty_customer: a p2p_trade needs the other customer's reference",
+        ),
+        (
+            with("kind", json!("p2p_trade")),
+            "status: a p2p_trade is never completed",
         ),
         (
             with("original", json!("TX-1")),

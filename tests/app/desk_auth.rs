@@ -167,11 +167,13 @@ fn five_failures_pause_sign_in_for_the_account() -> TestResult {
     // Once the failures are older than the window, sign-in works again.
     app.db
         .conn()
-        .batch_execute("UPDATE login_attempts SET at = at - INTERVAL '16 minutes'")
+        .batch_execute(
+            "UPDATE login_throttles SET window_started_at = window_started_at - INTERVAL '16 minutes'",
+        )
         .or_else(|_| {
-            app.db
-                .conn()
-                .batch_execute("UPDATE login_attempts SET at = datetime(at, '-16 minutes')")
+            app.db.conn().batch_execute(
+                "UPDATE login_throttles SET window_started_at = datetime(window_started_at, '-16 minutes')",
+            )
         })?;
     assert_eq!(app.sign_in("ada@example.com", AGENT_PASSWORD).status(), 303);
     Ok(())
@@ -516,7 +518,9 @@ fn behind_tls_the_session_cookie_is_secure() -> TestResult {
     let settings = test_settings_with(&db, &[("REDRESS_BASE_URL", "https://desk.example.com/")]);
     let app = TestApp::start_with_settings(db, settings);
     add_test_agent(&app.db, "ada@example.com", "Ada Admin", Role::Admin);
-    let response = app.sign_in("ada@example.com", AGENT_PASSWORD);
+    // Behind the TLS proxy, the browser's forms come from the public origin.
+    let browser = app.browser_from("https://desk.example.com");
+    let response = browser.sign_in("ada@example.com", AGENT_PASSWORD);
     assert_eq!(response.status(), 303);
     let cookie = response
         .headers()

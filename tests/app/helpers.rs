@@ -166,16 +166,29 @@ impl TestApp {
     pub fn browser(&self) -> Browser {
         Browser::new(self.address.clone())
     }
+
+    /// A browser whose pages come from `origin` (a proxy's public address).
+    pub fn browser_from(&self, origin: &str) -> Browser {
+        Browser::with_origin(self.address.clone(), Some(origin))
+    }
 }
 
 impl Browser {
-    fn new(address: String) -> Browser {
-        // As a browser does, every request names the page's origin.
+    pub fn new(address: String) -> Browser {
+        let origin = address.clone();
+        Browser::with_origin(address, Some(&origin))
+    }
+
+    /// A client that sends `Origin: origin` with every request, as a
+    /// browser does with forms, or no Origin at all.
+    pub fn with_origin(address: String, origin: Option<&str>) -> Browser {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::ORIGIN,
-            reqwest::header::HeaderValue::from_str(&address).expect("an origin header"),
-        );
+        if let Some(origin) = origin {
+            headers.insert(
+                reqwest::header::ORIGIN,
+                reqwest::header::HeaderValue::from_str(origin).expect("an origin header"),
+            );
+        }
         let client = reqwest::blocking::Client::builder()
             .cookie_store(true)
             .default_headers(headers)
