@@ -62,14 +62,9 @@ fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
 /// update of the key's row, so a burst of tries at once, on any number of
 /// instances, cannot pass the limit. Run it through the write path.
 pub fn prepare(conn: &mut DbConnection, email: &str, ip: &str) -> Result<SignInCheck, SignInError> {
-    let email = text::email(email).unwrap_or_else(|_| {
-        email
-            .trim()
-            .chars()
-            .take(254)
-            .collect::<String>()
-            .to_lowercase()
-    });
+    // Whatever was typed is throttled and looked up as typed; it only has
+    // to be storable.
+    let email = text::email(email).unwrap_or_else(|_| text::search(email).to_lowercase());
     write_transaction(conn, |conn| {
         let at = now();
         for key in throttle_keys(&email, ip) {
@@ -90,52 +85,62 @@ pub fn prepare(conn: &mut DbConnection, email: &str, ip: &str) -> Result<SignInC
 fn count_try(conn: &mut DbConnection, key: &str, at: NaiveDateTime) -> Result<(), SignInError> {
     use login_throttles::dsl as t;
     let since = at - FAILURE_WINDOW;
-    // The key's row, if it is new; a savepoint keeps a lost race to insert
-    // it from failing the transaction.
-    let inserted = conn.transaction(|conn| {
-        diesel::insert_into(t::login_throttles)
-            .values((
-                t::key.eq(key),
-                t::window_started_at.eq(at),
-                t::tries.eq(0_i64),
-            ))
-            .execute(conn)
-    });
-    match inserted {
-        Err(error) if !crate::db::is_unique_violation(&error) => return Err(error.into()),
-        _ => {}
+    // Twice at most: a key seen for the first time by two tries at once is
+    // inserted by one of them, and the other counts on the row it finds.
+    for _ in 0..2 {
+        // A window that has passed starts again with this try.
+        let restarted = diesel::update(
+            t::login_throttles
+                .filter(t::key.eq(key))
+                .filter(t::window_started_at.le(since)),
+        )
+        .set((t::window_started_at.eq(at), t::tries.eq(1_i64)))
+        .execute(conn)?;
+        let counted = restarted == 1
+            || diesel::update(
+                t::login_throttles
+                    .filter(t::key.eq(key))
+                    .filter(t::window_started_at.gt(since))
+                    .filter(t::tries.lt(MAX_FAILURES as i64)),
+            )
+            .set(t::tries.eq(t::tries + 1))
+            .execute(conn)?
+                == 1;
+        if counted {
+            return Ok(());
+        }
+        let started: Option<NaiveDateTime> = t::login_throttles
+            .find(key)
+            .select(t::window_started_at)
+            .first(conn)
+            .optional()?;
+        if let Some(started) = started {
+            // Tries are allowed again once the window has passed.
+            let wait = (started + FAILURE_WINDOW - at).num_seconds();
+            return Err(SignInError::Throttled {
+                minutes: (wait + 59).div_euclid(60).max(1),
+            });
+        }
+        // A savepoint keeps a lost race to insert the row from failing the
+        // transaction.
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(t::login_throttles)
+                .values((
+                    t::key.eq(key),
+                    t::window_started_at.eq(at),
+                    t::tries.eq(1_i64),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => return Ok(()),
+            Err(error) if crate::db::is_unique_violation(&error) => continue,
+            Err(error) => return Err(error.into()),
+        }
     }
-    // A window that has passed starts again with this try.
-    let restarted = diesel::update(
-        t::login_throttles
-            .filter(t::key.eq(key))
-            .filter(t::window_started_at.le(since)),
-    )
-    .set((t::window_started_at.eq(at), t::tries.eq(1_i64)))
-    .execute(conn)?;
-    if restarted == 1 {
-        return Ok(());
-    }
-    let counted = diesel::update(
-        t::login_throttles
-            .filter(t::key.eq(key))
-            .filter(t::window_started_at.gt(since))
-            .filter(t::tries.lt(MAX_FAILURES as i64)),
-    )
-    .set(t::tries.eq(t::tries + 1))
-    .execute(conn)?;
-    if counted == 1 {
-        return Ok(());
-    }
-    let started: NaiveDateTime = t::login_throttles
-        .find(key)
-        .select(t::window_started_at)
-        .first(conn)?;
-    // Tries are allowed again once the window has passed.
-    let wait = (started + FAILURE_WINDOW - at).num_seconds();
-    Err(SignInError::Throttled {
-        minutes: (wait + 59).div_euclid(60).max(1),
-    })
+    Err(SignInError::Db(DbError::Unavailable(format!(
+        "the sign-in count of {key} could not be kept"
+    ))))
 }
 
 /// Checks the password (slow by design; run it off the database).

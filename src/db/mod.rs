@@ -67,9 +67,28 @@ pub enum DbError {
 }
 
 impl DbError {
-    /// Whether the instance is unable or too busy to write: a 503, not a 500.
+    /// Whether the instance is unable or too busy to write: a 503, not a
+    /// 500. That is also a database that has turned read-only, is full, or
+    /// fails to write its file.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, DbError::Unavailable(_) | DbError::Busy)
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Unavailable(_) | DbError::Busy => true,
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _)) => true,
+            DbError::Query(Error::DatabaseError(_, info)) => {
+                let message = info.message();
+                [
+                    "read-only transaction",
+                    "readonly database",
+                    "disk I/O error",
+                    "database or disk is full",
+                    "No space left",
+                ]
+                .iter()
+                .any(|known| message.contains(known))
+            }
+            _ => false,
+        }
     }
 
     /// Whether running the same transaction again may succeed: it lost a

@@ -85,6 +85,22 @@ pub fn multi_line(text: &str, max: usize) -> Result<String, TextError> {
     Ok(text)
 }
 
+/// Longest search text looked up.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// What a person typed into a search box: control characters dropped,
+/// trimmed, at most 200 characters. Never refused: a search that cannot
+/// match anything simply finds nothing.
+pub fn search(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(MAX_SEARCH_CHARS)
+        .collect()
+}
+
 /// A person's name as shown on pages and in e-mails.
 pub fn person_name(text: &str) -> Result<String, TextError> {
     single_line(text, MAX_NAME_CHARS)
@@ -130,6 +146,12 @@ mod tests {
         assert_eq!(multi_line("a\r\nb\tc", 10), Ok("a\nb\tc".into()));
         assert_eq!(multi_line("a\0b", 10), Err(TextError::ControlCharacter));
         assert_eq!(optional_line(Some("  "), 10), Ok(None));
+    }
+
+    #[test]
+    fn searches_drop_control_characters() {
+        assert_eq!(search(" a\0b\r\n "), "ab");
+        assert_eq!(search(&"x".repeat(300)).len(), 200);
     }
 
     #[test]

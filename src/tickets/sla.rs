@@ -422,10 +422,9 @@ pub fn add_holiday(
     name: &str,
     by: AgentId,
 ) -> Result<(), SlaLoadError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(SlaLoadError::Invalid("give the holiday a name".into()));
-    }
+    let name = crate::domain::text::single_line(name, 100)
+        .map_err(|e| SlaLoadError::Invalid(format!("the holiday's name {e}")))?;
+    let name = name.as_str();
     let key = day.format("%Y-%m-%d").to_string();
     write_transaction(conn, |conn| {
         diesel::delete(holidays::table.filter(holidays::day.eq(&key))).execute(conn)?;

@@ -205,7 +205,11 @@ pub fn find_transaction(
 /// Customers whose e-mail, platform reference or full name is `text`, at
 /// most 50, oldest first.
 pub fn find_customers(conn: &mut DbConnection, text: &str) -> Result<Vec<Customer>, DbError> {
-    let text = text.trim();
+    let text = crate::domain::text::search(text);
+    let text = text.as_str();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(customers::table
         .filter(
             customers::email

@@ -6,7 +6,7 @@ use redress::db::models::Customer;
 use redress::db::schema::customers;
 use serde_json::{Value, json};
 
-fn token(app: &TestApp, name: &str) -> Result<String, Box<dyn std::error::Error>> {
+pub(crate) fn token(app: &TestApp, name: &str) -> Result<String, Box<dyn std::error::Error>> {
     let output = redress_command(&app.db)
         .args(["token", "create", "--name", name])
         .output()?;
@@ -21,7 +21,7 @@ fn token(app: &TestApp, name: &str) -> Result<String, Box<dyn std::error::Error>
 }
 
 /// A platform token, and customer CU-1 created with it.
-fn token_and_customer(app: &TestApp) -> Result<String, Box<dyn std::error::Error>> {
+pub(crate) fn token_and_customer(app: &TestApp) -> Result<String, Box<dyn std::error::Error>> {
     let token = token(app, "platform")?;
     assert_eq!(
         put(app, Some(&token), "/api/v1/customers/CU-1", CUSTOMER).status(),
@@ -30,7 +30,12 @@ fn token_and_customer(app: &TestApp) -> Result<String, Box<dyn std::error::Error
     Ok(token)
 }
 
-fn put(app: &TestApp, token: Option<&str>, path: &str, body: &str) -> reqwest::blocking::Response {
+pub(crate) fn put(
+    app: &TestApp,
+    token: Option<&str>,
+    path: &str,
+    body: &str,
+) -> reqwest::blocking::Response {
     let mut request = app
         .client
         .put(app.url(path))
@@ -42,7 +47,7 @@ fn put(app: &TestApp, token: Option<&str>, path: &str, body: &str) -> reqwest::b
     request.send().expect("the server answers")
 }
 
-fn error_of(response: reqwest::blocking::Response) -> (u16, String) {
+pub(crate) fn error_of(response: reqwest::blocking::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: Value = response.json().unwrap_or(Value::Null);
     (
@@ -51,7 +56,7 @@ fn error_of(response: reqwest::blocking::Response) -> (u16, String) {
     )
 }
 
-const CUSTOMER: &str = r#"{"email": "Lin.Mei@Example.com", "name": "林美", "locale": "zh-CN", "phone": "+86 13800000000"}"#;
+pub(crate) const CUSTOMER: &str = r#"{"email": "Lin.Mei@Example.com", "name": "林美", "locale": "zh-CN", "phone": "+86 13800000000"}"#;
 
 #[test]
 fn the_api_wants_a_valid_unrevoked_token() -> TestResult {

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 /// A customer (`customer{n}@example.com`, "Customer n") with a completed
 /// payment `reference` of 120.00 in `currency`.
-fn customer_with_payment(app: &TestApp, n: i64, reference: &str, currency: &str) {
+pub(crate) fn customer_with_payment(app: &TestApp, n: i64, reference: &str, currency: &str) {
     let mut conn = app.db.conn();
     funded_wallet(&mut conn, n, 0);
     record_transaction(
@@ -48,7 +48,7 @@ fn customer_with_payment(app: &TestApp, n: i64, reference: &str, currency: &str)
     .expect("the payment is recorded");
 }
 
-fn agent_actor(app: &TestApp, email: &str) -> Actor {
+pub(crate) fn agent_actor(app: &TestApp, email: &str) -> Actor {
     use redress::db::schema::agents;
     let (id, name, role): (AgentId, String, Role) = agents::table
         .filter(agents::email.eq(email))
@@ -58,7 +58,7 @@ fn agent_actor(app: &TestApp, email: &str) -> Actor {
     Actor { id, name, role }
 }
 
-fn open_ticket(app: &TestApp, by: &Actor, ticket: NewTicket) -> TicketId {
+pub(crate) fn open_ticket(app: &TestApp, by: &Actor, ticket: NewTicket) -> TicketId {
     let mut conn = app.db.conn();
     let settings = sla::load(&mut conn).expect("SLA settings");
     service::open(&mut conn, &settings, by, ticket)
@@ -66,7 +66,7 @@ fn open_ticket(app: &TestApp, by: &Actor, ticket: NewTicket) -> TicketId {
         .id
 }
 
-fn new_ticket(customer: i64, subject: &str) -> NewTicket {
+pub(crate) fn new_ticket(customer: i64, subject: &str) -> NewTicket {
     NewTicket {
         customer: CustomerId(customer),
         transaction: None,
@@ -77,7 +77,7 @@ fn new_ticket(customer: i64, subject: &str) -> NewTicket {
     }
 }
 
-fn version_of(app: &TestApp, id: TicketId) -> i64 {
+pub(crate) fn version_of(app: &TestApp, id: TicketId) -> i64 {
     tickets::table
         .find(id)
         .select(tickets::version)
@@ -85,7 +85,7 @@ fn version_of(app: &TestApp, id: TicketId) -> i64 {
         .expect("the ticket")
 }
 
-fn desk() -> TestApp {
+pub(crate) fn desk() -> TestApp {
     let app = TestApp::start();
     add_test_agent(&app.db, "bo@example.com", "Bo Agent", Role::Agent);
     add_test_agent(&app.db, "su@example.com", "Su Supervisor", Role::Supervisor);

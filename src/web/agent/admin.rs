@@ -488,7 +488,7 @@ async fn audit_page(
         agent: trimmed(&params.agent)
             .map(|t| t.parse().map(AgentId).map_err(|_| bad("an agent", &t)))
             .transpose()?,
-        action: trimmed(&params.action),
+        action: trimmed(&crate::domain::text::search(&params.action)),
         ticket: trimmed(&params.ticket)
             .map(|t| TicketId::parse_reference(&t).ok_or_else(|| bad("a ticket reference", &t)))
             .transpose()?,

@@ -91,7 +91,7 @@ async fn customer_search(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, DeskError> {
-    let search = params.q.trim().to_owned();
+    let search = crate::domain::text::search(&params.q);
     let text = search.clone();
     let results = if text.is_empty() {
         Vec::new()
@@ -281,7 +281,7 @@ async fn transaction_search(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, DeskError> {
-    let search = params.q.trim().to_owned();
+    let search = crate::domain::text::search(&params.q);
     if !search.is_empty() {
         let text = search.clone();
         let found = state

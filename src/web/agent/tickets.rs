@@ -241,7 +241,7 @@ async fn queue_page(
         ),
         None => None,
     };
-    let search = params.q.clone().unwrap_or_default().trim().to_owned();
+    let search = crate::domain::text::search(params.q.as_deref().unwrap_or_default());
     let now = sla::now();
     let query = QueueQuery {
         viewer: viewer.id,
