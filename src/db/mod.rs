@@ -318,7 +318,7 @@ impl Database {
             .build(ConnectionManager { url: url.clone() })?;
         let writer = match url {
             DatabaseUrl::Sqlite(path) => Some(
-                writer::WriteQueue::start(pool.clone(), path.clone())
+                writer::WriteQueue::start(pool.clone(), path.clone(), writer::QUEUE_CAPACITY)
                     .map_err(|e| DbError::Thread(e.to_string()))?,
             ),
             DatabaseUrl::Postgres(_) => None,

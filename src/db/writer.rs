@@ -21,7 +21,8 @@ use tokio::sync::oneshot;
 
 /// How many writes one commit takes at most, bounding a batch's latency.
 const MAX_BATCH: usize = 128;
-/// How many writes may wait; more are refused with `DbError::Busy`.
+/// How many writes may wait; more are refused with `DbError::Busy` (a 503
+/// with Retry-After), so a stalled disk cannot pile up requests without end.
 pub(super) const QUEUE_CAPACITY: usize = 4096;
 
 /// One queued write: run inside the batch, then told how the batch ended.
@@ -131,8 +132,12 @@ pub(super) struct WriteQueue {
 impl WriteQueue {
     /// Starts the writer thread for the database file at `path`; it ends
     /// when every queue clone is gone.
-    pub(super) fn start(pool: DbPool, path: PathBuf) -> std::io::Result<WriteQueue> {
-        let (jobs, queued) = mpsc::sync_channel::<Box<dyn QueuedWrite>>(QUEUE_CAPACITY);
+    pub(super) fn start(
+        pool: DbPool,
+        path: PathBuf,
+        capacity: usize,
+    ) -> std::io::Result<WriteQueue> {
+        let (jobs, queued) = mpsc::sync_channel::<Box<dyn QueuedWrite>>(capacity);
         let healthy = Arc::new(AtomicBool::new(true));
         let opened = file_identity(&path);
         let writer_health = healthy.clone();
@@ -241,5 +246,41 @@ impl Writer {
             job.finish(committed.as_ref().map(|_| ()));
         }
         conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{ConnectionManager, DatabaseUrl};
+
+    #[test]
+    fn a_full_queue_refuses_at_once_and_the_rest_still_commit()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("queue.db");
+        let url = DatabaseUrl::Sqlite(path.clone());
+        drop(crate::db::establish(&url)?);
+        let pool = diesel::r2d2::Pool::builder()
+            .max_size(2)
+            .build(ConnectionManager { url })?;
+        let queue = WriteQueue::start(pool, path, 1)?;
+        let (running, started) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let first = queue.submit(move |_| {
+            let _ = running.send(());
+            let _ = released.recv();
+            Ok::<_, DbError>(1)
+        });
+        // The writer now holds the first write; one more fits in the queue.
+        started.recv()?;
+        let second = queue.submit(|_| Ok::<_, DbError>(2));
+        let third = queue.submit(|_| Ok::<_, DbError>(3));
+        assert!(matches!(third.blocking_recv(), Ok(Err(DbError::Busy))));
+        release.send(())?;
+        assert!(matches!(first.blocking_recv(), Ok(Ok(1))));
+        assert!(matches!(second.blocking_recv(), Ok(Ok(2))));
+        assert!(queue.is_healthy());
+        Ok(())
     }
 }

@@ -271,6 +271,8 @@ struct Disagreeing {
     reference: String,
     #[diesel(sql_type = Text)]
     status: String,
+    #[diesel(sql_type = BigInt)]
+    problem: i64,
 }
 
 /// Checks every account and transfer, in one consistent snapshot of a live
@@ -410,19 +412,35 @@ fn verify_in_snapshot(conn: &mut DbConnection) -> Result<VerifyReport, DbError> 
             transfers: k.n,
         }));
 
-    for (problem, condition) in status_checks() {
-        let found: Vec<Disagreeing> = diesel::sql_query(format!(
-            "SELECT t.reference AS reference, t.status AS status FROM transactions t WHERE {condition} ORDER BY t.id LIMIT 1000"
-        ))
-        .load(conn)?;
-        report
-            .violations
-            .extend(found.into_iter().map(|d| Violation::StatusDisagrees {
-                reference: d.reference,
-                status: d.status,
-                problem,
-            }));
-    }
+    // One pass over the transactions for every status check: each row
+    // answers the first check it fails.
+    let checks = status_checks();
+    let which = checks
+        .iter()
+        .enumerate()
+        .map(|(n, (_, condition))| format!("WHEN {condition} THEN {n}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let any = checks
+        .iter()
+        .map(|(_, condition)| format!("({condition})"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let found: Vec<Disagreeing> = diesel::sql_query(format!(
+        "SELECT t.reference AS reference, t.status AS status, CAST(CASE {which} END AS BIGINT) AS problem
+         FROM transactions t WHERE {any} ORDER BY t.id LIMIT 1000"
+    ))
+    .load(conn)?;
+    report.violations.extend(found.into_iter().map(|d| {
+        Violation::StatusDisagrees {
+            problem: usize::try_from(d.problem)
+                .ok()
+                .and_then(|n| checks.get(n))
+                .map_or("its transfers disagree", |(problem, _)| problem),
+            reference: d.reference,
+            status: d.status,
+        }
+    }));
 
     report.elapsed = started.elapsed();
     Ok(report)
