@@ -502,12 +502,18 @@ fn a_closed_ticket_refuses_every_change() -> TestResult {
     Ok(())
 }
 
-#[test]
-fn the_csrf_origin_check_fails_closed() -> TestResult {
+/// A desk with Bo signed in and one ticket of customer 1, opened by Bo.
+fn desk_with_ticket(subject: &str) -> (TestApp, redress::domain::TicketId) {
     let app = desk();
     let bo = agent_actor(&app, "bo@example.com");
     crate::helpers::funded_wallet(&mut app.db.conn(), 1, 0);
-    let id = open_ticket(&app, &bo, new_ticket(1, "Origins"));
+    let id = open_ticket(&app, &bo, new_ticket(1, subject));
+    (app, id)
+}
+
+#[test]
+fn the_csrf_origin_check_fails_closed() -> TestResult {
+    let (app, id) = desk_with_ticket("Origins");
     let own = app.address.clone();
     // A browser that sends only the headers each request is given.
     let browser = Browser::with_origin(own.clone(), None);
@@ -572,10 +578,7 @@ fn the_csrf_origin_check_fails_closed() -> TestResult {
 
 #[test]
 fn notices_come_from_the_server_never_from_the_url() -> TestResult {
-    let app = desk();
-    let bo = agent_actor(&app, "bo@example.com");
-    crate::helpers::funded_wallet(&mut app.db.conn(), 1, 0);
-    let id = open_ticket(&app, &bo, new_ticket(1, "Notices"));
+    let (app, id) = desk_with_ticket("Notices");
     let path = format!("/agent/tickets/{}", id.reference());
     let body = app
         .get(&format!("{path}?done=Your+account+is+suspended"))
