@@ -31,6 +31,8 @@ pub enum AgentError {
     Unknown(AgentId),
     #[error("you cannot change your own role or deactivate yourself; ask another admin")]
     OwnAccount,
+    #[error("{0} was changed by someone else meanwhile; nothing was saved, look again")]
+    ChangedMeanwhile(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -116,12 +118,13 @@ pub fn add_agent(
     }
 }
 
-/// Every agent, by name, for the admin list.
-/// The agent with this id, active or not.
+/// The agent with this id, active or not: the signed-in agent is re-read
+/// with it on every request.
 pub fn find(conn: &mut DbConnection, id: AgentId) -> Result<Option<Agent>, DbError> {
     Ok(Agent::find(conn, id)?)
 }
 
+/// Every agent, by name, for the admin list.
 pub fn list_agents(conn: &mut DbConnection) -> Result<Vec<Agent>, AgentError> {
     Ok(agents::table
         .order((agents::active.desc(), agents::name, agents::id))
@@ -149,30 +152,38 @@ pub fn change_agent(
         return Err(AgentError::OwnAccount);
     }
     write_transaction(conn, |conn| {
-        let before: Agent = agents::table
-            .find(id)
-            .select(Agent::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or(AgentError::Unknown(id))?;
-        let (field, old, new) = match change {
-            AgentChange::Role(role) => {
-                diesel::update(agents::table.find(id))
-                    .set(agents::role.eq(role))
-                    .execute(conn)?;
-                (
-                    "role",
-                    before.role.as_str().to_owned(),
-                    role.as_str().to_owned(),
+        let before = Agent::find(conn, id)?.ok_or(AgentError::Unknown(id))?;
+        // Each change is conditioned on the value read, so the audit row's
+        // "before" is what the change really replaced.
+        let (field, old, new, changed) = match change {
+            AgentChange::Role(role) => (
+                "role",
+                before.role.as_str().to_owned(),
+                role.as_str().to_owned(),
+                diesel::update(
+                    agents::table
+                        .filter(agents::id.eq(id))
+                        .filter(agents::role.eq(before.role)),
                 )
-            }
-            AgentChange::Active(active) => {
-                diesel::update(agents::table.find(id))
-                    .set(agents::active.eq(active))
-                    .execute(conn)?;
-                ("active", before.active.to_string(), active.to_string())
-            }
+                .set(agents::role.eq(role))
+                .execute(conn)?,
+            ),
+            AgentChange::Active(active) => (
+                "active",
+                before.active.to_string(),
+                active.to_string(),
+                diesel::update(
+                    agents::table
+                        .filter(agents::id.eq(id))
+                        .filter(agents::active.eq(before.active)),
+                )
+                .set(agents::active.eq(active))
+                .execute(conn)?,
+            ),
         };
+        if changed != 1 {
+            return Err(AgentError::ChangedMeanwhile(before.email));
+        }
         audit::record(
             conn,
             AuditEntry {

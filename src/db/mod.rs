@@ -15,7 +15,8 @@ use diesel::r2d2::{self, CustomizeConnection, ManageConnection, Pool, PooledConn
 use diesel::sql_types::{Nullable, Text};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -73,7 +74,10 @@ impl DbError {
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
-            DbError::Unavailable(_) | DbError::Busy => true,
+            // No connection to be had: the database is down or overloaded.
+            DbError::Unavailable(_) | DbError::Busy | DbError::Pool(_) | DbError::Connection(_) => {
+                true
+            }
             DbError::Query(Error::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _)) => true,
             DbError::Query(Error::DatabaseError(_, info)) => {
                 let message = info.message();
@@ -278,7 +282,16 @@ pub struct Database {
     backend: Backend,
     /// SQLite only: the single writer that group-commits.
     writer: Option<writer::WriteQueue>,
+    /// The last write probe and when it ran (see `check_writable`).
+    probe: Arc<tokio::sync::Mutex<Option<LastProbe>>>,
 }
+
+/// When a write probe ran, and why it failed if it did.
+type LastProbe = (Instant, Option<String>);
+
+/// How long one write probe answers for: a flood of health checks costs a
+/// few writes a second, not one each.
+const PROBE_TTL: Duration = Duration::from_millis(250);
 
 /// Runs `work` in a write transaction on PostgreSQL, again when it lost a
 /// race (a unique index, a serialization check, a deadlock), a bounded
@@ -327,6 +340,7 @@ impl Database {
             pool,
             backend: url.backend(),
             writer,
+            probe: Arc::default(),
         })
     }
 
@@ -377,12 +391,30 @@ impl Database {
     /// path (it touches the one-row `health_checks` table), on top of the
     /// writer's own state on SQLite.
     pub async fn check_writable(&self) -> Result<(), DbError> {
+        // One probe at a time, its answer kept for a second.
+        let mut last = self.probe.lock().await;
+        if let Some((at, outcome)) = last.as_ref()
+            && at.elapsed() < PROBE_TTL
+        {
+            return outcome
+                .clone()
+                .map_or(Ok(()), |e| Err(DbError::Unavailable(e)));
+        }
         if let Some(writer) = &self.writer
             && !writer.is_healthy()
         {
             // Still try: a write that commits again makes it healthy.
             tracing::warn!("the last write batch failed");
         }
+        let outcome = self.probe_write().await;
+        *last = Some((
+            Instant::now(),
+            outcome.as_ref().err().map(ToString::to_string),
+        ));
+        outcome
+    }
+
+    async fn probe_write(&self) -> Result<(), DbError> {
         self.write(|conn| {
             use schema::health_checks;
             let now = chrono::Utc::now().naive_utc();
@@ -432,6 +464,11 @@ pub fn reset_id_sequences(conn: &mut DbConnection, tables: &[&str]) -> Result<()
 
 /// Whether a transaction is open on this connection.
 pub fn in_transaction(conn: &mut DbConnection) -> Result<bool, diesel::result::Error> {
+    Ok(transaction_depth(conn)? > 0)
+}
+
+/// How many transactions and savepoints are open on this connection.
+pub fn transaction_depth(conn: &mut DbConnection) -> Result<u32, diesel::result::Error> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let depth = match conn {
         DbConnection::Sqlite(sqlite) => {
@@ -441,7 +478,7 @@ pub fn in_transaction(conn: &mut DbConnection) -> Result<bool, diesel::result::E
             AnsiTransactionManager::transaction_manager_status_mut(pg).transaction_depth()
         }
     }?;
-    Ok(depth.is_some())
+    Ok(depth.map_or(0, |depth| depth.get()))
 }
 
 /// Runs `work` in a transaction that writes. Inside an open transaction it

@@ -11,7 +11,9 @@
 //! the one it opened: a file deleted or replaced under a running server
 //! would otherwise take writes that vanish at the next start.
 
-use super::{DbConnection, DbError, DbPool, PooledDbConnection, write_transaction};
+use super::{
+    DbConnection, DbError, DbPool, PooledDbConnection, transaction_depth, write_transaction,
+};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -27,7 +29,9 @@ pub(super) const QUEUE_CAPACITY: usize = 4096;
 
 /// One queued write: run inside the batch, then told how the batch ended.
 trait QueuedWrite: Send {
-    fn run(&mut self, conn: &mut DbConnection);
+    /// Runs the write in its savepoint; false when the batch's transaction
+    /// can no longer be trusted (a savepoint could not be rolled back).
+    fn run(&mut self, conn: &mut DbConnection) -> bool;
     fn finish(self: Box<Self>, commit: Result<(), &DbError>);
 }
 
@@ -43,10 +47,13 @@ where
     T: Send,
     E: From<diesel::result::Error> + From<DbError> + Send,
 {
-    fn run(&mut self, conn: &mut DbConnection) {
-        if let Some(work) = self.work.take() {
-            self.result = Some(in_savepoint(conn, work));
-        }
+    fn run(&mut self, conn: &mut DbConnection) -> bool {
+        let Some(work) = self.work.take() else {
+            return true;
+        };
+        let (result, sound) = in_savepoint(conn, work);
+        self.result = Some(result);
+        sound
     }
 
     fn finish(self: Box<Self>, commit: Result<(), &DbError>) {
@@ -61,36 +68,32 @@ where
     }
 }
 
-fn depth(conn: &mut DbConnection) -> Result<u32, diesel::result::Error> {
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return Ok(0);
-    };
-    Ok(
-        AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-            .transaction_depth()?
-            .map_or(0, |depth| depth.get()),
-    )
-}
-
 /// Runs one write in a savepoint of the batch's transaction. An error rolls
 /// the savepoint back; so does a panic, after which every savepoint the
 /// write left open is unwound, and the write answers an error while the
-/// batch goes on.
-fn in_savepoint<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+/// batch goes on. Answers the write's result, and false when a savepoint
+/// could not be released or rolled back: SQLite may have rolled the whole
+/// transaction back under it (a full disk, an I/O error), and the batch
+/// must not go on.
+fn in_savepoint<T, E, F>(conn: &mut DbConnection, work: F) -> (Result<T, E>, bool)
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error> + From<DbError>,
 {
-    let DbConnection::Sqlite(_) = conn else {
-        return Err(DbError::GroupCommit("the writer serves SQLite only".into()).into());
+    let base = match transaction_depth(conn) {
+        Ok(depth) => depth,
+        Err(error) => return (Err(error.into()), false),
     };
-    let base = depth(conn)?;
-    if let DbConnection::Sqlite(sqlite) = conn {
-        AnsiTransactionManager::begin_transaction(sqlite)?;
+    let savepoint = match conn {
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction(sqlite),
+        DbConnection::Postgres(_) => Err(diesel::result::Error::BrokenTransactionManager),
+    };
+    if let Err(error) = savepoint {
+        return (Err(error.into()), false);
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)));
     let rollback_to_base = |conn: &mut DbConnection| -> Result<(), diesel::result::Error> {
-        while depth(conn)? > base {
+        while transaction_depth(conn)? > base {
             if let DbConnection::Sqlite(sqlite) = conn {
                 AnsiTransactionManager::rollback_transaction(sqlite)?;
             }
@@ -99,19 +102,26 @@ where
     };
     match outcome {
         Ok(Ok(value)) => {
-            if let DbConnection::Sqlite(sqlite) = conn {
-                AnsiTransactionManager::commit_transaction(sqlite)?;
+            let released = match conn {
+                DbConnection::Sqlite(sqlite) => AnsiTransactionManager::commit_transaction(sqlite),
+                DbConnection::Postgres(_) => Ok(()),
+            };
+            match released {
+                Ok(()) => (Ok(value), true),
+                Err(error) => (Err(error.into()), false),
             }
-            Ok(value)
         }
         Ok(Err(refused)) => {
-            rollback_to_base(conn)?;
-            Err(refused)
+            let sound = rollback_to_base(conn).is_ok();
+            (Err(refused), sound)
         }
         Err(_) => {
             tracing::error!("a queued write panicked; it alone was rolled back");
-            rollback_to_base(conn)?;
-            Err(DbError::GroupCommit("the write failed unexpectedly".into()).into())
+            let sound = rollback_to_base(conn).is_ok();
+            (
+                Err(DbError::GroupCommit("the write failed unexpectedly".into()).into()),
+                sound,
+            )
         }
     }
 }
@@ -220,7 +230,12 @@ impl Writer {
             Ok(mut conn) => {
                 let committed = write_transaction(&mut conn, |conn| {
                     for job in batch.iter_mut() {
-                        job.run(conn);
+                        if !job.run(conn) {
+                            return Err(DbError::Unavailable(
+                                "a write could not be rolled back alone; its batch was abandoned"
+                                    .into(),
+                            ));
+                        }
                     }
                     // Acknowledge nothing a replaced or deleted file took.
                     if file_identity(&self.path) != self.opened {

@@ -42,6 +42,14 @@ pub fn reference(text: &str) -> Result<String, TextError> {
     Ok(text.to_owned())
 }
 
+/// `reference` for an optional field: blank is None.
+pub fn optional_reference(text: Option<&str>) -> Result<Option<String>, TextError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => reference(text).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// One line of text, trimmed: no control characters at all (no NUL, no
 /// line break), 1 to `max` characters.
 pub fn single_line(text: &str, max: usize) -> Result<String, TextError> {

@@ -271,12 +271,7 @@ pub(crate) fn pay_refund(
             memo,
         },
     )?;
-    let status = if refunded_so_far(conn, original.id)? >= original.amount_minor {
-        TransactionStatus::Refunded
-    } else {
-        TransactionStatus::PartiallyRefunded
-    };
-    set_transaction_status(conn, original, status)?;
+    settle_refund_status(conn, original)?;
     Ok(transfer)
 }
 
@@ -725,6 +720,37 @@ pub(crate) fn refunded_so_far(
             LedgerError::Inconsistent(format!("the refunds of transaction {original} overflow"))
                 .into()
         })
+}
+
+/// Sets a payment's status to what its refunds that count add up to:
+/// refunded, partly refunded, or, when none counts any more (they failed),
+/// completed again. The caller holds the payment's row.
+fn settle_refund_status(
+    conn: &mut DbConnection,
+    original: &Transaction,
+) -> Result<(), RemedyError> {
+    use TransactionStatus as S;
+    let refunded = refunded_so_far(conn, original.id)?;
+    let status = match original.status {
+        _ if refunded >= original.amount_minor => S::Refunded,
+        _ if refunded > 0 => S::PartiallyRefunded,
+        S::Refunded | S::PartiallyRefunded => S::Completed,
+        unrefunded => unrefunded,
+    };
+    if status != original.status {
+        set_transaction_status(conn, original, status)?;
+    }
+    Ok(())
+}
+
+/// After one of its refunds was recorded pending, failed or was cancelled:
+/// the payment's status follows what its refunds now add up to.
+pub(crate) fn recount_refunds(
+    conn: &mut DbConnection,
+    original: TransactionId,
+) -> Result<(), RemedyError> {
+    let original = lock_transaction(conn, original)?;
+    settle_refund_status(conn, &original)
 }
 
 /// The transaction's hold of `kind` that nothing has resolved yet.

@@ -15,10 +15,10 @@ pub enum Violation {
     /// A currency whose accounts' debits and credits differ.
     Unbalanced {
         currency: String,
-        debits: i64,
-        credits: i64,
-        pending_debits: i64,
-        pending_credits: i64,
+        debits: i128,
+        credits: i128,
+        pending_debits: i128,
+        pending_credits: i128,
     },
     /// An account whose cached totals differ from the sum of its transfers.
     CachedTotalsDiffer {
@@ -31,7 +31,7 @@ pub enum Violation {
     Overdrawn {
         account: LedgerAccountId,
         code: String,
-        available: i64,
+        available: i128,
     },
     /// A transaction whose refunds add up to more than was paid.
     RefundedBeyondPaid {
@@ -142,25 +142,13 @@ impl VerifyReport {
 }
 
 #[derive(QueryableByName)]
-struct CurrencyTotals {
-    #[diesel(sql_type = Text)]
-    currency: String,
-    #[diesel(sql_type = BigInt)]
-    debits: i64,
-    #[diesel(sql_type = BigInt)]
-    credits: i64,
-    #[diesel(sql_type = BigInt)]
-    pending_debits: i64,
-    #[diesel(sql_type = BigInt)]
-    pending_credits: i64,
-}
-
-#[derive(QueryableByName)]
 struct AccountTotals {
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
     code: String,
+    #[diesel(sql_type = Text)]
+    currency: String,
     #[diesel(sql_type = Bool)]
     forbid_overdraft: bool,
     #[diesel(sql_type = BigInt)]
@@ -212,7 +200,11 @@ fn refund_counting_statuses() -> String {
 /// Transactions whose status disagrees with their transfers: each query
 /// answers the reference and status of every such transaction.
 fn status_checks() -> Vec<(&'static str, String)> {
-    let counted = refund_counting_statuses();
+    // What a payment's refunds that count add up to; its status says the same.
+    let counted_sum = format!(
+        "SELECT COALESCE(SUM(r.amount_minor), 0) FROM transactions r WHERE r.original_transaction_id = t.id AND r.kind = 'refund' AND r.status IN ({})",
+        refund_counting_statuses()
+    );
     let has = |condition: &str| {
         format!(
             "EXISTS (SELECT 1 FROM ledger_transfers l WHERE l.transaction_id = t.id AND {condition})"
@@ -253,13 +245,13 @@ fn status_checks() -> Vec<(&'static str, String)> {
         (
             "its counted refunds do not add up to what was paid",
             format!(
-                "t.kind = 'payment' AND t.status = 'refunded' AND t.amount_minor <> (SELECT COALESCE(SUM(r.amount_minor), 0) FROM transactions r WHERE r.original_transaction_id = t.id AND r.kind = 'refund' AND r.status IN ({counted}))"
+                "t.kind = 'payment' AND t.status = 'refunded' AND t.amount_minor <> ({counted_sum})"
             ),
         ),
         (
-            "its counted refunds are not part of what was paid",
+            "its counted refunds are not a part of what was paid",
             format!(
-                "t.kind = 'payment' AND t.status = 'partially_refunded' AND NOT EXISTS (SELECT 1 FROM transactions r WHERE r.original_transaction_id = t.id AND r.kind = 'refund' AND r.status IN ({counted}))"
+                "t.kind = 'payment' AND t.status = 'partially_refunded' AND ({counted_sum}) NOT BETWEEN 1 AND t.amount_minor - 1"
             ),
         ),
     ]
@@ -293,28 +285,6 @@ fn verify_in_snapshot(conn: &mut DbConnection) -> Result<VerifyReport, DbError> 
         ..VerifyReport::default()
     };
 
-    let per_currency: Vec<CurrencyTotals> = diesel::sql_query(
-        "SELECT currency,
-                CAST(SUM(debits_posted) AS BIGINT) AS debits,
-                CAST(SUM(credits_posted) AS BIGINT) AS credits,
-                CAST(SUM(debits_pending) AS BIGINT) AS pending_debits,
-                CAST(SUM(credits_pending) AS BIGINT) AS pending_credits
-         FROM ledger_accounts GROUP BY currency ORDER BY currency",
-    )
-    .load(conn)?;
-    for totals in per_currency {
-        if totals.debits != totals.credits || totals.pending_debits != totals.pending_credits {
-            report.violations.push(Violation::Unbalanced {
-                currency: totals.currency.clone(),
-                debits: totals.debits,
-                credits: totals.credits,
-                pending_debits: totals.pending_debits,
-                pending_credits: totals.pending_credits,
-            });
-        }
-        report.currencies.push(totals.currency);
-    }
-
     let mut from_transfers: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
     for (side, posted_slot, pending_slot) in [("debit", 0, 2), ("credit", 1, 3)] {
         let movements: Vec<Movement> =
@@ -327,11 +297,23 @@ fn verify_in_snapshot(conn: &mut DbConnection) -> Result<VerifyReport, DbError> 
     }
 
     let accounts: Vec<AccountTotals> = diesel::sql_query(
-        "SELECT id, code, forbid_overdraft, debits_posted, credits_posted, debits_pending, credits_pending
+        "SELECT id, code, currency, forbid_overdraft, debits_posted, credits_posted, debits_pending, credits_pending
          FROM ledger_accounts ORDER BY id",
     )
     .load(conn)?;
+    // Per currency: debits posted, credits posted, debits and credits
+    // pending. Added in i128, which no number of i64 totals can overflow.
+    let mut per_currency: BTreeMap<String, [i128; 4]> = BTreeMap::new();
     for account in accounts {
+        let sums = per_currency.entry(account.currency.clone()).or_default();
+        for (sum, total) in sums.iter_mut().zip([
+            account.debits_posted,
+            account.credits_posted,
+            account.debits_pending,
+            account.credits_pending,
+        ]) {
+            *sum += i128::from(total);
+        }
         let cached = [
             account.debits_posted,
             account.credits_posted,
@@ -347,7 +329,9 @@ fn verify_in_snapshot(conn: &mut DbConnection) -> Result<VerifyReport, DbError> 
                 from_transfers: expected,
             });
         }
-        let available = account.credits_posted - account.debits_posted - account.debits_pending;
+        let available = i128::from(account.credits_posted)
+            - i128::from(account.debits_posted)
+            - i128::from(account.debits_pending);
         if account.forbid_overdraft && available < 0 {
             report.violations.push(Violation::Overdrawn {
                 account: LedgerAccountId(account.id),
@@ -355,6 +339,19 @@ fn verify_in_snapshot(conn: &mut DbConnection) -> Result<VerifyReport, DbError> 
                 available,
             });
         }
+    }
+
+    for (currency, [debits, credits, pending_debits, pending_credits]) in per_currency {
+        if debits != credits || pending_debits != pending_credits {
+            report.violations.push(Violation::Unbalanced {
+                currency: currency.clone(),
+                debits,
+                credits,
+                pending_debits,
+                pending_credits,
+            });
+        }
+        report.currencies.push(currency);
     }
 
     let refunds: Vec<Refunded> = diesel::sql_query(format!(

@@ -12,7 +12,8 @@ use crate::domain::text::{self, MAX_LINE_CHARS};
 use crate::domain::*;
 use crate::ledger::accounts::open_account;
 use crate::ledger::remedies::{
-    RemedyError, lock_transaction, open_hold, pay_refund, refund_source, refundable, settle_escrow,
+    RemedyError, lock_transaction, open_hold, pay_refund, recount_refunds, refund_source,
+    refundable, settle_escrow,
 };
 use crate::ledger::transfers::{
     Links, NewTransfer, hold, post_pending, post_transfer, void_pending,
@@ -147,16 +148,6 @@ struct CheckedRecord {
     failure_reason: Option<String>,
 }
 
-fn optional_reference(
-    name: &'static str,
-    value: &Option<String>,
-) -> Result<Option<String>, IngestError> {
-    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        Some(value) => text::reference(value).map(Some).map_err(field(name)),
-        None => Ok(None),
-    }
-}
-
 impl CheckedRecord {
     fn parse(record: &TransactionRecord) -> Result<CheckedRecord, IngestError> {
         let reference = text::reference(&record.reference).map_err(field("reference"))?;
@@ -188,13 +179,15 @@ impl CheckedRecord {
             amount,
             counterparty: text::optional_line(record.counterparty.as_deref(), MAX_LINE_CHARS)
                 .map_err(field("counterparty"))?,
-            counterparty_customer: optional_reference(
-                "counterparty_customer",
-                &record.counterparty_customer,
-            )?,
-            seller: optional_reference("seller", &record.seller)?,
-            original: optional_reference("original", &record.original)?,
-            external_ref: optional_reference("external_ref", &record.external_ref)?,
+            counterparty_customer: text::optional_reference(
+                record.counterparty_customer.as_deref(),
+            )
+            .map_err(field("counterparty_customer"))?,
+            seller: text::optional_reference(record.seller.as_deref()).map_err(field("seller"))?,
+            original: text::optional_reference(record.original.as_deref())
+                .map_err(field("original"))?,
+            external_ref: text::optional_reference(record.external_ref.as_deref())
+                .map_err(field("external_ref"))?,
             failure_reason: text::optional_line(record.failure_reason.as_deref(), MAX_LINE_CHARS)
                 .map_err(field("failure_reason"))?,
         })
@@ -339,6 +332,12 @@ pub fn record_transaction(
             .ok_or_else(|| IngestError::Refused(format!("{reference} vanished while recorded")))?;
 
         book_new(conn, &row, seller, original.as_ref()).map_err(refused)?;
+        // A refund still to be paid counts for its payment from now on.
+        if let Some(original) = &original
+            && status == TransactionStatus::Pending
+        {
+            recount_refunds(conn, original.id).map_err(refused)?;
+        }
         audit::record(
             conn,
             AuditEntry {
@@ -471,6 +470,13 @@ pub fn update_transaction_status(
             return Err(IngestError::Conflict(format!(
                 "{reference} changed meanwhile: it is now {now_status}, so it cannot go from {from} to {to}"
             )));
+        }
+        // A refund that will not be paid no longer counts for its payment.
+        if row.kind == K::Refund
+            && ends
+            && let Some(original) = row.original_transaction_id
+        {
+            recount_refunds(conn, original).map_err(refused)?;
         }
         audit::record(
             conn,

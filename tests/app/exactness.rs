@@ -245,12 +245,28 @@ fn a_failing_and_a_panicking_write_leave_the_rest_of_their_batch_standing() -> T
         return Ok(());
     }
     let database = Database::open(&db.url, 4)?;
-    let barrier = Arc::new(Barrier::new(16));
+    // A first write holds the writer, so the sixteen queue behind it and
+    // go in its next batch together.
+    let (holding, held) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = Arc::new(std::sync::Mutex::new(released));
+    let holder = {
+        let database = database.clone();
+        std::thread::spawn(move || {
+            database.write_blocking(move |_| {
+                let _ = holding.send(());
+                if let Ok(released) = released.lock() {
+                    let _ = released.recv();
+                }
+                Ok::<_, DbError>(())
+            })
+        })
+    };
+    held.recv()?;
     let threads: Vec<_> = (0..16)
         .map(|n| {
-            let (database, barrier) = (database.clone(), barrier.clone());
+            let database = database.clone();
             std::thread::spawn(move || {
-                barrier.wait();
                 database.write_blocking(move |conn| {
                     diesel::insert_into(holidays::table)
                         .values((
@@ -267,6 +283,9 @@ fn a_failing_and_a_panicking_write_leave_the_rest_of_their_batch_standing() -> T
             })
         })
         .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    release.send(())?;
+    holder.join().map_err(|_| "the holder panicked")??;
     let answers: Vec<Result<usize, DbError>> = threads
         .into_iter()
         .map(|thread| thread.join().expect("the caller does not panic"))
@@ -329,6 +348,8 @@ fn an_instance_that_cannot_write_answers_503_and_acknowledges_nothing() -> TestR
             ))?;
         }
     }
+    // A health check's write probe answers for a quarter of a second.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let health = app.get("/healthz");
     assert_eq!(health.status(), 503);
     assert!(health.headers().get("retry-after").is_some());
@@ -436,6 +457,9 @@ fn the_client_address_comes_from_forwarded_headers_only_behind_a_trusted_proxy()
     }
     assert_eq!(try_from(&app, 20, "203.0.113.7, 198.51.100.50"), 401);
     assert_eq!(try_from(&app, 21, "198.51.100.50"), 429);
+    // Junk the client wrote left of the proxy's entry changes nothing.
+    assert_eq!(try_from(&app, 22, "junk, 198.51.100.70"), 401);
+    assert_eq!(try_from(&app, 23, "junk"), 401, "the proxy's own address");
     Ok(())
 }
 
@@ -729,6 +753,27 @@ fn refunds_count_by_one_rule_everywhere() -> TestResult {
             .contains("already fully refunded"),
         "{answer}"
     );
+    let payment_status = || -> Result<String, diesel::result::Error> {
+        transactions::table
+            .filter(transactions::reference.eq("PAY-1"))
+            .select(transactions::status)
+            .first(&mut app.db.conn())
+    };
+    // The payment's status follows its counted refunds: all 100.00.
+    assert_eq!(payment_status()?, "refunded");
+    cli_succeeds(&app.db, &["ledger", "verify"]);
+    // The pending refund fails: its 99.00 are free again.
+    let (status, answer) = post_json(
+        &app.client,
+        &app.url("/api/v1/transactions/RF-3/status"),
+        &token,
+        &json!({ "status": "failed" }),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(payment_status()?, "partially_refunded");
+    cli_succeeds(&app.db, &["ledger", "verify"]);
+    assert_eq!(refund("RF-5", "completed", "99.00").0, 201);
+    assert_eq!(payment_status()?, "refunded");
     let verified = cli_succeeds(&app.db, &["ledger", "verify"]);
     assert!(verified.starts_with("ledger balances"), "{verified}");
     Ok(())

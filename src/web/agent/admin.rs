@@ -202,13 +202,17 @@ async fn change_agent_form(
             "agent {target} does not exist"
         ))),
         Err(error) => {
+            let status = match error {
+                AgentError::ChangedMeanwhile(_) => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
             agents_view(
                 &state,
                 admin,
                 None,
                 Some(error.to_string()),
                 NewAgentForm::default(),
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
             )
             .await
         }

@@ -231,26 +231,40 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 /// Anyone else's forwarded headers are ignored, so a client cannot pose as
 /// many addresses.
 pub fn client_address(request: &HttpRequest, trusted: &[ipnet::IpNet]) -> String {
-    let Some(peer) = request.peer_addr().map(|address| address.ip()) else {
+    // An IPv4 peer of a server listening on [::] arrives IPv4-mapped.
+    let Some(peer) = request
+        .peer_addr()
+        .map(|address| address.ip().to_canonical())
+    else {
         return "unknown".to_owned();
     };
     let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer.to_string();
     }
-    let forwarded: Vec<std::net::IpAddr> = request
+    // Each proxy appends the address it saw: read from the right, past our
+    // own proxies. What lies further left was written by the client.
+    let entries: Vec<String> = request
         .headers()
         .get_all("x-forwarded-for")
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .map_while(|part| part.trim().parse().ok())
+        .map(|part| part.trim().to_owned())
         .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .unwrap_or(peer)
-        .to_string()
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match entry.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !is_trusted(&client) {
+                    break;
+                }
+            }
+            // A trusted proxy would not write this: keep the last sure hop.
+            Err(_) => break,
+        }
+    }
+    client.to_string()
 }
 
 /// Keeps a notice for the next page this agent sees (after a redirect).

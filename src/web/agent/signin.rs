@@ -142,6 +142,7 @@ pub async fn login(
                 ),
             );
         }
+        Err(SignInError::Db(db)) => return Err(db.into()),
         Err(error) => return Err(DeskError::internal(error)),
     };
     let password = form.password.clone();
@@ -169,6 +170,7 @@ pub async fn login(
             StatusCode::FORBIDDEN,
             "This account is deactivated. Ask an admin to reactivate it.",
         ),
+        Err(SignInError::Db(db)) => Err(db.into()),
         Err(error) => Err(DeskError::internal(error)),
     }
 }

@@ -471,9 +471,13 @@ async fn refused(
     error: TicketError,
     draft: String,
 ) -> Result<HttpResponse, DeskError> {
+    let error = match error {
+        TicketError::Db(db) => return Err(db.into()),
+        other => other,
+    };
     let status = match &error {
         TicketError::UnknownTicket(_) => return Err(DeskError::NotFound(error.to_string())),
-        TicketError::Db(_) | TicketError::Calendar(_) | TicketError::Mail(_) => {
+        TicketError::Calendar(_) | TicketError::Mail(_) => {
             return Err(DeskError::internal(error));
         }
         TicketError::AssignOthers => return Err(DeskError::Forbidden),
