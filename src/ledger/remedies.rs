@@ -521,12 +521,8 @@ pub fn change_customer_status(
         action,
         serde_json::json!({ "customer": customer, "change": change }),
         |conn| {
-            let row: Customer = customers::table
-                .find(customer)
-                .select(Customer::as_select())
-                .first(conn)
-                .optional()?
-                .ok_or(RemedyError::UnknownCustomer(customer))?;
+            let row =
+                Customer::find(conn, customer)?.ok_or(RemedyError::UnknownCustomer(customer))?;
             let (from, to, reason) = match change {
                 StatusChange::Freeze(reason) => {
                     (CustomerStatus::Active, CustomerStatus::Frozen, Some(reason))

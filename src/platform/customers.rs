@@ -239,8 +239,9 @@ pub fn set_status(
         ))
         .execute(conn)?;
         if changed != 1 {
+            let now = customer_by_ref(conn, "customer", &external_ref)?.status;
             return Err(IngestError::Conflict(format!(
-                "customer {external_ref} changed status meanwhile; nothing was done"
+                "customer {external_ref} changed meanwhile: it is now {now}; nothing was done"
             )));
         }
         let describe = |status: CustomerStatus, reason: Option<StatusReason>| serde_json::json!({ "status": status.as_str(), "reason": reason.map(StatusReason::as_str) });

@@ -7,7 +7,7 @@ use super::sla::{CalendarError, SlaSettings};
 use super::{agent_may_move, terms};
 use crate::audit::{self, AuditEntry};
 use crate::db::models::{Customer, Ticket, Transaction};
-use crate::db::schema::{agents, customers, ticket_events, tickets, transactions};
+use crate::db::schema::{agents, ticket_events, tickets};
 use crate::db::{DbConnection, DbError, write_transaction};
 use crate::domain::text::{self, TextError};
 use crate::domain::*;
@@ -49,9 +49,9 @@ pub enum TicketError {
     #[error("nothing to change")]
     NothingChanged,
     #[error(
-        "this ticket was changed by someone else meanwhile; nothing was saved, look again and retry"
+        "this ticket was changed by someone else meanwhile (it is now {0}); nothing was saved, look again and retry"
     )]
-    ChangedMeanwhile,
+    ChangedMeanwhile(TicketStatus),
     #[error("the SLA calendar cannot place a due time: {0}")]
     Calendar(#[from] CalendarError),
     #[error("the e-mail could not be written: {0}")]
@@ -214,6 +214,12 @@ fn audit_ticket(
     Ok(())
 }
 
+/// The ticket's customer.
+fn the_customer(conn: &mut DbConnection, ticket: &Ticket) -> Result<Customer, TicketError> {
+    Customer::find(conn, ticket.customer_id)?
+        .ok_or(TicketError::UnknownCustomer(ticket.customer_id))
+}
+
 /// Reads a ticket for a change, insisting it is still at `version` and
 /// not closed: every change of a ticket starts here.
 fn ticket_at(conn: &mut DbConnection, id: TicketId, version: i64) -> Result<Ticket, TicketError> {
@@ -222,7 +228,7 @@ fn ticket_at(conn: &mut DbConnection, id: TicketId, version: i64) -> Result<Tick
         return Err(TicketError::Closed(id.reference()));
     }
     if ticket.version != version {
-        return Err(TicketError::ChangedMeanwhile);
+        return Err(TicketError::ChangedMeanwhile(ticket.status));
     }
     Ok(ticket)
 }
@@ -260,7 +266,9 @@ fn save(conn: &mut DbConnection, ticket: &Ticket, read_version: i64) -> Result<(
     if changed == 1 {
         Ok(())
     } else {
-        Err(TicketError::ChangedMeanwhile)
+        // Another change came first: say where it left the ticket.
+        let now = find(conn, ticket.id)?;
+        Err(TicketError::ChangedMeanwhile(now.status))
     }
 }
 
@@ -404,10 +412,7 @@ pub fn reply(
         };
         let event_id = event(conn, id, kind, actor.id, Some(&body), None, at)?;
         if reply.public {
-            let customer: Customer = customers::table
-                .find(ticket.customer_id)
-                .select(Customer::as_select())
-                .first(conn)?;
+            let customer = the_customer(conn, &ticket)?;
             let mail = outbox::agent_reply(&AgentReply {
                 to: &customer.email,
                 customer_name: &customer.name,
@@ -614,20 +619,12 @@ pub fn link_transaction(
     write_transaction(conn, |conn| {
         let mut ticket = ticket_at(conn, id, version)?;
         let before = match ticket.transaction_id {
-            Some(tx) => Some(
-                transactions::table
-                    .find(tx)
-                    .select(transactions::reference)
-                    .first::<String>(conn)?,
-            ),
+            Some(tx) => Transaction::find(conn, tx)?.map(|tx| tx.reference),
             None => None,
         };
         let linked = match reference.map(str::trim).filter(|r| !r.is_empty()) {
             Some(reference) => {
-                let customer: Customer = customers::table
-                    .find(ticket.customer_id)
-                    .select(Customer::as_select())
-                    .first(conn)?;
+                let customer = the_customer(conn, &ticket)?;
                 Some(customers_transaction(conn, &customer, reference)?)
             }
             None => None,

@@ -104,12 +104,7 @@ pub fn customer_panel(
     conn: &mut DbConnection,
     id: CustomerId,
 ) -> Result<Option<CustomerPanel>, DbError> {
-    let Some(customer) = customers::table
-        .find(id)
-        .select(Customer::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    let Some(customer) = Customer::find(conn, id)? else {
         return Ok(None);
     };
     let wallets = ledger_accounts::table
@@ -246,25 +241,17 @@ pub fn active_agents(conn: &mut DbConnection) -> Result<Vec<(AgentId, String)>, 
 }
 
 pub fn ticket_page(conn: &mut DbConnection, id: TicketId) -> Result<Option<TicketPage>, DbError> {
-    let Some(ticket) = tickets::table
-        .find(id)
-        .select(Ticket::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    let Some(ticket) = Ticket::find(conn, id)? else {
         return Ok(None);
     };
     let Some(customer) = customer_panel(conn, ticket.customer_id)? else {
         return Ok(None);
     };
     let transaction = match ticket.transaction_id {
-        Some(tx) => {
-            let row = transactions::table
-                .find(tx)
-                .select(Transaction::as_select())
-                .first(conn)?;
-            Some(transaction_panel(conn, row)?)
-        }
+        Some(tx) => match Transaction::find(conn, tx)? {
+            Some(row) => Some(transaction_panel(conn, row)?),
+            None => None,
+        },
         None => None,
     };
     let events: Vec<TicketEvent> = ticket_events::table

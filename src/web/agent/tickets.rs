@@ -481,7 +481,7 @@ async fn refused(
             return Err(DeskError::internal(error));
         }
         TicketError::AssignOthers => return Err(DeskError::Forbidden),
-        TicketError::ChangedMeanwhile | TicketError::Closed(_) => StatusCode::CONFLICT,
+        TicketError::ChangedMeanwhile(_) | TicketError::Closed(_) => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     ticket_view(
