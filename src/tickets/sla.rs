@@ -131,8 +131,53 @@ impl BusinessCalendar {
         total.num_minutes()
     }
 
-    fn local_date(&self, at: NaiveDateTime) -> NaiveDate {
+    /// The local date of a UTC instant.
+    pub fn local_date(&self, at: NaiveDateTime) -> NaiveDate {
         self.time_zone.from_utc_datetime(&at).date_naive()
+    }
+
+    pub fn is_working_day(&self, day: NaiveDate) -> bool {
+        self.window(day).is_some()
+    }
+
+    /// The working day `days` working days after the local date of `from`
+    /// (a date past the horizon when the calendar has too few of them).
+    pub fn add_business_days(&self, from: NaiveDateTime, days: u32) -> NaiveDate {
+        let mut day = self.local_date(from);
+        let mut left = days;
+        for _ in 0..HORIZON_DAYS {
+            if left == 0 {
+                break;
+            }
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+            if self.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+
+    /// Working days after the local date of `from` up to and including the
+    /// local date of `to`, at most the horizon's worth.
+    pub fn business_days_between(&self, from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+        let (mut day, last) = (self.local_date(from), self.local_date(to));
+        let mut count = 0;
+        for _ in 0..HORIZON_DAYS {
+            if day >= last {
+                break;
+            }
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+            if self.is_working_day(day) {
+                count += 1;
+            }
+        }
+        count
     }
 
     /// The working hours of a local date as UTC instants, if it is a working day.
@@ -579,6 +624,22 @@ mod tests {
             calendar.add_business_minutes(utc("2026-11-27 09:00"), 120),
             Ok(utc("2026-12-01 02:00"))
         );
+    }
+
+    #[test]
+    fn business_days_skip_weekends_and_holidays() {
+        // Friday 2026-11-27 (Shanghai), Monday 2026-11-30 a holiday.
+        let calendar = shanghai(&["2026-11-30"]);
+        let friday = utc("2026-11-27 02:00");
+        assert_eq!(
+            calendar.add_business_days(friday, 3),
+            NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date")
+        );
+        assert_eq!(
+            calendar.business_days_between(friday, utc("2026-12-03 02:00")),
+            3
+        );
+        assert_eq!(calendar.business_days_between(friday, friday), 0);
     }
 
     #[test]

@@ -1,0 +1,2 @@
+# Texts shared across the desk.
+money-test = Amount: { $amount }

@@ -1,0 +1,2 @@
+# 全站共用的文字。
+money-test = 金额：{ $amount }
