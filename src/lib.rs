@@ -13,5 +13,6 @@ pub mod i18n;
 pub mod ledger;
 pub mod mail;
 pub mod platform;
+pub mod playbooks;
 pub mod tickets;
 pub mod web;

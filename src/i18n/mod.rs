@@ -121,7 +121,10 @@ mod tests {
         let values = [("amount", "120.00 USDT".to_owned())];
         let english = text_with(Lang::En, "money-test", &values);
         assert_eq!(english, "Amount: 120.00 USDT");
-        assert_eq!(text_with(Lang::Zh, "money-test", &values), "金额：120.00 USDT");
+        assert_eq!(
+            text_with(Lang::Zh, "money-test", &values),
+            "金额：120.00 USDT"
+        );
         assert_eq!(text(Lang::En, "no-such-text"), "no-such-text");
     }
 }

@@ -16,4 +16,5 @@ mod exactness;
 mod helpers;
 mod http;
 mod ledger;
+mod playbooks;
 mod remedies;

@@ -3,6 +3,8 @@
 use super::auth::{CsrfForm, Viewer, take_flash};
 use super::{Chrome, render, see_other_noting};
 use crate::domain::*;
+use crate::i18n::{self, Lang};
+use crate::playbooks::{self, PlaybookView};
 use crate::tickets::agent_choices;
 use crate::tickets::queue::{self, AssigneeFilter, Cursor, Filters, QueueQuery, Sort, View};
 use crate::tickets::service::{self, Actor, Changes, Reply, TicketError};
@@ -357,6 +359,9 @@ struct TicketTemplate {
     title: String,
     chrome: Chrome,
     page: TicketPage,
+    playbook: Option<PlaybookView>,
+    playbook_title: String,
+    playbook_progress: String,
     reference: String,
     sla: SlaCell,
     first_response_due: String,
@@ -384,17 +389,23 @@ async fn ticket_view(
     draft: String,
     status: StatusCode,
 ) -> Result<HttpResponse, DeskError> {
-    let (page, settings) = state
+    // The desk speaks English until agents choose their language.
+    let lang = Lang::En;
+    let now = sla::now();
+    let (page, settings, playbook) = state
         .db
         .run(move |conn| {
             let page = view::ticket_page(conn, id)?;
             let settings = sla::load(conn).map_err(DeskError::internal)?;
-            Ok::<_, DeskError>((page, settings))
+            let playbook = match &page {
+                Some(page) => playbooks::view(conn, &page.ticket, &settings.calendar, now, lang)?,
+                None => None,
+            };
+            Ok::<_, DeskError>((page, settings, playbook))
         })
         .await?;
     let page =
         page.ok_or_else(|| DeskError::NotFound(format!("there is no ticket {}", id.reference())))?;
-    let now = sla::now();
     let calendar = &settings.calendar;
     let show = |at: Option<NaiveDateTime>| {
         at.map(|at| local_time(calendar, at))
@@ -410,6 +421,18 @@ async fn ticket_view(
             title: format!("{} · {}", id.reference(), page.ticket.subject),
             chrome: Chrome::new(viewer, "tickets"),
             reference: id.reference(),
+            playbook_title: i18n::text(lang, "playbook-title"),
+            playbook_progress: playbook
+                .as_ref()
+                .map(|p| {
+                    i18n::text_with(
+                        lang,
+                        "playbook-progress",
+                        &[("done", p.done.to_string()), ("total", p.total.to_string())],
+                    )
+                })
+                .unwrap_or_default(),
+            playbook,
             sla: sla_cell(&page.ticket, now),
             first_response_due: if page.ticket.first_responded_at.is_some() {
                 format!("met {}", show(page.ticket.first_responded_at))

@@ -1,0 +1,673 @@
+//! Evaluating a ticket's playbook: the facts it needs are read once, in a
+//! bounded number of index look-ups whatever the size of the database, and
+//! each step is then judged from them, with its evidence in figures and
+//! dates.
+
+use super::{Check, Playbook, Step, StepKind};
+use crate::db::models::{Customer, LedgerTransfer, Ticket, Transaction};
+use crate::db::schema::{ledger_accounts, ledger_transfers, playbook_step_states, transactions};
+use crate::db::{DbConnection, DbError};
+use crate::domain::*;
+use crate::i18n::{self, Lang};
+use crate::tickets::sla::BusinessCalendar;
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// Refunds reach the user within 3 to 5 business days.
+pub const REFUND_DAYS: (u32, u32) = (3, 5);
+/// Withdrawals take 1 to 3 business days; after 48 hours the user should
+/// hear from us.
+pub const WITHDRAWAL_DAYS: (u32, u32) = (1, 3);
+pub const WITHDRAWAL_CONTACT_HOURS: i64 = 48;
+/// A seller who has been paid normally releases the coins within this.
+pub const RELEASE_MINUTES: i64 = 30;
+/// How far back cancellations count, and how many make a pattern.
+pub const CANCELLATION_DAYS: i64 = 7;
+pub const CANCELLATIONS_OF_CONCERN: i64 = 5;
+/// Bounds on what one evaluation reads.
+const MAX_TRANSFERS: i64 = 50;
+const MAX_REFUNDS: i64 = 20;
+const MAX_COUNTED: i64 = 100;
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum StepState {
+    /// Checked, and it supports going on.
+    Passed,
+    /// Checked, and it does not.
+    Failed,
+    /// Not yet: waiting for time to pass, for an agent, or for the steps a
+    /// remedy depends on.
+    Pending,
+    /// An agent skipped it, saying why.
+    Skipped,
+    /// This ticket has nothing it could check.
+    NotApplicable,
+}
+
+impl StepState {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// A step with its state and what showed it.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub step: &'static Step,
+    pub state: StepState,
+    pub evidence: Option<String>,
+    /// Remedies: the steps still missing before it may run.
+    pub waiting_for: Vec<&'static str>,
+}
+
+/// A manual step as an agent marked it.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Marked {
+    pub step_key: String,
+    pub state: String,
+    pub note: Option<String>,
+    pub agent_id: Option<AgentId>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What the steps are judged on.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub customer: Customer,
+    pub transaction: Option<Transaction>,
+    /// The linked transaction's transfers, oldest first.
+    pub transfers: Vec<LedgerTransfer>,
+    /// Refunds of the linked payment, newest first.
+    pub refunds: Vec<Transaction>,
+    /// The customer's cancelled payments in the last week (capped).
+    pub recent_cancellations: i64,
+    /// Who funds the linked trade's escrow: its seller.
+    pub seller: Option<CustomerId>,
+    /// The other side of the linked trade or transfer, when it is a customer.
+    pub counterparty: Option<Customer>,
+    /// What the customer's wallet in the transaction's currency can send.
+    pub available: Option<i64>,
+    pub marked: HashMap<String, Marked>,
+}
+
+impl Facts {
+    /// Reads what a ticket's playbook needs: a few rows by index, each list
+    /// capped.
+    pub fn load(
+        conn: &mut DbConnection,
+        ticket: &Ticket,
+        now: NaiveDateTime,
+    ) -> Result<Option<Facts>, DbError> {
+        let Some(customer) = Customer::find(conn, ticket.customer_id)? else {
+            return Ok(None);
+        };
+        let transaction = match ticket.transaction_id {
+            Some(id) => Transaction::find(conn, id)?,
+            None => None,
+        };
+        let mut facts = Facts {
+            customer,
+            transaction: None,
+            transfers: Vec::new(),
+            refunds: Vec::new(),
+            recent_cancellations: 0,
+            seller: None,
+            counterparty: None,
+            available: None,
+            marked: HashMap::new(),
+        };
+        let since = now - Duration::days(CANCELLATION_DAYS);
+        facts.recent_cancellations = transactions::table
+            .filter(transactions::customer_id.eq(facts.customer.id))
+            .filter(transactions::created_at.ge(since))
+            .filter(transactions::kind.eq(TransactionKind::Payment))
+            .filter(transactions::status.eq(TransactionStatus::Cancelled))
+            .select(transactions::id)
+            .limit(MAX_COUNTED)
+            .load::<TransactionId>(conn)?
+            .len() as i64;
+        facts.marked = playbook_step_states::table
+            .filter(playbook_step_states::ticket_id.eq(ticket.id))
+            .select((
+                playbook_step_states::step_key,
+                playbook_step_states::state,
+                playbook_step_states::note,
+                playbook_step_states::agent_id,
+                playbook_step_states::updated_at,
+            ))
+            .limit(MAX_COUNTED)
+            .load::<Marked>(conn)?
+            .into_iter()
+            .map(|marked| (marked.step_key.clone(), marked))
+            .collect();
+        if let Some(tx) = transaction {
+            facts.transfers = ledger_transfers::table
+                .filter(ledger_transfers::transaction_id.eq(tx.id))
+                .order(ledger_transfers::id)
+                .limit(MAX_TRANSFERS)
+                .select(LedgerTransfer::as_select())
+                .load(conn)?;
+            if tx.kind == TransactionKind::Payment {
+                facts.refunds = transactions::table
+                    .filter(transactions::original_transaction_id.eq(tx.id))
+                    .filter(transactions::kind.eq(TransactionKind::Refund))
+                    .order(transactions::id.desc())
+                    .limit(MAX_REFUNDS)
+                    .select(Transaction::as_select())
+                    .load(conn)?;
+            }
+            if let Some(hold) = facts.open_hold(TransferKind::TradeEscrow) {
+                facts.seller = ledger_accounts::table
+                    .find(hold.debit_account_id)
+                    .select(ledger_accounts::customer_id)
+                    .first::<Option<CustomerId>>(conn)
+                    .optional()?
+                    .flatten();
+            }
+            let other = [Some(tx.customer_id), tx.counterparty_customer_id]
+                .into_iter()
+                .flatten()
+                .find(|id| *id != facts.customer.id);
+            if let Some(other) = other {
+                facts.counterparty = Customer::find(conn, other)?;
+            }
+            let wallet = crate::ledger::account_code(
+                AccountKind::CustomerWallet,
+                Some(facts.customer.id),
+                tx.currency,
+            );
+            facts.available = ledger_accounts::table
+                .filter(ledger_accounts::code.eq(wallet))
+                .select((
+                    ledger_accounts::credits_posted,
+                    ledger_accounts::debits_posted,
+                    ledger_accounts::debits_pending,
+                ))
+                .first::<(i64, i64, i64)>(conn)
+                .optional()?
+                .map(|(credits, debits, held)| credits - debits - held);
+            facts.transaction = Some(tx);
+        }
+        Ok(Some(facts))
+    }
+
+    /// The linked transaction's hold of `kind` that nothing resolved yet.
+    fn open_hold(&self, kind: TransferKind) -> Option<&LedgerTransfer> {
+        self.transfers.iter().find(|hold| {
+            hold.kind == kind
+                && hold.phase == TransferPhase::Pending
+                && !self
+                    .transfers
+                    .iter()
+                    .any(|other| other.pending_id == Some(hold.id))
+        })
+    }
+
+    fn posted(&self, kind: TransferKind) -> Option<&LedgerTransfer> {
+        self.transfers
+            .iter()
+            .find(|t| t.kind == kind && t.phase == TransferPhase::Posted)
+    }
+
+    /// The buyer of the linked trade: the side that did not fund it.
+    fn buyer(&self) -> Option<&Customer> {
+        let seller = self.seller?;
+        if self.customer.id != seller {
+            Some(&self.customer)
+        } else {
+            self.counterparty.as_ref()
+        }
+    }
+}
+
+/// How the texts of a step's evidence are written.
+struct Writer<'a> {
+    lang: Lang,
+    calendar: &'a BusinessCalendar,
+    now: NaiveDateTime,
+}
+
+impl Writer<'_> {
+    fn say(&self, key: &str, values: &[(&'static str, String)]) -> Option<String> {
+        Some(i18n::text_with(self.lang, key, values))
+    }
+
+    fn date(&self, at: NaiveDateTime) -> String {
+        self.calendar.local(at).format("%Y-%m-%d").to_string()
+    }
+
+    fn time(&self, at: NaiveDateTime) -> String {
+        self.calendar.local(at).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    fn word(&self, group: &str, code: &str) -> String {
+        i18n::text(self.lang, &format!("{group}-{}", code.replace('_', "-")))
+    }
+
+    fn hours_since(&self, at: NaiveDateTime) -> i64 {
+        (self.now - at).num_hours().max(0)
+    }
+}
+
+fn money(minor: i64, currency: Currency) -> String {
+    Money::from_minor(minor, currency).to_string()
+}
+
+/// Judges every step of `playbook` from `facts`.
+pub fn evaluate(
+    playbook: &'static Playbook,
+    facts: &Facts,
+    calendar: &BusinessCalendar,
+    now: NaiveDateTime,
+    lang: Lang,
+) -> Vec<Evaluated> {
+    let writer = Writer {
+        lang,
+        calendar,
+        now,
+    };
+    let mut done: Vec<Evaluated> = Vec::with_capacity(playbook.steps.len());
+    for step in playbook.steps {
+        let (state, evidence, waiting_for) = match step.kind {
+            StepKind::Auto(check) => {
+                let (state, evidence) = judge(check, facts, &writer);
+                (state, evidence, Vec::new())
+            }
+            StepKind::Manual => {
+                let (state, evidence) = marked(step, facts, &writer);
+                (state, evidence, Vec::new())
+            }
+            StepKind::Remedy(_) => {
+                let waiting_for: Vec<&'static str> = step
+                    .depends_on
+                    .iter()
+                    .copied()
+                    .filter(|key| {
+                        !done
+                            .iter()
+                            .any(|e| e.step.key == *key && e.state == StepState::Passed)
+                    })
+                    .collect();
+                (StepState::Pending, None, waiting_for)
+            }
+        };
+        done.push(Evaluated {
+            step,
+            state,
+            evidence,
+            waiting_for,
+        });
+    }
+    done
+}
+
+fn marked(step: &Step, facts: &Facts, w: &Writer<'_>) -> (StepState, Option<String>) {
+    let Some(marked) = facts.marked.get(step.key) else {
+        return (StepState::Pending, None);
+    };
+    let state = match marked.state.as_str() {
+        "passed" => StepState::Passed,
+        "failed" => StepState::Failed,
+        "skipped" => StepState::Skipped,
+        _ => StepState::Pending,
+    };
+    let evidence = marked
+        .note
+        .clone()
+        .map(|note| format!("{} · {note}", w.time(marked.updated_at)))
+        .or_else(|| Some(w.time(marked.updated_at)));
+    (state, evidence)
+}
+
+fn judge(check: Check, facts: &Facts, w: &Writer<'_>) -> (StepState, Option<String>) {
+    use StepState::*;
+    let customer = &facts.customer;
+    let account = || {
+        (
+            w.word("customer-status", customer.status.as_str()),
+            customer
+                .status_changed_at
+                .map(|at| w.date(at))
+                .unwrap_or_else(|| "—".into()),
+            customer
+                .status_reason
+                .map(|reason| w.word("reason", reason.as_str()))
+                .unwrap_or_else(|| "—".into()),
+        )
+    };
+    match check {
+        Check::AccountNormal => {
+            if customer.status == CustomerStatus::Active {
+                return (Passed, w.say("ev-account-active", &[]));
+            }
+            let (status, since, reason) = account();
+            (
+                Failed,
+                w.say(
+                    "ev-account-not-active",
+                    &[("status", status), ("since", since), ("reason", reason)],
+                ),
+            )
+        }
+        Check::FreezeReason => {
+            let (status, since, reason) = account();
+            if customer.status == CustomerStatus::Frozen {
+                (
+                    Passed,
+                    w.say("ev-frozen", &[("since", since), ("reason", reason)]),
+                )
+            } else {
+                (Failed, w.say("ev-not-frozen", &[("status", status)]))
+            }
+        }
+        Check::LockConfirmed => {
+            let (status, since, _) = account();
+            if customer.status == CustomerStatus::Locked {
+                (Passed, w.say("ev-locked", &[("since", since)]))
+            } else {
+                (Failed, w.say("ev-not-locked", &[("status", status)]))
+            }
+        }
+        Check::RecentCancellations => {
+            let count = facts.recent_cancellations;
+            let values = [
+                ("count", count.to_string()),
+                ("days", CANCELLATION_DAYS.to_string()),
+            ];
+            let state = if count >= CANCELLATIONS_OF_CONCERN {
+                Failed
+            } else {
+                Passed
+            };
+            (state, w.say("ev-cancellations", &values))
+        }
+        _ => {
+            let Some(tx) = &facts.transaction else {
+                return (NotApplicable, w.say("ev-no-transaction", &[]));
+            };
+            judge_transaction(check, tx, facts, w)
+        }
+    }
+}
+
+/// The checks of the linked transaction.
+fn judge_transaction(
+    check: Check,
+    tx: &Transaction,
+    facts: &Facts,
+    w: &Writer<'_>,
+) -> (StepState, Option<String>) {
+    use StepState::*;
+    use TransactionKind as K;
+    use TransactionStatus as S;
+    let amount = money(tx.amount_minor, tx.currency);
+    let status = w.word("tx-status", tx.status.as_str());
+    let basics = || {
+        vec![
+            ("reference", tx.reference.clone()),
+            ("amount", amount.clone()),
+            ("status", status.clone()),
+            ("at", w.time(tx.created_at)),
+        ]
+    };
+    let wrong_kind = |expected: K| {
+        (
+            NotApplicable,
+            w.say(
+                "ev-wrong-kind",
+                &[
+                    ("reference", tx.reference.clone()),
+                    ("kind", w.word("tx-kind", tx.kind.as_str())),
+                    ("expected", w.word("tx-kind", expected.as_str())),
+                ],
+            ),
+        )
+    };
+    match check {
+        Check::PaymentCancelled => {
+            if tx.kind != K::Payment {
+                return wrong_kind(K::Payment);
+            }
+            let state = if tx.status == S::Cancelled {
+                Passed
+            } else {
+                Failed
+            };
+            (state, w.say("ev-payment-status", &basics()))
+        }
+        Check::PaymentCharged => {
+            if tx.kind != K::Payment {
+                return wrong_kind(K::Payment);
+            }
+            match facts.posted(TransferKind::Payment) {
+                Some(charge) => (
+                    Passed,
+                    w.say(
+                        "ev-charged",
+                        &[
+                            ("amount", money(charge.amount_minor, charge.currency)),
+                            ("at", w.time(charge.created_at)),
+                        ],
+                    ),
+                ),
+                None => (
+                    Failed,
+                    w.say("ev-not-charged", &[("reference", tx.reference.clone())]),
+                ),
+            }
+        }
+        Check::RefundIssued | Check::RefundWindow => {
+            if tx.kind != K::Payment {
+                return wrong_kind(K::Payment);
+            }
+            let counted = facts
+                .refunds
+                .iter()
+                .find(|r| Transaction::counts_as_refunded(r.status));
+            let Some(refund) = counted else {
+                let state = if check == Check::RefundIssued {
+                    Failed
+                } else {
+                    NotApplicable
+                };
+                return (
+                    state,
+                    w.say("ev-no-refund", &[("reference", tx.reference.clone())]),
+                );
+            };
+            let issued = refund.created_at;
+            let days = w.calendar.business_days_between(issued, w.now);
+            if check == Check::RefundIssued {
+                return (
+                    Passed,
+                    w.say(
+                        "ev-refund-issued",
+                        &[
+                            ("reference", refund.reference.clone()),
+                            ("amount", money(refund.amount_minor, refund.currency)),
+                            ("date", w.date(issued)),
+                            ("days", days.to_string()),
+                            ("status", w.word("tx-status", refund.status.as_str())),
+                        ],
+                    ),
+                );
+            }
+            let (soonest, latest) = REFUND_DAYS;
+            let values = vec![
+                (
+                    "from",
+                    w.calendar.add_business_days(issued, soonest).to_string(),
+                ),
+                (
+                    "to",
+                    w.calendar.add_business_days(issued, latest).to_string(),
+                ),
+                ("days", days.to_string()),
+            ];
+            if refund.status == S::Completed {
+                (Failed, w.say("ev-refund-arrived", &values))
+            } else if days > i64::from(latest) {
+                (Passed, w.say("ev-refund-overdue", &values))
+            } else {
+                (Pending, w.say("ev-refund-expected", &values))
+            }
+        }
+        Check::EscrowHeld => {
+            if tx.kind != K::P2pTrade {
+                return wrong_kind(K::P2pTrade);
+            }
+            match facts.open_hold(TransferKind::TradeEscrow) {
+                Some(hold) => (
+                    Passed,
+                    w.say(
+                        "ev-escrow-held",
+                        &[
+                            ("amount", money(hold.amount_minor, hold.currency)),
+                            ("since", w.time(hold.created_at)),
+                            ("hours", w.hours_since(hold.created_at).to_string()),
+                        ],
+                    ),
+                ),
+                None => (Failed, w.say("ev-no-escrow", &basics())),
+            }
+        }
+        Check::ReleaseDelay => {
+            if tx.kind != K::P2pTrade {
+                return wrong_kind(K::P2pTrade);
+            }
+            if tx.status != S::AwaitingRelease && tx.status != S::Pending {
+                return (NotApplicable, w.say("ev-trade-settled", &basics()));
+            }
+            let minutes = (w.now - tx.created_at).num_minutes().max(0);
+            let values = vec![
+                ("minutes", minutes.to_string()),
+                ("hours", (minutes / 60).to_string()),
+                ("expected", RELEASE_MINUTES.to_string()),
+            ];
+            if minutes > RELEASE_MINUTES {
+                (Passed, w.say("ev-release-late", &values))
+            } else {
+                (Pending, w.say("ev-release-within", &values))
+            }
+        }
+        Check::BuyerNotFrozen => {
+            if tx.kind != K::P2pTrade {
+                return wrong_kind(K::P2pTrade);
+            }
+            match facts.buyer() {
+                Some(buyer) if buyer.status == CustomerStatus::Frozen => (
+                    Failed,
+                    w.say("ev-buyer-frozen", &[("name", buyer.name.clone())]),
+                ),
+                Some(buyer) => (
+                    Passed,
+                    w.say("ev-buyer-active", &[("name", buyer.name.clone())]),
+                ),
+                None => (NotApplicable, w.say("ev-no-escrow", &basics())),
+            }
+        }
+        Check::TopUpFailed => {
+            if tx.kind != K::TopUp {
+                return wrong_kind(K::TopUp);
+            }
+            let state = if tx.status == S::Failed {
+                Passed
+            } else {
+                Failed
+            };
+            let mut values = basics();
+            values.push((
+                "reason",
+                tx.failure_reason.clone().unwrap_or_else(|| "—".into()),
+            ));
+            (state, w.say("ev-top-up-status", &values))
+        }
+        Check::NoWalletCredit => {
+            if tx.kind != K::TopUp {
+                return wrong_kind(K::TopUp);
+            }
+            match facts.transfers.first() {
+                None => (
+                    Passed,
+                    w.say("ev-no-credit", &[("reference", tx.reference.clone())]),
+                ),
+                Some(credit) => (
+                    Failed,
+                    w.say(
+                        "ev-credited",
+                        &[
+                            ("amount", money(credit.amount_minor, credit.currency)),
+                            ("at", w.time(credit.created_at)),
+                        ],
+                    ),
+                ),
+            }
+        }
+        Check::WithdrawalPending | Check::WithdrawalAge => {
+            if tx.kind != K::Withdrawal {
+                return wrong_kind(K::Withdrawal);
+            }
+            let held = facts.open_hold(TransferKind::Withdrawal);
+            if check == Check::WithdrawalPending {
+                return match (tx.status, held) {
+                    (S::Pending, Some(_)) => (Passed, w.say("ev-withdrawal-pending", &basics())),
+                    _ => (Failed, w.say("ev-withdrawal-not-pending", &basics())),
+                };
+            }
+            if tx.status != S::Pending {
+                return (NotApplicable, w.say("ev-withdrawal-not-pending", &basics()));
+            }
+            let (_, latest) = WITHDRAWAL_DAYS;
+            let hours = w.hours_since(tx.created_at);
+            let days = w.calendar.business_days_between(tx.created_at, w.now);
+            let values = vec![
+                ("hours", hours.to_string()),
+                ("days", days.to_string()),
+                (
+                    "by",
+                    w.calendar
+                        .add_business_days(tx.created_at, latest)
+                        .to_string(),
+                ),
+            ];
+            if hours > WITHDRAWAL_CONTACT_HOURS || days > i64::from(latest) {
+                (Passed, w.say("ev-withdrawal-late", &values))
+            } else {
+                (Pending, w.say("ev-withdrawal-within", &values))
+            }
+        }
+        Check::TradeOpen => {
+            if tx.kind != K::P2pTrade {
+                return wrong_kind(K::P2pTrade);
+            }
+            let state = if matches!(tx.status, S::Pending | S::AwaitingRelease) {
+                Passed
+            } else {
+                Failed
+            };
+            (state, w.say("ev-trade-status", &basics()))
+        }
+        Check::Balance => {
+            let Some(available) = facts.available else {
+                return (NotApplicable, w.say("ev-no-wallet", &[]));
+            };
+            let values = vec![
+                ("available", money(available, tx.currency)),
+                ("amount", amount.clone()),
+            ];
+            if available < tx.amount_minor {
+                (Passed, w.say("ev-balance-short", &values))
+            } else {
+                (Failed, w.say("ev-balance-enough", &values))
+            }
+        }
+        // The customer's own checks are judged in `judge`.
+        Check::AccountNormal
+        | Check::FreezeReason
+        | Check::LockConfirmed
+        | Check::RecentCancellations => (NotApplicable, None),
+    }
+}

@@ -1,0 +1,372 @@
+//! The troubleshooting playbooks: one checklist per ticket category, as
+//! typed data. A step is checked against the ledger (auto), confirmed by an
+//! agent (manual), or fixes the problem (remedy, enabled once the steps it
+//! depends on have passed). Step texts live in the catalogs under
+//! `step-<key>`; adding a step or a playbook is a change here and there.
+
+pub mod evaluate;
+
+use crate::domain::TicketCategory;
+use crate::i18n::{self, Lang};
+
+/// What the desk checks by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    PaymentCancelled,
+    PaymentCharged,
+    RefundIssued,
+    RefundWindow,
+    AccountNormal,
+    FreezeReason,
+    RecentCancellations,
+    LockConfirmed,
+    EscrowHeld,
+    ReleaseDelay,
+    BuyerNotFrozen,
+    TopUpFailed,
+    NoWalletCredit,
+    WithdrawalPending,
+    WithdrawalAge,
+    TradeOpen,
+    Balance,
+}
+
+/// What a remedy step does (see `ledger::remedies`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum RemedyKind {
+    Refund,
+    Release,
+    ReturnToSeller,
+    ReverseWithdrawal,
+    CreditTopUp,
+    Unfreeze,
+    Unlock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    Auto(Check),
+    Manual,
+    Remedy(RemedyKind),
+}
+
+/// One step of a playbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Stable: stored with a manual step's state, used in the page markup.
+    pub key: &'static str,
+    pub kind: StepKind,
+    /// Steps that must have passed first (remedies wait for them).
+    pub depends_on: &'static [&'static str],
+}
+
+impl Step {
+    pub fn title(&self, lang: Lang) -> String {
+        i18n::text(lang, &format!("step-{}", self.key))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Playbook {
+    pub category: TicketCategory,
+    pub steps: &'static [Step],
+}
+
+const fn auto(key: &'static str, check: Check) -> Step {
+    Step {
+        key,
+        kind: StepKind::Auto(check),
+        depends_on: &[],
+    }
+}
+
+const fn manual(key: &'static str) -> Step {
+    Step {
+        key,
+        kind: StepKind::Manual,
+        depends_on: &[],
+    }
+}
+
+const fn remedy(key: &'static str, kind: RemedyKind, depends_on: &'static [&'static str]) -> Step {
+    Step {
+        key,
+        kind: StepKind::Remedy(kind),
+        depends_on,
+    }
+}
+
+use Check as C;
+use RemedyKind as R;
+use TicketCategory as T;
+
+/// Every playbook, one per category but `other`.
+pub static PLAYBOOKS: [Playbook; 9] = [
+    Playbook {
+        category: T::PaymentCancelled,
+        steps: &[
+            auto("payment-cancelled", C::PaymentCancelled),
+            auto("payment-charged", C::PaymentCharged),
+            remedy(
+                "refund",
+                R::Refund,
+                &["payment-cancelled", "payment-charged"],
+            ),
+        ],
+    },
+    Playbook {
+        category: T::RefundNotReceived,
+        steps: &[
+            auto("refund-issued", C::RefundIssued),
+            auto("refund-window", C::RefundWindow),
+            auto("account-normal", C::AccountNormal),
+            manual("proof-supplied"),
+            remedy(
+                "reissue-refund",
+                R::Refund,
+                &["refund-window", "account-normal", "proof-supplied"],
+            ),
+        ],
+    },
+    Playbook {
+        category: T::AccountFrozen,
+        steps: &[
+            auto("freeze-reason", C::FreezeReason),
+            auto("recent-cancellations", C::RecentCancellations),
+            manual("identity-verified"),
+            manual("password-changed"),
+            remedy(
+                "unfreeze",
+                R::Unfreeze,
+                &["freeze-reason", "identity-verified", "password-changed"],
+            ),
+            manual("watch-after-unfreeze"),
+        ],
+    },
+    Playbook {
+        category: T::AccountLocked,
+        steps: &[
+            auto("lock-confirmed", C::LockConfirmed),
+            manual("identity-verified"),
+            remedy(
+                "unlock",
+                R::Unlock,
+                &["lock-confirmed", "identity-verified"],
+            ),
+        ],
+    },
+    Playbook {
+        category: T::PaidNotReleased,
+        steps: &[
+            auto("escrow-held", C::EscrowHeld),
+            auto("release-delay", C::ReleaseDelay),
+            auto("buyer-not-frozen", C::BuyerNotFrozen),
+            manual("payment-evidence"),
+            manual("counterparty-contacted"),
+            remedy(
+                "release",
+                R::Release,
+                &["escrow-held", "buyer-not-frozen", "payment-evidence"],
+            ),
+            remedy(
+                "return-to-seller",
+                R::ReturnToSeller,
+                &["escrow-held", "counterparty-contacted"],
+            ),
+        ],
+    },
+    Playbook {
+        category: T::TopUpFailed,
+        steps: &[
+            auto("top-up-failed", C::TopUpFailed),
+            manual("external-charge"),
+            auto("no-wallet-credit", C::NoWalletCredit),
+            remedy(
+                "credit-top-up",
+                R::CreditTopUp,
+                &["top-up-failed", "external-charge", "no-wallet-credit"],
+            ),
+        ],
+    },
+    Playbook {
+        category: T::WithdrawalDelayed,
+        steps: &[
+            auto("withdrawal-pending", C::WithdrawalPending),
+            auto("withdrawal-age", C::WithdrawalAge),
+            manual("destination-correct"),
+            remedy(
+                "reverse-withdrawal",
+                R::ReverseWithdrawal,
+                &["withdrawal-pending", "withdrawal-age"],
+            ),
+        ],
+    },
+    Playbook {
+        category: T::CounterpartyUnpaid,
+        steps: &[
+            auto("trade-open", C::TradeOpen),
+            manual("both-contacted"),
+            manual("details-correct"),
+            manual("evidence-collected"),
+            remedy(
+                "release",
+                R::Release,
+                &["trade-open", "both-contacted", "evidence-collected"],
+            ),
+            remedy(
+                "return-to-seller",
+                R::ReturnToSeller,
+                &["trade-open", "both-contacted", "evidence-collected"],
+            ),
+        ],
+    },
+    Playbook {
+        category: T::TransactionDeclined,
+        steps: &[
+            auto("balance", C::Balance),
+            manual("limits"),
+            manual("risk-check"),
+            manual("merchant-accepts"),
+        ],
+    },
+];
+
+/// The playbook of a category; `other` has none.
+pub fn for_category(category: TicketCategory) -> Option<&'static Playbook> {
+    PLAYBOOKS
+        .iter()
+        .find(|playbook| playbook.category == category)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn every_category_but_other_has_one_playbook() {
+        for category in TicketCategory::iter() {
+            let found = PLAYBOOKS.iter().filter(|p| p.category == category).count();
+            let expected = usize::from(category != TicketCategory::Other);
+            assert_eq!(found, expected, "{category}");
+        }
+    }
+
+    #[test]
+    fn steps_are_unique_depend_on_earlier_steps_and_have_both_texts() {
+        for playbook in &PLAYBOOKS {
+            let mut seen = BTreeSet::new();
+            for step in playbook.steps {
+                for needed in step.depends_on {
+                    assert!(
+                        seen.contains(needed),
+                        "{}: {} depends on {needed}, which does not come before it",
+                        playbook.category,
+                        step.key
+                    );
+                }
+                assert!(
+                    seen.insert(step.key),
+                    "{}: {} twice",
+                    playbook.category,
+                    step.key
+                );
+                for lang in Lang::ALL {
+                    assert!(
+                        i18n::has(lang, &format!("step-{}", step.key)),
+                        "step-{} in {lang:?}",
+                        step.key
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A ticket's playbook as a page shows it: each step with its state and
+/// evidence in one language.
+#[derive(Debug, Clone)]
+pub struct PlaybookView {
+    pub steps: Vec<StepView>,
+    /// Steps settled (passed, failed, skipped or not applicable), of all.
+    pub done: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepView {
+    pub key: &'static str,
+    pub title: String,
+    /// `passed`, `failed`, `pending`, `skipped` or `not_applicable`.
+    pub state: &'static str,
+    pub state_text: String,
+    pub evidence: Option<String>,
+    /// `auto`, `manual` or `remedy`.
+    pub kind: &'static str,
+    /// A remedy's kind (`refund`, `release`…).
+    pub remedy: Option<&'static str>,
+    /// A remedy: what must pass first, in words; empty when it may run.
+    pub waiting_for: Option<String>,
+}
+
+/// Evaluates the playbook of `ticket`'s category, if it has one.
+pub fn view(
+    conn: &mut crate::db::DbConnection,
+    ticket: &crate::db::models::Ticket,
+    calendar: &crate::tickets::sla::BusinessCalendar,
+    now: chrono::NaiveDateTime,
+    lang: Lang,
+) -> Result<Option<PlaybookView>, crate::db::DbError> {
+    let Some(playbook) = for_category(ticket.category) else {
+        return Ok(None);
+    };
+    let Some(facts) = evaluate::Facts::load(conn, ticket, now)? else {
+        return Ok(None);
+    };
+    let evaluated = evaluate::evaluate(playbook, &facts, calendar, now, lang);
+    let title_of = |key: &str| {
+        playbook
+            .steps
+            .iter()
+            .find(|step| step.key == key)
+            .map(|step| step.title(lang))
+            .unwrap_or_else(|| key.to_owned())
+    };
+    let steps: Vec<StepView> = evaluated
+        .iter()
+        .map(|e| StepView {
+            key: e.step.key,
+            title: e.step.title(lang),
+            state: e.state.as_str(),
+            state_text: i18n::text(
+                lang,
+                &format!("state-{}", e.state.as_str().replace('_', "-")),
+            ),
+            evidence: e.evidence.clone(),
+            kind: match e.step.kind {
+                StepKind::Auto(_) => "auto",
+                StepKind::Manual => "manual",
+                StepKind::Remedy(_) => "remedy",
+            },
+            remedy: match e.step.kind {
+                StepKind::Remedy(kind) => Some(kind.into()),
+                _ => None,
+            },
+            waiting_for: (!e.waiting_for.is_empty()).then(|| {
+                let names: Vec<String> = e.waiting_for.iter().map(|key| title_of(key)).collect();
+                i18n::text_with(lang, "playbook-waits-for", &[("steps", names.join(" · "))])
+            }),
+        })
+        .collect();
+    let done = evaluated
+        .iter()
+        .filter(|e| e.state != evaluate::StepState::Pending)
+        .count();
+    Ok(Some(PlaybookView {
+        total: steps.len(),
+        done,
+        steps,
+    }))
+}

@@ -1,0 +1,392 @@
+//! Playbooks on the ticket page: each step's state and evidence, read from
+//! the ledger, the customer and the ticket.
+
+use crate::desk_tickets::{agent_actor, desk};
+use crate::helpers::{TestApp, TestResult, funded_wallet, select, text_of};
+use diesel::prelude::*;
+use redress::db::schema::{ledger_transfers, transactions};
+use redress::domain::*;
+use redress::i18n::Lang;
+use redress::platform::transactions::{TransactionRecord, record_transaction};
+use redress::tickets::service::{self, NewTicket};
+use redress::tickets::sla;
+use std::collections::BTreeMap;
+use strum::IntoEnumIterator;
+
+fn record(
+    app: &TestApp,
+    reference: &str,
+    customer: &str,
+    kind: &str,
+    status: &str,
+    amount: &str,
+    currency: &str,
+) {
+    record_transaction(
+        &mut app.db.conn(),
+        &TransactionRecord {
+            reference: reference.into(),
+            customer: customer.into(),
+            kind: kind.into(),
+            status: status.into(),
+            method: "bank_card".into(),
+            amount: amount.into(),
+            currency: currency.into(),
+            ..TransactionRecord::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{reference} is recorded: {e}"));
+}
+
+/// Opens a ticket of `category` for customer `customer`, about `transaction`.
+fn ticket(
+    app: &TestApp,
+    customer: i64,
+    category: TicketCategory,
+    transaction: Option<&str>,
+) -> TicketId {
+    let bo = agent_actor(app, "bo@example.com");
+    let mut conn = app.db.conn();
+    let settings = sla::load(&mut conn).expect("SLA settings");
+    service::open(
+        &mut conn,
+        &settings,
+        &bo,
+        NewTicket {
+            customer: CustomerId(customer),
+            transaction: transaction.map(str::to_owned),
+            category,
+            priority: TicketPriority::Normal,
+            subject: format!("About {category}"),
+            description: String::new(),
+        },
+    )
+    .expect("the ticket opens")
+    .id
+}
+
+/// Each step on the page: its state and evidence, by key.
+fn steps(app: &TestApp, id: TicketId) -> BTreeMap<String, (String, String)> {
+    let page = app.page(&format!("/agent/tickets/{}", id.reference()));
+    select(&page, "#playbook [data-step]")
+        .into_iter()
+        .map(|step| {
+            let key = step
+                .value()
+                .attr("data-step")
+                .unwrap_or_default()
+                .to_owned();
+            let state = step
+                .value()
+                .attr("data-state")
+                .unwrap_or_default()
+                .to_owned();
+            let evidence = select_text(step, ".evidence");
+            (key, (state, evidence))
+        })
+        .collect()
+}
+
+fn age(app: &TestApp, reference: &str, hours: i64) {
+    let mut conn = app.db.conn();
+    let id: TransactionId = transactions::table
+        .filter(transactions::reference.eq(reference))
+        .select(transactions::id)
+        .first(&mut conn)
+        .expect("the transaction");
+    let at = chrono::Utc::now().naive_utc() - chrono::Duration::hours(hours);
+    diesel::update(transactions::table.find(id))
+        .set(transactions::created_at.eq(at))
+        .execute(&mut conn)
+        .expect("aged");
+    diesel::update(ledger_transfers::table.filter(ledger_transfers::transaction_id.eq(id)))
+        .set(ledger_transfers::created_at.eq(at))
+        .execute(&mut conn)
+        .expect("aged transfers");
+}
+
+#[test]
+fn refund_not_received_reads_the_refund_and_its_window() -> TestResult {
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 50_000);
+    record(
+        &app,
+        "PAY-1",
+        "CU-T1",
+        "payment",
+        "completed",
+        "120.00",
+        "CNY",
+    );
+    let id = ticket(&app, 1, TicketCategory::RefundNotReceived, Some("PAY-1"));
+    let found = steps(&app, id);
+    assert_eq!(found["refund-issued"].0, "failed");
+    assert_eq!(
+        found["refund-issued"].1,
+        "No refund has been issued for PAY-1."
+    );
+    assert_eq!(found["refund-window"].0, "not_applicable");
+    assert_eq!(
+        found["account-normal"],
+        ("passed".into(), "The account is active.".into())
+    );
+    assert_eq!(found["proof-supplied"].0, "pending");
+    assert_eq!(found["reissue-refund"].0, "pending");
+
+    let refund = TransactionRecord {
+        reference: "RF-1".into(),
+        customer: "CU-T1".into(),
+        kind: "refund".into(),
+        status: "pending".into(),
+        method: "bank_card".into(),
+        amount: "120.00".into(),
+        currency: "CNY".into(),
+        original: Some("PAY-1".into()),
+        ..TransactionRecord::default()
+    };
+    record_transaction(&mut app.db.conn(), &refund)?;
+    let found = steps(&app, id);
+    assert_eq!(found["refund-issued"].0, "passed");
+    assert!(
+        found["refund-issued"]
+            .1
+            .starts_with("Refund RF-1 of 120.00 CNY issued "),
+        "{}",
+        found["refund-issued"].1
+    );
+    assert!(
+        found["refund-issued"]
+            .1
+            .ends_with("0 business days ago; it is pending.")
+    );
+    assert_eq!(found["refund-window"].0, "pending");
+    assert!(
+        found["refund-window"].1.starts_with("Expected by "),
+        "{}",
+        found["refund-window"].1
+    );
+
+    // Twelve days later it is overdue, and the re-issue waits only for proof.
+    age(&app, "RF-1", 12 * 24);
+    let found = steps(&app, id);
+    assert_eq!(found["refund-window"].0, "passed");
+    assert!(
+        found["refund-window"]
+            .1
+            .starts_with("Overdue: it was expected by ")
+    );
+    let page = app.page(&format!("/agent/tickets/{}", id.reference()));
+    let waiting = select(&page, "[data-step=reissue-refund] .waiting")
+        .first()
+        .map(|e| text_of(*e))
+        .unwrap_or_default();
+    assert_eq!(
+        waiting,
+        "Waits for: The customer sent the transaction number or proof"
+    );
+    assert_eq!(
+        select(&page, "#playbook .progress")
+            .first()
+            .map(|e| text_of(*e)),
+        Some("3 of 5 steps done".to_owned())
+    );
+
+    // A frozen account fails its check, with the reason in words.
+    diesel::update(redress::db::schema::customers::table.find(CustomerId(1)))
+        .set((
+            redress::db::schema::customers::status.eq("frozen"),
+            redress::db::schema::customers::status_reason.eq("risk_rule"),
+            redress::db::schema::customers::status_changed_at
+                .eq(chrono::NaiveDate::from_ymd_opt(2026, 5, 18)
+                    .and_then(|d| d.and_hms_opt(6, 0, 0))),
+        ))
+        .execute(&mut app.db.conn())?;
+    let found = steps(&app, id);
+    assert_eq!(
+        found["account-normal"],
+        (
+            "failed".into(),
+            "The account is frozen since 2026-05-18 (a risk rule).".into()
+        )
+    );
+    Ok(())
+}
+
+/// A seller CU-T2 with USDT, and a P2P trade to buyer CU-T1 awaiting release.
+fn trade_awaiting_release(app: &TestApp) {
+    funded_wallet(&mut app.db.conn(), 1, 0);
+    funded_wallet(&mut app.db.conn(), 2, 0);
+    record(app, "TU-S", "CU-T2", "top_up", "completed", "800", "USDT");
+    record_transaction(
+        &mut app.db.conn(),
+        &TransactionRecord {
+            reference: "P2P-1".into(),
+            customer: "CU-T1".into(),
+            kind: "p2p_trade".into(),
+            status: "awaiting_release".into(),
+            method: "crypto".into(),
+            amount: "500".into(),
+            currency: "USDT".into(),
+            counterparty_customer: Some("CU-T2".into()),
+            seller: Some("CU-T2".into()),
+            ..TransactionRecord::default()
+        },
+    )
+    .expect("the trade is recorded");
+}
+
+#[test]
+fn paid_not_released_reads_the_escrow_and_its_age() -> TestResult {
+    let app = desk();
+    trade_awaiting_release(&app);
+    let id = ticket(&app, 1, TicketCategory::PaidNotReleased, Some("P2P-1"));
+    let found = steps(&app, id);
+    assert_eq!(found["escrow-held"].0, "passed");
+    assert!(
+        found["escrow-held"]
+            .1
+            .starts_with("Escrow hold of 500.000000 USDT pending since ")
+            && found["escrow-held"].1.ends_with(", 0 hours."),
+        "{}",
+        found["escrow-held"].1
+    );
+    assert_eq!(found["release-delay"].0, "pending");
+    assert_eq!(
+        found["buyer-not-frozen"],
+        ("passed".into(), "Customer 1's wallet can receive.".into())
+    );
+
+    age(&app, "P2P-1", 26);
+    let found = steps(&app, id);
+    assert!(
+        found["escrow-held"].1.ends_with(", 26 hours."),
+        "{}",
+        found["escrow-held"].1
+    );
+    assert_eq!(found["release-delay"].0, "passed");
+    assert!(
+        found["release-delay"]
+            .1
+            .contains("(26 hours); sellers usually release within 30 minutes.")
+    );
+    // The release waits for the payment evidence; the return for contact.
+    let page = app.page(&format!("/agent/tickets/{}", id.reference()));
+    assert_eq!(select(&page, "[data-remedy=release]").len(), 1);
+    assert_eq!(select(&page, "[data-remedy=return_to_seller]").len(), 1);
+    Ok(())
+}
+
+#[test]
+fn evidence_reads_in_chinese_too() -> TestResult {
+    let app = desk();
+    trade_awaiting_release(&app);
+    let id = ticket(&app, 1, TicketCategory::PaidNotReleased, Some("P2P-1"));
+    let mut conn = app.db.conn();
+    let settings = sla::load(&mut conn)?;
+    let row = redress::db::models::Ticket::find(&mut conn, id)?.ok_or("the ticket")?;
+    let now = sla::now();
+    let chinese = redress::playbooks::view(&mut conn, &row, &settings.calendar, now, Lang::Zh)?
+        .ok_or("a playbook")?;
+    let escrow = chinese
+        .steps
+        .iter()
+        .find(|s| s.key == "escrow-held")
+        .ok_or("the step")?;
+    assert_eq!(
+        (escrow.title.as_str(), escrow.state_text.as_str()),
+        ("币已由平台托管", "通过")
+    );
+    let evidence = escrow.evidence.clone().unwrap_or_default();
+    assert!(
+        evidence.starts_with("托管冻结 500.000000 USDT，自 ") && evidence.ends_with("已 0 小时。"),
+        "{evidence}"
+    );
+
+    funded_wallet(&mut conn, 3, 50_000);
+    drop(conn);
+    record(
+        &app,
+        "PAY-3",
+        "CU-T3",
+        "payment",
+        "completed",
+        "120.00",
+        "CNY",
+    );
+    let id = ticket(&app, 3, TicketCategory::PaymentCancelled, Some("PAY-3"));
+    let mut conn = app.db.conn();
+    let row = redress::db::models::Ticket::find(&mut conn, id)?.ok_or("the ticket")?;
+    let chinese = redress::playbooks::view(&mut conn, &row, &settings.calendar, now, Lang::Zh)?
+        .ok_or("a playbook")?;
+    let status = chinese
+        .steps
+        .iter()
+        .find(|s| s.key == "payment-cancelled")
+        .ok_or("the step")?;
+    assert_eq!(status.state, "failed");
+    assert!(
+        status
+            .evidence
+            .clone()
+            .unwrap_or_default()
+            .ends_with("状态：已完成。")
+    );
+    let charged = chinese
+        .steps
+        .iter()
+        .find(|s| s.key == "payment-charged")
+        .ok_or("the step")?;
+    assert!(
+        charged
+            .evidence
+            .clone()
+            .unwrap_or_default()
+            .contains("扣款 120.00 CNY")
+    );
+    Ok(())
+}
+
+#[test]
+fn every_category_shows_its_playbook_in_words() -> TestResult {
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 0);
+    for category in TicketCategory::iter() {
+        let id = ticket(&app, 1, category, None);
+        let page = app.page(&format!("/agent/tickets/{}", id.reference()));
+        let found = select(&page, "#playbook [data-step]");
+        let expected = redress::playbooks::for_category(category).map_or(0, |p| p.steps.len());
+        assert_eq!(found.len(), expected, "{category}");
+        for step in found {
+            let state = step.value().attr("data-state").unwrap_or_default();
+            assert!(
+                ["passed", "failed", "pending", "skipped", "not_applicable"].contains(&state),
+                "{category}: {state}"
+            );
+            let title = select_text(step, ".step-title");
+            assert!(
+                !title.is_empty() && !title.starts_with("step-"),
+                "{category}: {title}"
+            );
+        }
+    }
+    // Without a transaction the transaction checks say so.
+    let id = ticket(&app, 1, TicketCategory::WithdrawalDelayed, None);
+    let found = steps(&app, id);
+    assert_eq!(
+        found["withdrawal-pending"],
+        (
+            "not_applicable".into(),
+            "No transaction is linked to this ticket.".into()
+        )
+    );
+    Ok(())
+}
+
+fn select_text(element: scraper::ElementRef<'_>, css: &str) -> String {
+    let selector = scraper::Selector::parse(css).expect("a selector");
+    element
+        .select(&selector)
+        .next()
+        .map(text_of)
+        .unwrap_or_default()
+}
