@@ -91,6 +91,8 @@ pub struct Facts {
     /// What the customer's wallet in the transaction's currency can send.
     pub available: Option<i64>,
     pub marked: HashMap<String, Marked>,
+    /// The names of the agents who marked steps.
+    pub markers: HashMap<AgentId, String>,
 }
 
 impl Facts {
@@ -118,6 +120,7 @@ impl Facts {
             counterparty: None,
             available: None,
             marked: HashMap::new(),
+            markers: HashMap::new(),
         };
         let since = now - Duration::days(CANCELLATION_DAYS);
         facts.recent_cancellations = transactions::table
@@ -143,6 +146,16 @@ impl Facts {
             .into_iter()
             .map(|marked| (marked.step_key.clone(), marked))
             .collect();
+        let markers: Vec<AgentId> = facts.marked.values().filter_map(|m| m.agent_id).collect();
+        if !markers.is_empty() {
+            use crate::db::schema::agents;
+            facts.markers = agents::table
+                .filter(agents::id.eq_any(markers))
+                .select((agents::id, agents::name))
+                .load::<(AgentId, String)>(conn)?
+                .into_iter()
+                .collect();
+        }
         if let Some(tx) = transaction {
             facts.transfers = ledger_transfers::table
                 .filter(ledger_transfers::transaction_id.eq(tx.id))
@@ -314,11 +327,18 @@ fn marked(step: &Step, facts: &Facts, w: &Writer<'_>) -> (StepState, Option<Stri
         "skipped" => StepState::Skipped,
         _ => StepState::Pending,
     };
-    let evidence = marked
-        .note
-        .clone()
-        .map(|note| format!("{} · {note}", w.time(marked.updated_at)))
-        .or_else(|| Some(w.time(marked.updated_at)));
+    let who = marked
+        .agent_id
+        .and_then(|id| facts.markers.get(&id).cloned())
+        .unwrap_or_else(|| "—".into());
+    let mut values = vec![("who", who), ("at", w.time(marked.updated_at))];
+    let evidence = match &marked.note {
+        Some(note) => {
+            values.push(("note", note.clone()));
+            w.say("ev-marked-note", &values)
+        }
+        None => w.say("ev-marked", &values),
+    };
     (state, evidence)
 }
 

@@ -97,6 +97,9 @@ const fn remedy(key: &'static str, kind: RemedyKind, depends_on: &'static [&'sta
     }
 }
 
+/// The step whose passing also marks the customer's identity verified.
+pub const IDENTITY_VERIFIED: &str = "identity-verified";
+
 use Check as C;
 use RemedyKind as R;
 use TicketCategory as T;
@@ -134,7 +137,7 @@ pub static PLAYBOOKS: [Playbook; 9] = [
         steps: &[
             auto("freeze-reason", C::FreezeReason),
             auto("recent-cancellations", C::RecentCancellations),
-            manual("identity-verified"),
+            manual(IDENTITY_VERIFIED),
             manual("password-changed"),
             remedy(
                 "unfreeze",
@@ -148,7 +151,7 @@ pub static PLAYBOOKS: [Playbook; 9] = [
         category: T::AccountLocked,
         steps: &[
             auto("lock-confirmed", C::LockConfirmed),
-            manual("identity-verified"),
+            manual(IDENTITY_VERIFIED),
             remedy(
                 "unlock",
                 R::Unlock,
@@ -290,9 +293,34 @@ mod tests {
 #[derive(Debug, Clone)]
 pub struct PlaybookView {
     pub steps: Vec<StepView>,
+    /// The words of the manual steps' form.
+    pub labels: StepLabels,
     /// Steps settled (passed, failed, skipped or not applicable), of all.
     pub done: usize,
     pub total: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepLabels {
+    pub mark: String,
+    pub note: String,
+    pub save: String,
+    /// (value, words) of each mark an agent can give.
+    pub marks: Vec<(&'static str, String)>,
+}
+
+impl StepLabels {
+    fn new(lang: Lang) -> StepLabels {
+        StepLabels {
+            mark: i18n::text(lang, "step-mark"),
+            note: i18n::text(lang, "step-note"),
+            save: i18n::text(lang, "step-save"),
+            marks: ["passed", "failed", "skipped"]
+                .into_iter()
+                .map(|mark| (mark, i18n::text(lang, &format!("state-{mark}"))))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -365,6 +393,7 @@ pub fn view(
         .filter(|e| e.state != evaluate::StepState::Pending)
         .count();
     Ok(Some(PlaybookView {
+        labels: StepLabels::new(lang),
         total: steps.len(),
         done,
         steps,

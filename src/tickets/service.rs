@@ -39,6 +39,12 @@ pub enum TicketError {
     Body(TextError),
     #[error("ticket {0} is closed: it cannot be changed any more")]
     Closed(String),
+    #[error("this ticket's playbook has no step '{0}' an agent marks")]
+    NoSuchStep(String),
+    #[error("say why the step is skipped: a skip needs a note")]
+    SkipNeedsNote,
+    #[error("the note {0}")]
+    Note(TextError),
     #[error("a ticket cannot go from {from} to {to}")]
     Transition {
         from: TicketStatus,
@@ -462,6 +468,114 @@ pub fn reply(
         )?;
         ticket.version = reply.version + 1;
         Ok(ticket)
+    })
+}
+
+/// Longest note on a playbook step.
+pub const MAX_STEP_NOTE_CHARS: usize = 2_000;
+
+/// How an agent marks a manual playbook step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum StepMark {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// Marks a manual step of the ticket's playbook, with a note (a skip needs
+/// one): kept per ticket and step, written to the timeline and the audit
+/// log. "Identity verified" marked passed also sets the customer's flag.
+pub fn mark_step(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: TicketId,
+    key: &str,
+    mark: StepMark,
+    note: &str,
+) -> Result<(), TicketError> {
+    use crate::db::schema::{customers, playbook_step_states as steps};
+    let note = match note.trim() {
+        "" => None,
+        text => Some(text::multi_line(text, MAX_STEP_NOTE_CHARS).map_err(TicketError::Note)?),
+    };
+    if mark == StepMark::Skipped && note.is_none() {
+        return Err(TicketError::SkipNeedsNote);
+    }
+    write_transaction(conn, |conn| {
+        let ticket = find(conn, id)?;
+        if ticket.status == TicketStatus::Closed {
+            return Err(TicketError::Closed(id.reference()));
+        }
+        let step = crate::playbooks::for_category(ticket.category)
+            .and_then(|playbook| {
+                playbook
+                    .steps
+                    .iter()
+                    .find(|step| step.key == key && step.kind == crate::playbooks::StepKind::Manual)
+            })
+            .ok_or_else(|| TicketError::NoSuchStep(key.chars().take(40).collect()))?;
+        let state: &'static str = mark.into();
+        let at = now();
+        let before: Option<(String, Option<String>)> = steps::table
+            .filter(steps::ticket_id.eq(id))
+            .filter(steps::step_key.eq(step.key))
+            .select((steps::state, steps::note))
+            .first(conn)
+            .optional()?;
+        let values = (
+            steps::state.eq(state),
+            steps::note.eq(&note),
+            steps::agent_id.eq(Some(actor.id)),
+            steps::updated_at.eq(at),
+        );
+        // One row per ticket and step: a first mark racing another loses to
+        // the unique index and runs again through the write path.
+        let updated = diesel::update(
+            steps::table
+                .filter(steps::ticket_id.eq(id))
+                .filter(steps::step_key.eq(step.key)),
+        )
+        .set(values.clone())
+        .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(steps::table)
+                .values((
+                    steps::ticket_id.eq(id),
+                    steps::step_key.eq(step.key),
+                    values,
+                ))
+                .execute(conn)?;
+        }
+        event(
+            conn,
+            id,
+            TicketEventKind::PlaybookStep,
+            actor.id,
+            note.as_deref(),
+            Some(json!({ "step": step.key, "state": state })),
+            at,
+        )?;
+        if step.key == crate::playbooks::IDENTITY_VERIFIED && mark == StepMark::Passed {
+            diesel::update(
+                customers::table
+                    .filter(customers::id.eq(ticket.customer_id))
+                    .filter(customers::identity_verified.eq(false)),
+            )
+            .set((
+                customers::identity_verified.eq(true),
+                customers::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        }
+        audit_ticket(
+            conn,
+            actor,
+            id,
+            "playbook.step",
+            before.map(|(state, note)| json!({ "step": step.key, "state": state, "note": note })),
+            json!({ "step": step.key, "state": state, "note": note }),
+        )
     })
 }
 

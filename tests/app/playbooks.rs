@@ -390,3 +390,155 @@ fn select_text(element: scraper::ElementRef<'_>, css: &str) -> String {
         .map(text_of)
         .unwrap_or_default()
 }
+
+#[test]
+fn agents_mark_manual_steps_with_notes_timeline_and_audit() -> TestResult {
+    use redress::db::schema::{audit_log, customers, ticket_events};
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 0);
+    diesel::update(customers::table.find(CustomerId(1)))
+        .set((
+            customers::status.eq("frozen"),
+            customers::status_reason.eq("risk_rule"),
+            customers::identity_verified.eq(false),
+        ))
+        .execute(&mut app.db.conn())?;
+    let id = ticket(&app, 1, TicketCategory::AccountFrozen, None);
+    let path = format!("/agent/tickets/{}", id.reference());
+    let csrf = app.csrf(&path);
+    let events = |app: &TestApp| -> i64 {
+        ticket_events::table
+            .filter(ticket_events::ticket_id.eq(id))
+            .count()
+            .get_result(&mut app.db.conn())
+            .unwrap_or(-1)
+    };
+    let before = events(&app);
+
+    // Refused: a skip without a note, an auto step, a step of no playbook.
+    for (key, state, note, message) in [
+        (
+            "password-changed",
+            "skipped",
+            "",
+            "say why the step is skipped: a skip needs a note",
+        ),
+        (
+            "freeze-reason",
+            "passed",
+            "",
+            "this ticket's playbook has no step 'freeze-reason' an agent marks",
+        ),
+        (
+            "no-such-step",
+            "passed",
+            "",
+            "this ticket's playbook has no step 'no-such-step' an agent marks",
+        ),
+        (
+            "password-changed",
+            "passed",
+            "bad\u{0}note",
+            "the note must not contain control characters or line breaks",
+        ),
+    ] {
+        let response = app.post_form(
+            &format!("{path}/steps/{key}"),
+            &csrf,
+            &[("state", state), ("note", note)],
+        );
+        assert_eq!(response.status(), 422, "{key}");
+        let page = scraper::Html::parse_document(&response.text()?);
+        assert_eq!(
+            select(&page, ".error").first().map(|e| text_of(*e)),
+            Some(message.to_owned())
+        );
+    }
+    assert_eq!(events(&app), before, "refusals write nothing");
+    let response = app.post_form(
+        &format!("{path}/steps/password-changed"),
+        &csrf,
+        &[("state", "maybe")],
+    );
+    assert_eq!(response.status(), 400);
+
+    let response = app.post_form(
+        &format!("{path}/steps/identity-verified"),
+        &csrf,
+        &[
+            ("state", "passed"),
+            ("note", "Checked the passport on a video call"),
+        ],
+    );
+    assert_eq!(response.status(), 303);
+    let verified: bool = customers::table
+        .find(CustomerId(1))
+        .select(customers::identity_verified)
+        .first(&mut app.db.conn())?;
+    assert!(verified, "identity verified sets the customer's flag");
+    let found = steps(&app, id);
+    assert_eq!(found["identity-verified"].0, "passed");
+    assert!(
+        found["identity-verified"].1.starts_with("Bo Agent, ")
+            && found["identity-verified"]
+                .1
+                .ends_with(": Checked the passport on a video call"),
+        "{}",
+        found["identity-verified"].1
+    );
+    let page = app.page(&path);
+    assert_eq!(
+        select(&page, "[data-step=unfreeze] .waiting")
+            .first()
+            .map(|e| text_of(*e)),
+        Some("Waits for: Password change confirmed".to_owned())
+    );
+    assert_eq!(
+        select(&page, "#timeline [data-kind=playbook_step]").len(),
+        1,
+        "the mark is on the timeline"
+    );
+
+    // A skip with its reason; marked again, the step keeps the last mark.
+    assert_eq!(
+        app.post_form(
+            &format!("{path}/steps/password-changed"),
+            &csrf,
+            &[
+                ("state", "skipped"),
+                ("note", "The customer uses a hardware key")
+            ],
+        )
+        .status(),
+        303
+    );
+    assert_eq!(steps(&app, id)["password-changed"].0, "skipped");
+    assert_eq!(
+        app.post_form(
+            &format!("{path}/steps/password-changed"),
+            &csrf,
+            &[("state", "passed")]
+        )
+        .status(),
+        303
+    );
+    assert_eq!(steps(&app, id)["password-changed"].0, "passed");
+    let audited: Vec<(String, Option<String>)> = audit_log::table
+        .filter(audit_log::action.eq("playbook.step"))
+        .order(audit_log::id)
+        .select((audit_log::action, audit_log::before_json))
+        .load(&mut app.db.conn())?;
+    assert_eq!(audited.len(), 3);
+    assert!(
+        audited[2]
+            .1
+            .as_deref()
+            .unwrap_or_default()
+            .contains("skipped")
+    );
+    assert!(
+        select(&app.page(&path), "[data-step=unfreeze] .waiting").is_empty(),
+        "the unfreeze may run now"
+    );
+    Ok(())
+}

@@ -7,7 +7,7 @@ use crate::i18n::{self, Lang};
 use crate::playbooks::{self, PlaybookView};
 use crate::tickets::agent_choices;
 use crate::tickets::queue::{self, AssigneeFilter, Cursor, Filters, QueueQuery, Sort, View};
-use crate::tickets::service::{self, Actor, Changes, Reply, TicketError};
+use crate::tickets::service::{self, Actor, Changes, Reply, StepMark, TicketError};
 use crate::tickets::sla::{self, BusinessCalendar, SlaSettings};
 use crate::tickets::view::{self, TicketPage};
 use crate::web::AppState;
@@ -27,6 +27,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/tickets/{reference}", web::get().to(ticket_page))
         .route("/tickets/{reference}/reply", web::post().to(post_reply))
         .route("/tickets/{reference}/fields", web::post().to(post_fields))
+        .route(
+            "/tickets/{reference}/steps/{key}",
+            web::post().to(post_step),
+        )
         .route(
             "/tickets/{reference}/transaction",
             web::post().to(post_link),
@@ -478,7 +482,11 @@ async fn ticket_page(
 }
 
 /// After a change: back to the ticket, saying what happened.
-fn done(session: &Session, id: TicketId, message: &'static str) -> Result<HttpResponse, DeskError> {
+fn done(
+    session: &Session,
+    id: TicketId,
+    message: impl Into<String>,
+) -> Result<HttpResponse, DeskError> {
     see_other_noting(
         session,
         &format!("/agent/tickets/{}", id.reference()),
@@ -624,6 +632,39 @@ async fn post_fields(
         .await
     {
         Ok(_) => done(&session, id, "Ticket updated."),
+        Err(error) => refused(&viewer, &state, id, error, String::new()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    /// `passed`, `failed` or `skipped`.
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn post_step(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    session: Session,
+    form: CsrfForm<StepForm>,
+) -> Result<HttpResponse, DeskError> {
+    let (reference, key) = path.into_inner();
+    let id = ticket_id(&reference)?;
+    let form = form.0;
+    let mark = StepMark::from_str(form.state.trim())
+        .map_err(|_| DeskError::BadRequest("a step is marked passed, failed or skipped".into()))?;
+    let actor = actor(&viewer);
+    let note = form.note.clone();
+    match state
+        .db
+        .write(move |conn| service::mark_step(conn, &actor, id, &key, mark, &note))
+        .await
+    {
+        Ok(()) => done(&session, id, i18n::text(Lang::En, "step-saved")),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
 }
