@@ -536,7 +536,7 @@ pub fn mark_step(
                 .filter(steps::ticket_id.eq(id))
                 .filter(steps::step_key.eq(step.key)),
         )
-        .set(values.clone())
+        .set(values)
         .execute(conn)?;
         if updated == 0 {
             diesel::insert_into(steps::table)
