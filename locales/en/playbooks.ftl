@@ -92,3 +92,66 @@ step-save = Save
 step-note = Note
 step-mark = Mark as
 step-saved = Step saved.
+
+remedy-amount = Amount
+remedy-reason = Reason
+remedy-preview = Preview
+remedy-confirm = Confirm
+remedy-back = Back to the ticket
+remedy-effect = What this does to the ledger
+remedy-account = Account
+remedy-side = Side
+remedy-side-debit = money leaves
+remedy-side-credit = money arrives
+remedy-available-after = Available afterwards
+remedy-status-change = The account goes from { $from } to { $to }; no money moves.
+remedy-needs-approval = This remedy needs a supervisor's approval: it runs once another person approves it.
+remedy-runs-now = This remedy runs as soon as you confirm.
+remedy-executed = Remedy done.
+remedy-awaiting = Remedy proposed: it waits for a supervisor's approval.
+remedy-repeated = This remedy was already submitted; nothing more was done.
+step-choose = Choose…
+
+mail-remedy-subject = [{ $ticket }] { $what }
+mail-remedy-refund = Your refund has been issued
+mail-remedy-release = Your coins have been released
+mail-remedy-return-to-seller = Your coins have been returned
+mail-remedy-reverse-withdrawal = Your withdrawal has been returned to your wallet
+mail-remedy-credit-top-up = Your top-up has been credited
+mail-remedy-unfreeze = Your account has been unfrozen
+mail-remedy-unlock = Your account has been unlocked
+mail-remedy-body-refund = Dear { $name },
+
+    we have refunded { $amount } for { $reference } to your wallet. Refunds normally show within 3–5 business days.
+
+    Ticket { $ticket }
+mail-remedy-body-release = Dear { $name },
+
+    the { $amount } of trade { $reference } have been released to your wallet.
+
+    Ticket { $ticket }
+mail-remedy-body-return-to-seller = Dear { $name },
+
+    the { $amount } held for trade { $reference } have been returned to the seller's wallet, as the trade was not paid.
+
+    Ticket { $ticket }
+mail-remedy-body-reverse-withdrawal = Dear { $name },
+
+    your withdrawal { $reference } of { $amount } has been stopped, and the amount is back in your wallet.
+
+    Ticket { $ticket }
+mail-remedy-body-credit-top-up = Dear { $name },
+
+    your top-up { $reference } of { $amount } has been credited to your wallet.
+
+    Ticket { $ticket }
+mail-remedy-body-unfreeze = Dear { $name },
+
+    your account has been unfrozen; you can send money again.
+
+    Ticket { $ticket }
+mail-remedy-body-unlock = Dear { $name },
+
+    your account has been unlocked. Please set a new password when you next sign in.
+
+    Ticket { $ticket }

@@ -92,3 +92,66 @@ step-save = 保存
 step-note = 备注
 step-mark = 标记为
 step-saved = 步骤已保存。
+
+remedy-amount = 金额
+remedy-reason = 原因
+remedy-preview = 预览
+remedy-confirm = 确认
+remedy-back = 返回工单
+remedy-effect = 对账本的影响
+remedy-account = 账户
+remedy-side = 方向
+remedy-side-debit = 转出
+remedy-side-credit = 转入
+remedy-available-after = 之后可用
+remedy-status-change = 账户将由{ $from }变为{ $to }，不涉及资金。
+remedy-needs-approval = 此补救措施需要主管批准：另一人批准后才会执行。
+remedy-runs-now = 确认后立即执行此补救措施。
+remedy-executed = 补救措施已完成。
+remedy-awaiting = 补救措施已提交，等待主管批准。
+remedy-repeated = 此补救措施已提交过，未重复执行。
+step-choose = 请选择…
+
+mail-remedy-subject = [{ $ticket }] { $what }
+mail-remedy-refund = 您的退款已发起
+mail-remedy-release = 您的币已放出
+mail-remedy-return-to-seller = 您的币已退回
+mail-remedy-reverse-withdrawal = 您的提现已退回钱包
+mail-remedy-credit-top-up = 您的充值已入账
+mail-remedy-unfreeze = 您的账户已解冻
+mail-remedy-unlock = 您的账户已解锁
+mail-remedy-body-refund = { $name }，您好：
+
+    我们已将 { $reference } 的 { $amount } 退回您的钱包。退款通常在 3–5 个工作日内到账。
+
+    工单 { $ticket }
+mail-remedy-body-release = { $name }，您好：
+
+    交易 { $reference } 的 { $amount } 已放入您的钱包。
+
+    工单 { $ticket }
+mail-remedy-body-return-to-seller = { $name }，您好：
+
+    由于交易 { $reference } 未付款，托管的 { $amount } 已退回卖家钱包。
+
+    工单 { $ticket }
+mail-remedy-body-reverse-withdrawal = { $name }，您好：
+
+    您的提现 { $reference }（{ $amount }）已撤回，款项已回到您的钱包。
+
+    工单 { $ticket }
+mail-remedy-body-credit-top-up = { $name }，您好：
+
+    您的充值 { $reference }（{ $amount }）已入账到您的钱包。
+
+    工单 { $ticket }
+mail-remedy-body-unfreeze = { $name }，您好：
+
+    您的账户已解冻，可以正常转出资金。
+
+    工单 { $ticket }
+mail-remedy-body-unlock = { $name }，您好：
+
+    您的账户已解锁。下次登录时请设置新密码。
+
+    工单 { $ticket }

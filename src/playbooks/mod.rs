@@ -5,6 +5,7 @@
 //! `step-<key>`; adding a step or a playbook is a change here and there.
 
 pub mod evaluate;
+pub mod remedies;
 
 use crate::domain::TicketCategory;
 use crate::i18n::{self, Lang};
@@ -303,8 +304,12 @@ pub struct PlaybookView {
 #[derive(Debug, Clone)]
 pub struct StepLabels {
     pub mark: String,
+    pub choose: String,
     pub note: String,
     pub save: String,
+    pub amount: String,
+    pub reason: String,
+    pub preview: String,
     /// (value, words) of each mark an agent can give.
     pub marks: Vec<(&'static str, String)>,
 }
@@ -313,8 +318,12 @@ impl StepLabels {
     fn new(lang: Lang) -> StepLabels {
         StepLabels {
             mark: i18n::text(lang, "step-mark"),
+            choose: i18n::text(lang, "step-choose"),
             note: i18n::text(lang, "step-note"),
             save: i18n::text(lang, "step-save"),
+            amount: i18n::text(lang, "remedy-amount"),
+            reason: i18n::text(lang, "remedy-reason"),
+            preview: i18n::text(lang, "remedy-preview"),
             marks: ["passed", "failed", "skipped"]
                 .into_iter()
                 .map(|mark| (mark, i18n::text(lang, &format!("state-{mark}"))))
@@ -337,6 +346,8 @@ pub struct StepView {
     pub remedy: Option<&'static str>,
     /// A remedy: what must pass first, in words; empty when it may run.
     pub waiting_for: Option<String>,
+    /// A refund: what can still be refunded, to prefill its amount.
+    pub prefill_amount: Option<String>,
 }
 
 /// Evaluates the playbook of `ticket`'s category, if it has one.
@@ -354,6 +365,15 @@ pub fn view(
         return Ok(None);
     };
     let evaluated = evaluate::evaluate(playbook, &facts, calendar, now, lang);
+    // What is left to refund of the linked payment, if any.
+    let refundable = match &facts.transaction {
+        Some(tx) if tx.kind == crate::domain::TransactionKind::Payment => {
+            crate::ledger::remedies::refundable(conn, tx, None)
+                .ok()
+                .map(|fits| fits.amount.to_decimal().to_string())
+        }
+        _ => None,
+    };
     let title_of = |key: &str| {
         playbook
             .steps
@@ -380,6 +400,10 @@ pub fn view(
             },
             remedy: match e.step.kind {
                 StepKind::Remedy(kind) => Some(kind.into()),
+                _ => None,
+            },
+            prefill_amount: match e.step.kind {
+                StepKind::Remedy(RemedyKind::Refund) => refundable.clone(),
                 _ => None,
             },
             waiting_for: (!e.waiting_for.is_empty()).then(|| {

@@ -45,6 +45,11 @@ pub enum TicketError {
     SkipNeedsNote,
     #[error("the note {0}")]
     Note(TextError),
+    #[error("this remedy waits for: {0}")]
+    RemedyWaits(String),
+    /// The ledger or the remedy's own checks refused it; nothing moved.
+    #[error("{0}")]
+    Refused(String),
     #[error("a ticket cannot go from {from} to {to}")]
     Transition {
         from: TicketStatus,

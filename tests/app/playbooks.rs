@@ -271,8 +271,18 @@ fn paid_not_released_reads_the_escrow_and_its_age() -> TestResult {
     );
     // The release waits for the payment evidence; the return for contact.
     let page = app.page(&format!("/agent/tickets/{}", id.reference()));
-    assert_eq!(select(&page, "[data-remedy=release]").len(), 1);
-    assert_eq!(select(&page, "[data-remedy=return_to_seller]").len(), 1);
+    assert_eq!(
+        select(&page, "[data-step=release][data-kind=remedy]").len(),
+        1
+    );
+    assert_eq!(
+        select(&page, "[data-step=return-to-seller][data-kind=remedy]").len(),
+        1
+    );
+    assert!(
+        select(&page, "form[data-remedy]").is_empty(),
+        "both still wait"
+    );
     Ok(())
 }
 
@@ -540,5 +550,297 @@ fn agents_mark_manual_steps_with_notes_timeline_and_audit() -> TestResult {
         select(&app.page(&path), "[data-step=unfreeze] .waiting").is_empty(),
         "the unfreeze may run now"
     );
+    Ok(())
+}
+
+fn wallet_balance(app: &TestApp, customer: i64) -> i64 {
+    use redress::db::schema::ledger_accounts;
+    ledger_accounts::table
+        .filter(ledger_accounts::code.eq(format!("wallet:{customer}:CNY")))
+        .select((
+            ledger_accounts::credits_posted,
+            ledger_accounts::debits_posted,
+        ))
+        .first::<(i64, i64)>(&mut app.db.conn())
+        .map(|(credits, debits)| credits - debits)
+        .expect("the wallet")
+}
+
+fn set_status(app: &TestApp, reference: &str, status: &str) {
+    redress::platform::transactions::update_transaction_status(
+        &mut app.db.conn(),
+        reference,
+        &redress::platform::transactions::TransactionStatusRecord {
+            status: status.into(),
+            failure_reason: None,
+        },
+    )
+    .expect("the status changes");
+}
+
+#[test]
+fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
+    use redress::db::schema::{audit_log, outbox_emails, ticket_events};
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 50_000);
+    record(
+        &app,
+        "PAY-1",
+        "CU-T1",
+        "payment",
+        "completed",
+        "120.00",
+        "CNY",
+    );
+    set_status(&app, "PAY-1", "cancelled");
+    let id = ticket(&app, 1, TicketCategory::PaymentCancelled, Some("PAY-1"));
+    let path = format!("/agent/tickets/{}", id.reference());
+    let page = app.page(&path);
+    let form = select(&page, "form[data-remedy=refund]");
+    assert_eq!(form.len(), 1, "the refund may run: both checks passed");
+    let amount = select(&page, "form[data-remedy=refund] input[name=amount]")[0]
+        .value()
+        .attr("value")
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(amount, "120.00", "prefilled with what is refundable");
+    let key_of = |page: &scraper::Html| {
+        select(page, "form[data-remedy=refund] input[name=form_key]")[0]
+            .value()
+            .attr("value")
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let form_key = key_of(&page);
+    let csrf = app.csrf(&path);
+
+    // Too much is refused with what is refundable.
+    let response = app.post_form(
+        &format!("{path}/remedies/refund/preview"),
+        &csrf,
+        &[
+            ("amount", "200.00"),
+            ("reason", "charged after cancel"),
+            ("form_key", &form_key),
+        ],
+    );
+    assert_eq!(response.status(), 422);
+    let refusal = scraper::Html::parse_document(&response.text()?);
+    let message = text_of(select(&refusal, ".error")[0]);
+    assert!(
+        message.contains("at most 120.00 CNY can still be refunded"),
+        "{message}"
+    );
+
+    // The preview shows the exact ledger effect.
+    let response = app.post_form(
+        &format!("{path}/remedies/refund/preview"),
+        &csrf,
+        &[
+            ("amount", "50.00"),
+            ("reason", "charged after cancel"),
+            ("form_key", &form_key),
+        ],
+    );
+    assert_eq!(response.status(), 200);
+    let preview = scraper::Html::parse_document(&response.text()?);
+    let lines: Vec<Vec<String>> = select(&preview, "#remedy-preview tbody tr")
+        .into_iter()
+        .map(|row| {
+            let cells = scraper::Selector::parse("td").expect("a selector");
+            row.select(&cells).map(text_of).collect()
+        })
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0][0], "merchant_settlement:CNY");
+    assert_eq!(lines[0][1], "money leaves");
+    assert_eq!(lines[0][2], "50.00 CNY");
+    assert_eq!(
+        lines[1],
+        ["wallet:1:CNY", "money arrives", "50.00 CNY", "430.00 CNY"]
+    );
+    assert_eq!(
+        text_of(select(&preview, "#approval")[0]),
+        "This remedy runs as soon as you confirm."
+    );
+
+    // Confirmed twice at once with the same form: the money moves once.
+    let before = wallet_balance(&app, 1);
+    let confirm = || {
+        app.post_form(
+            &format!("{path}/remedies/refund"),
+            &csrf,
+            &[
+                ("amount", "50.00"),
+                ("reason", "charged after cancel"),
+                ("form_key", &form_key),
+            ],
+        )
+        .status()
+        .as_u16()
+    };
+    let statuses = std::thread::scope(|scope| {
+        let first = scope.spawn(confirm);
+        let second = scope.spawn(confirm);
+        [first.join().unwrap_or(0), second.join().unwrap_or(0)]
+    });
+    assert_eq!(statuses, [303, 303]);
+    assert_eq!(confirm(), 303, "a resubmitted form does nothing more");
+    assert_eq!(wallet_balance(&app, 1), before + 5_000);
+    let page = app.page(&path);
+    assert!(
+        select(&page, ".notice")
+            .iter()
+            .any(|n| !text_of(*n).is_empty())
+    );
+
+    // A second refund of the rest, from a fresh form, finishes the payment.
+    let response = app.post_form(
+        &format!("{path}/remedies/refund"),
+        &csrf,
+        &[
+            ("amount", "70.00"),
+            ("reason", "the rest"),
+            ("form_key", &key_of(&page)),
+        ],
+    );
+    assert_eq!(response.status(), 303);
+    assert_eq!(wallet_balance(&app, 1), before + 12_000);
+    let status: String = transactions::table
+        .filter(transactions::reference.eq("PAY-1"))
+        .select(transactions::status)
+        .first(&mut app.db.conn())?;
+    assert_eq!(status, "refunded");
+    let page = app.page(&path);
+    assert!(
+        select(&page, "form[data-remedy=refund]").is_empty() || {
+            // Nothing is refundable any more: no amount to prefill.
+            select(&page, "form[data-remedy=refund] input[name=amount]").is_empty()
+        }
+    );
+
+    let kinds: Vec<String> = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(id))
+        .filter(ticket_events::kind.like("remedy_%"))
+        .order(ticket_events::id)
+        .select(ticket_events::kind)
+        .load(&mut app.db.conn())?;
+    assert_eq!(
+        kinds,
+        [
+            "remedy_proposed",
+            "remedy_executed",
+            "remedy_proposed",
+            "remedy_executed"
+        ]
+    );
+    let audited: Vec<String> = audit_log::table
+        .filter(audit_log::action.like("remedy.%"))
+        .order(audit_log::id)
+        .select(audit_log::action)
+        .load(&mut app.db.conn())?;
+    assert_eq!(
+        audited,
+        [
+            "remedy.propose",
+            "remedy.refund",
+            "remedy.propose",
+            "remedy.refund"
+        ]
+    );
+    let mails: Vec<(String, String, String)> = outbox_emails::table
+        .filter(outbox_emails::template.eq("remedy_executed"))
+        .select((
+            outbox_emails::to_address,
+            outbox_emails::subject,
+            outbox_emails::body_text,
+        ))
+        .load(&mut app.db.conn())?;
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[0].0, "customer1@example.com");
+    assert_eq!(mails[0].1, "[RD-000001] Your refund has been issued");
+    assert!(
+        mails[0].2.contains("we have refunded 50.00 CNY for PAY-1"),
+        "{}",
+        mails[0].2
+    );
+    let verified = redress::ledger::verify::verify_ledger(&mut app.db.conn())?;
+    assert!(verified.is_ok(), "{:?}", verified.violations);
+    Ok(())
+}
+
+#[test]
+fn remedies_are_refused_until_their_steps_pass_and_big_ones_wait_for_approval() -> TestResult {
+    use redress::db::schema::{customers, remedies};
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 50_000);
+    record(
+        &app,
+        "PAY-1",
+        "CU-T1",
+        "payment",
+        "completed",
+        "120.00",
+        "CNY",
+    );
+    // The payment was never cancelled: the refund's first step fails.
+    let id = ticket(&app, 1, TicketCategory::PaymentCancelled, Some("PAY-1"));
+    let path = format!("/agent/tickets/{}", id.reference());
+    let csrf = app.csrf(&path);
+    assert!(select(&app.page(&path), "form[data-remedy]").is_empty());
+    let response = app.post_form(
+        &format!("{path}/remedies/refund"),
+        &csrf,
+        &[
+            ("amount", "120.00"),
+            ("reason", "by hand"),
+            ("form_key", "k1"),
+        ],
+    );
+    assert_eq!(response.status(), 422);
+    let page = scraper::Html::parse_document(&response.text()?);
+    assert_eq!(
+        text_of(select(&page, ".error")[0]),
+        "this remedy waits for: The payment was cancelled"
+    );
+    let proposed: i64 = remedies::table.count().get_result(&mut app.db.conn())?;
+    assert_eq!(proposed, 0);
+
+    // A risk rule's freeze is lifted only with a second person's approval.
+    diesel::update(customers::table.find(CustomerId(1)))
+        .set((
+            customers::status.eq("frozen"),
+            customers::status_reason.eq("risk_rule"),
+        ))
+        .execute(&mut app.db.conn())?;
+    let id = ticket(&app, 1, TicketCategory::AccountFrozen, None);
+    let path = format!("/agent/tickets/{}", id.reference());
+    let csrf = app.csrf(&path);
+    for key in ["identity-verified", "password-changed"] {
+        assert_eq!(
+            app.post_form(
+                &format!("{path}/steps/{key}"),
+                &csrf,
+                &[("state", "passed")]
+            )
+            .status(),
+            303
+        );
+    }
+    let response = app.post_form(
+        &format!("{path}/remedies/unfreeze"),
+        &csrf,
+        &[("reason", "identity checked"), ("form_key", "k2")],
+    );
+    assert_eq!(response.status(), 303);
+    let (status, requires): (String, bool) = remedies::table
+        .select((remedies::status, remedies::requires_approval))
+        .first(&mut app.db.conn())?;
+    assert_eq!((status.as_str(), requires), ("proposed", true));
+    let still: String = customers::table
+        .find(CustomerId(1))
+        .select(customers::status)
+        .first(&mut app.db.conn())?;
+    assert_eq!(still, "frozen", "nothing changes before the approval");
     Ok(())
 }

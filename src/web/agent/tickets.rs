@@ -32,6 +32,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(post_step),
         )
         .route(
+            "/tickets/{reference}/remedies/{key}/preview",
+            web::post().to(preview_remedy),
+        )
+        .route(
+            "/tickets/{reference}/remedies/{key}",
+            web::post().to(post_remedy),
+        )
+        .route(
             "/tickets/{reference}/transaction",
             web::post().to(post_link),
         );
@@ -364,6 +372,8 @@ struct TicketTemplate {
     chrome: Chrome,
     page: TicketPage,
     playbook: Option<PlaybookView>,
+    /// A fresh key for the remedy forms: one form, one remedy.
+    form_key: String,
     playbook_title: String,
     playbook_progress: String,
     reference: String,
@@ -426,6 +436,7 @@ async fn ticket_view(
             chrome: Chrome::new(viewer, "tickets"),
             reference: id.reference(),
             playbook_title: i18n::text(lang, "playbook-title"),
+            form_key: super::auth::random_token(),
             playbook_progress: playbook
                 .as_ref()
                 .map(|p| {
@@ -665,6 +676,185 @@ async fn post_step(
         .await
     {
         Ok(()) => done(&session, id, i18n::text(Lang::En, "step-saved")),
+        Err(error) => refused(&viewer, &state, id, error, String::new()).await,
+    }
+}
+
+#[derive(Deserialize, Clone)]
+pub struct RemedyForm {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    form_key: String,
+}
+
+struct PreviewLabels {
+    effect: String,
+    account: String,
+    side: String,
+    amount: String,
+    available_after: String,
+    reason: String,
+    confirm: String,
+    back: String,
+}
+
+struct PreviewLine {
+    account: String,
+    side: &'static str,
+    side_text: String,
+    amount: String,
+    available_after: String,
+}
+
+#[derive(Template)]
+#[template(path = "agent/remedy_preview.html")]
+struct RemedyPreviewPage {
+    title: String,
+    chrome: Chrome,
+    reference: String,
+    step_key: String,
+    step_title: String,
+    kind: &'static str,
+    lines: Vec<PreviewLine>,
+    status_change: Option<String>,
+    requires_approval: bool,
+    approval_text: String,
+    labels: PreviewLabels,
+    form_key: String,
+    amount: String,
+    reason: String,
+}
+
+/// What a remedy step would do, before the agent confirms it.
+async fn preview_remedy(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<RemedyForm>,
+) -> Result<HttpResponse, DeskError> {
+    let (reference, key) = path.into_inner();
+    let id = ticket_id(&reference)?;
+    let form = form.0;
+    let amount = form.amount.clone();
+    let plan_key = key.clone();
+    let settings = sla_settings(&state).await?;
+    let planned = state
+        .db
+        .run(move |conn| {
+            let ticket = service::find(conn, id)?;
+            playbooks::remedies::plan(
+                conn,
+                &ticket,
+                &plan_key,
+                &amount,
+                &settings.calendar,
+                sla::now(),
+            )
+        })
+        .await;
+    let plan = match planned {
+        Ok(plan) => plan,
+        Err(error) => return refused(&viewer, &state, id, error, String::new()).await,
+    };
+    let lang = Lang::En;
+    let word = |key: &str| i18n::text(lang, key);
+    let kind: &'static str = plan.kind.into();
+    render(
+        RemedyPreviewPage {
+            title: format!("{} · {}", id.reference(), plan.step.title(lang)),
+            chrome: Chrome::new(&viewer, "tickets"),
+            reference: id.reference(),
+            step_key: key,
+            step_title: plan.step.title(lang),
+            kind,
+            lines: plan
+                .lines
+                .iter()
+                .map(|line| PreviewLine {
+                    account: line.account.clone(),
+                    side: line.side,
+                    side_text: word(&format!("remedy-side-{}", line.side)),
+                    amount: line.amount.to_string(),
+                    available_after: line.available_after.to_string(),
+                })
+                .collect(),
+            status_change: plan.status_change.map(|(from, to)| {
+                i18n::text_with(
+                    lang,
+                    "remedy-status-change",
+                    &[
+                        ("from", word(&format!("customer-status-{from}"))),
+                        ("to", word(&format!("customer-status-{to}"))),
+                    ],
+                )
+            }),
+            requires_approval: plan.requires_approval,
+            approval_text: word(if plan.requires_approval {
+                "remedy-needs-approval"
+            } else {
+                "remedy-runs-now"
+            }),
+            labels: PreviewLabels {
+                effect: word("remedy-effect"),
+                account: word("remedy-account"),
+                side: word("remedy-side"),
+                amount: word("remedy-amount"),
+                available_after: word("remedy-available-after"),
+                reason: word("remedy-reason"),
+                confirm: word("remedy-confirm"),
+                back: word("remedy-back"),
+            },
+            form_key: form.form_key,
+            amount: plan
+                .amount
+                .map(|m| m.to_decimal().to_string())
+                .unwrap_or_default(),
+            reason: form.reason,
+        },
+        StatusCode::OK,
+    )
+}
+
+/// Proposes the remedy; it runs at once unless it needs approval.
+async fn post_remedy(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    session: Session,
+    form: CsrfForm<RemedyForm>,
+) -> Result<HttpResponse, DeskError> {
+    use playbooks::remedies::{Proposal, Proposed, propose};
+    let (reference, key) = path.into_inner();
+    let id = ticket_id(&reference)?;
+    let form = form.0;
+    let proposal = Proposal {
+        step: key,
+        amount: form.amount,
+        reason: form.reason,
+        form_key: form.form_key,
+    };
+    let settings = sla_settings(&state).await?;
+    let actor = actor(&viewer);
+    match state
+        .db
+        .write(move |conn| propose(conn, &actor, id, &proposal, &settings.calendar, sla::now()))
+        .await
+    {
+        Ok(proposed) => done(
+            &session,
+            id,
+            i18n::text(
+                Lang::En,
+                match proposed {
+                    Proposed::Executed(_) => "remedy-executed",
+                    Proposed::AwaitingApproval(_) => "remedy-awaiting",
+                    Proposed::Repeated(_) => "remedy-repeated",
+                },
+            ),
+        ),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
 }

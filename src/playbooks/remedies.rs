@@ -1,0 +1,561 @@
+//! Remedies from the ticket page: what a remedy step would do to the ledger
+//! (shown before the agent confirms), and proposing it, which executes it at
+//! once unless it needs a second person's approval. The money moves through
+//! `ledger::remedies` with the remedy's own idempotency key, so a double
+//! click, a resubmitted form or two agents at once move it once.
+
+use super::evaluate::{Facts, evaluate};
+use super::{RemedyKind, Step, StepKind, for_category};
+use crate::audit::{self, AuditEntry};
+use crate::db::models::{LedgerAccount, Ticket, Transaction};
+use crate::db::schema::{approval_thresholds, ledger_accounts, remedies, ticket_events};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::text::{self};
+use crate::domain::*;
+use crate::i18n::{self, Lang};
+use crate::ledger::remedies::{
+    self as ledger, RemedyContext, RemedyError, StatusChange, open_hold, refundable,
+};
+use crate::ledger::{LedgerError, Totals, account_code, external_account};
+use crate::mail::outbox::{self, OutgoingMail};
+use crate::tickets::service::{Actor, TicketError};
+use crate::tickets::sla::BusinessCalendar;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+/// Longest reason given for a remedy.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// One line of a remedy's ledger effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffectLine {
+    pub account: String,
+    /// `debit` (money leaves) or `credit` (money arrives).
+    pub side: &'static str,
+    pub amount: Money,
+    /// What the account can use afterwards: its balance less its holds.
+    pub available_after: Money,
+}
+
+/// What a remedy will do, before it is confirmed.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub kind: RemedyKind,
+    pub step: &'static Step,
+    pub transaction: Option<Transaction>,
+    pub amount: Option<Money>,
+    pub lines: Vec<EffectLine>,
+    /// Unfreeze and unlock change the account's status, not its money.
+    pub status_change: Option<(CustomerStatus, CustomerStatus)>,
+    pub requires_approval: bool,
+}
+
+/// What proposing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proposed {
+    Executed(RemedyId),
+    AwaitingApproval(RemedyId),
+    /// The same form again: the first submit's remedy answers.
+    Repeated(RemedyId),
+}
+
+fn refused(error: RemedyError) -> TicketError {
+    match error {
+        RemedyError::Ledger(LedgerError::Db(db)) => TicketError::Db(db),
+        other => TicketError::Refused(other.to_string()),
+    }
+}
+
+fn available(account: &LedgerAccount) -> i64 {
+    Totals {
+        debits_posted: account.debits_posted,
+        credits_posted: account.credits_posted,
+        debits_pending: account.debits_pending,
+        credits_pending: account.credits_pending,
+    }
+    .available()
+}
+
+fn account(conn: &mut DbConnection, id: LedgerAccountId) -> Result<LedgerAccount, TicketError> {
+    ledger_accounts::table
+        .find(id)
+        .select(LedgerAccount::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| TicketError::Refused(format!("ledger account {id} does not exist")))
+}
+
+/// An account by code, as it is now (a zero account when not yet opened).
+fn account_by_code(
+    conn: &mut DbConnection,
+    code: &str,
+) -> Result<Option<LedgerAccount>, TicketError> {
+    Ok(ledger_accounts::table
+        .filter(ledger_accounts::code.eq(code))
+        .select(LedgerAccount::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A line moving `amount` out of (`debit`) or into an account.
+fn line(code: String, now_available: i64, side: &'static str, amount: Money) -> EffectLine {
+    let after = if side == "debit" {
+        now_available - amount.minor()
+    } else {
+        now_available + amount.minor()
+    };
+    EffectLine {
+        account: code,
+        side,
+        amount,
+        available_after: Money::from_minor(after, amount.currency()),
+    }
+}
+
+/// The remedy step `key` of the ticket's playbook, if the steps it depends
+/// on have all passed; refused, naming what is missing, otherwise.
+fn ready_step(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    key: &str,
+    calendar: &BusinessCalendar,
+    now: NaiveDateTime,
+) -> Result<(&'static Step, RemedyKind, Facts), TicketError> {
+    let playbook = for_category(ticket.category)
+        .ok_or_else(|| TicketError::NoSuchStep(key.chars().take(40).collect()))?;
+    let step = playbook
+        .steps
+        .iter()
+        .find(|step| step.key == key && matches!(step.kind, StepKind::Remedy(_)))
+        .ok_or_else(|| TicketError::NoSuchStep(key.chars().take(40).collect()))?;
+    let StepKind::Remedy(kind) = step.kind else {
+        return Err(TicketError::NoSuchStep(key.to_owned()));
+    };
+    let facts =
+        Facts::load(conn, ticket, now)?.ok_or(TicketError::UnknownCustomer(ticket.customer_id))?;
+    let evaluated = evaluate(playbook, &facts, calendar, now, Lang::En);
+    let waiting = evaluated
+        .iter()
+        .find(|e| e.step.key == step.key)
+        .map(|e| e.waiting_for.clone())
+        .unwrap_or_default();
+    if !waiting.is_empty() {
+        let titles: Vec<String> = waiting
+            .iter()
+            .filter_map(|key| playbook.steps.iter().find(|s| s.key == *key))
+            .map(|s| s.title(Lang::En))
+            .collect();
+        return Err(TicketError::RemedyWaits(titles.join(", ")));
+    }
+    Ok((step, kind, facts))
+}
+
+/// Works out what the remedy step `key` would do now, refusing what cannot
+/// run (the ledger's own checks: what is refundable, what is held).
+pub fn plan(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    key: &str,
+    amount: &str,
+    calendar: &BusinessCalendar,
+    now: NaiveDateTime,
+) -> Result<Plan, TicketError> {
+    let (step, kind, facts) = ready_step(conn, ticket, key, calendar, now)?;
+    let customer = &facts.customer;
+    let threshold = |conn: &mut DbConnection, money: Money| -> Result<bool, TicketError> {
+        let limit: Option<i64> = approval_thresholds::table
+            .find(money.currency())
+            .select(approval_thresholds::amount_minor)
+            .first(conn)
+            .optional()?;
+        Ok(limit.is_some_and(|limit| money.minor() > limit))
+    };
+    let mut plan = Plan {
+        kind,
+        step,
+        transaction: facts.transaction.clone(),
+        amount: None,
+        lines: Vec::new(),
+        status_change: None,
+        requires_approval: false,
+    };
+    let wallet_of = |conn: &mut DbConnection, customer: CustomerId, currency: Currency| {
+        let code = account_code(AccountKind::CustomerWallet, Some(customer), currency);
+        let now = account_by_code(conn, &code)?.map_or(0, |a| available(&a));
+        Ok::<_, TicketError>((code, now))
+    };
+    match kind {
+        RemedyKind::Unfreeze | RemedyKind::Unlock => {
+            let (from, to) = match kind {
+                RemedyKind::Unfreeze => (CustomerStatus::Frozen, CustomerStatus::Active),
+                _ => (CustomerStatus::Locked, CustomerStatus::Active),
+            };
+            if customer.status != from {
+                return Err(TicketError::Refused(format!(
+                    "the account is {}, not {from}",
+                    customer.status
+                )));
+            }
+            plan.status_change = Some((from, to));
+            // Lifting a risk rule's freeze always takes a second person.
+            plan.requires_approval = kind == RemedyKind::Unfreeze
+                && customer.status_reason == Some(StatusReason::RiskRule);
+        }
+        _ => {
+            let tx = facts.transaction.clone().ok_or_else(|| {
+                TicketError::Refused("no transaction is linked to this ticket".into())
+            })?;
+            let money = match kind {
+                RemedyKind::Refund => {
+                    let asked = match amount.trim() {
+                        "" => None,
+                        text => Some(
+                            Money::parse(text, tx.currency)
+                                .map_err(|e| TicketError::Refused(format!("amount: {e}")))?,
+                        ),
+                    };
+                    let fits = refundable(conn, &tx, asked).map_err(refused)?;
+                    let source = account(conn, fits.source)?;
+                    let (wallet, now) = wallet_of(conn, tx.customer_id, tx.currency)?;
+                    plan.lines = vec![
+                        line(
+                            source.code.clone(),
+                            available(&source),
+                            "debit",
+                            fits.amount,
+                        ),
+                        line(wallet, now, "credit", fits.amount),
+                    ];
+                    fits.amount
+                }
+                RemedyKind::Release
+                | RemedyKind::ReturnToSeller
+                | RemedyKind::ReverseWithdrawal => {
+                    let hold_kind = match kind {
+                        RemedyKind::ReverseWithdrawal => TransferKind::Withdrawal,
+                        _ => TransferKind::TradeEscrow,
+                    };
+                    let hold = open_hold(conn, &tx, hold_kind).map_err(refused)?;
+                    let held = Money::from_minor(hold.amount_minor, hold.currency);
+                    let from = account(conn, hold.debit_account_id)?;
+                    let to = account(conn, hold.credit_account_id)?;
+                    if kind == RemedyKind::Release {
+                        let buyer = [Some(tx.customer_id), tx.counterparty_customer_id]
+                            .into_iter()
+                            .flatten()
+                            .find(|id| Some(*id) != from.customer_id)
+                            .ok_or_else(|| {
+                                TicketError::Refused(format!("{} has no buyer", tx.reference))
+                            })?;
+                        let (wallet, now) = wallet_of(conn, buyer, tx.currency)?;
+                        // The seller's hold is posted to escrow, then paid on.
+                        plan.lines = vec![
+                            line(
+                                from.code.clone(),
+                                available(&from) + held.minor(),
+                                "debit",
+                                held,
+                            ),
+                            line(wallet, now, "credit", held),
+                        ];
+                    } else {
+                        // Voiding the hold gives the sender back what it held.
+                        plan.lines = vec![
+                            line(
+                                to.code.clone(),
+                                available(&to),
+                                "debit",
+                                Money::from_minor(0, held.currency()),
+                            ),
+                            line(from.code.clone(), available(&from), "credit", held),
+                        ];
+                        plan.lines.remove(0);
+                    }
+                    held
+                }
+                RemedyKind::CreditTopUp => {
+                    let money = Money::from_minor(tx.amount_minor, tx.currency);
+                    let source_code = account_code(external_account(tx.method), None, tx.currency);
+                    let source_now =
+                        account_by_code(conn, &source_code)?.map_or(0, |a| available(&a));
+                    let (wallet, now) = wallet_of(conn, tx.customer_id, tx.currency)?;
+                    plan.lines = vec![
+                        line(source_code, source_now, "debit", money),
+                        line(wallet, now, "credit", money),
+                    ];
+                    money
+                }
+                RemedyKind::Unfreeze | RemedyKind::Unlock => {
+                    return Err(TicketError::Refused("no money moves".into()));
+                }
+            };
+            plan.requires_approval = threshold(conn, money)?;
+            plan.amount = Some(money);
+        }
+    }
+    Ok(plan)
+}
+
+/// The remedy a form's key names, if it was proposed before.
+fn by_key(conn: &mut DbConnection, key: &str) -> Result<Option<(RemedyId, String)>, TicketError> {
+    Ok(remedies::table
+        .filter(remedies::idempotency_key.eq(key))
+        .select((remedies::id, remedies::status))
+        .first(conn)
+        .optional()?)
+}
+
+/// A proposal as the ticket page sends it.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    pub step: String,
+    pub amount: String,
+    pub reason: String,
+    /// A random key the form carries: the same form submitted twice is one
+    /// remedy.
+    pub form_key: String,
+}
+
+/// Proposes the remedy and, unless it needs approval, executes it, all in
+/// one transaction with its timeline events, audit rows and the mail to the
+/// customer.
+pub fn propose(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: TicketId,
+    proposal: &Proposal,
+    calendar: &BusinessCalendar,
+    now: NaiveDateTime,
+) -> Result<Proposed, TicketError> {
+    let reason = text::single_line(&proposal.reason, MAX_REASON_CHARS)
+        .map_err(|e| TicketError::Refused(format!("reason: {e}")))?;
+    let form_key = text::reference(&proposal.form_key)
+        .map_err(|_| TicketError::Refused("the form is damaged: reload the page".into()))?;
+    let key = format!("remedy:{}:{form_key}", id.reference());
+    write_transaction(conn, |conn| {
+        if let Some((remedy, _)) = by_key(conn, &key)? {
+            return Ok(Proposed::Repeated(remedy));
+        }
+        let ticket = crate::tickets::service::find(conn, id)?;
+        if ticket.status == TicketStatus::Closed {
+            return Err(TicketError::Closed(id.reference()));
+        }
+        let plan = plan(
+            conn,
+            &ticket,
+            &proposal.step,
+            &proposal.amount,
+            calendar,
+            now,
+        )?;
+        let kind: &'static str = plan.kind.into();
+        let remedy: RemedyId = diesel::insert_into(remedies::table)
+            .values((
+                remedies::ticket_id.eq(Some(id)),
+                remedies::customer_id.eq(ticket.customer_id),
+                remedies::transaction_id.eq(plan.transaction.as_ref().map(|t| t.id)),
+                remedies::kind.eq(kind),
+                remedies::amount_minor.eq(plan.amount.map(Money::minor)),
+                remedies::currency.eq(plan.amount.map(Money::currency)),
+                remedies::reason.eq(&reason),
+                remedies::status.eq("proposed"),
+                remedies::requires_approval.eq(plan.requires_approval),
+                remedies::proposed_by.eq(actor.id),
+                remedies::idempotency_key.eq(&key),
+                remedies::version.eq(1_i64),
+                remedies::proposed_at.eq(now),
+            ))
+            .returning(remedies::id)
+            .get_result(conn)?;
+        let described = json!({
+            "remedy": remedy, "kind": kind, "step": plan.step.key,
+            "amount": plan.amount.map(|m| m.to_string()),
+            "transaction": plan.transaction.as_ref().map(|t| t.reference.clone()),
+            "requires_approval": plan.requires_approval,
+        });
+        timeline(
+            conn,
+            id,
+            TicketEventKind::RemedyProposed,
+            actor,
+            Some(&reason),
+            described.clone(),
+            now,
+        )?;
+        audit::record(
+            conn,
+            AuditEntry {
+                actor: AuditActor::Agent,
+                agent: Some(actor.id),
+                action: "remedy.propose".into(),
+                entity_type: "remedy".into(),
+                entity_id: remedy.to_string(),
+                ticket: Some(id),
+                before: None,
+                after: Some(json!({ "proposal": described, "reason": reason })),
+            },
+        )?;
+        if plan.requires_approval {
+            return Ok(Proposed::AwaitingApproval(remedy));
+        }
+        execute(conn, actor, &ticket, remedy, &plan, &key, &reason, now)?;
+        Ok(Proposed::Executed(remedy))
+    })
+}
+
+/// Runs a proposed remedy on the ledger, marks it executed (conditioned on
+/// it still being proposed or approved), and queues the customer's mail.
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ticket: &Ticket,
+    remedy: RemedyId,
+    plan: &Plan,
+    key: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<(), TicketError> {
+    let ctx = RemedyContext {
+        idempotency_key: key.to_owned(),
+        actor: AuditActor::Agent,
+        agent: Some(actor.id),
+        ticket: Some(ticket.id),
+        remedy: Some(remedy),
+        reason: reason.to_owned(),
+    };
+    let tx = plan.transaction.as_ref().map(|t| t.id);
+    let need_tx = || tx.ok_or_else(|| TicketError::Refused("no transaction is linked".into()));
+    let outcome = match plan.kind {
+        RemedyKind::Refund => ledger::refund(conn, &ctx, need_tx()?, plan.amount),
+        RemedyKind::Release => ledger::release_escrow(conn, &ctx, need_tx()?),
+        RemedyKind::ReturnToSeller => ledger::return_escrow(conn, &ctx, need_tx()?),
+        RemedyKind::ReverseWithdrawal => ledger::reverse_withdrawal(conn, &ctx, need_tx()?),
+        RemedyKind::CreditTopUp => ledger::credit_failed_top_up(conn, &ctx, need_tx()?),
+        RemedyKind::Unfreeze => {
+            ledger::change_customer_status(conn, &ctx, ticket.customer_id, StatusChange::Unfreeze)
+        }
+        RemedyKind::Unlock => {
+            ledger::change_customer_status(conn, &ctx, ticket.customer_id, StatusChange::Unlock)
+        }
+    }
+    .map_err(refused)?;
+    let executed = diesel::update(
+        remedies::table
+            .filter(remedies::id.eq(remedy))
+            .filter(remedies::status.eq_any(["proposed", "approved"])),
+    )
+    .set((
+        remedies::status.eq("executed"),
+        remedies::executed_by.eq(Some(actor.id)),
+        remedies::executed_at.eq(Some(now)),
+        remedies::version.eq(remedies::version + 1),
+    ))
+    .execute(conn)?;
+    if executed != 1 {
+        return Err(TicketError::Refused(format!(
+            "remedy {remedy} was decided by someone else meanwhile"
+        )));
+    }
+    let kind: &'static str = plan.kind.into();
+    timeline(
+        conn,
+        ticket.id,
+        TicketEventKind::RemedyExecuted,
+        actor,
+        None,
+        json!({
+            "remedy": remedy, "kind": kind,
+            "amount": plan.amount.map(|m| m.to_string()),
+            "transaction": outcome.transaction,
+            "transfers": outcome.transfers,
+        }),
+        now,
+    )?;
+    let customer = crate::db::models::Customer::find(conn, ticket.customer_id)?
+        .ok_or(TicketError::UnknownCustomer(ticket.customer_id))?;
+    outbox::enqueue(conn, remedy_mail(&customer, ticket, plan), "redress.local")?;
+    Ok(())
+}
+
+fn timeline(
+    conn: &mut DbConnection,
+    ticket: TicketId,
+    kind: TicketEventKind,
+    actor: &Actor,
+    body: Option<&str>,
+    data: serde_json::Value,
+    at: NaiveDateTime,
+) -> Result<(), TicketError> {
+    diesel::insert_into(ticket_events::table)
+        .values((
+            ticket_events::ticket_id.eq(ticket),
+            ticket_events::kind.eq(kind),
+            ticket_events::actor.eq(crate::domain::Actor::Agent),
+            ticket_events::agent_id.eq(Some(actor.id)),
+            ticket_events::body.eq(body),
+            ticket_events::data.eq(Some(data.to_string())),
+            ticket_events::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The customer's mail saying what was done, in their language.
+fn remedy_mail(
+    customer: &crate::db::models::Customer,
+    ticket: &Ticket,
+    plan: &Plan,
+) -> OutgoingMail {
+    let lang = Lang::from(customer.locale);
+    let kind: &'static str = plan.kind.into();
+    let values = vec![
+        ("name", customer.name.clone()),
+        ("ticket", ticket.id.reference()),
+        (
+            "amount",
+            plan.amount.map(|m| m.to_string()).unwrap_or_default(),
+        ),
+        (
+            "reference",
+            plan.transaction
+                .as_ref()
+                .map(|t| t.reference.clone())
+                .unwrap_or_default(),
+        ),
+    ];
+    let subject = i18n::text_with(
+        lang,
+        "mail-remedy-subject",
+        &[
+            ("ticket", ticket.id.reference()),
+            (
+                "what",
+                i18n::text(lang, &format!("mail-remedy-{}", kind.replace('_', "-"))),
+            ),
+        ],
+    );
+    let body = i18n::text_with(
+        lang,
+        &format!("mail-remedy-body-{}", kind.replace('_', "-")),
+        &values,
+    );
+    let html = format!(
+        "<p>{}</p>",
+        askama::filters::escape(&body, askama::filters::Html)
+            .map(|escaped| escaped.to_string())
+            .unwrap_or_default()
+            .replace('\n', "</p><p>")
+    );
+    OutgoingMail {
+        to: customer.email.clone(),
+        locale: customer.locale,
+        template: "remedy_executed",
+        subject,
+        body_text: body,
+        body_html: html,
+        ticket: Some(ticket.id),
+        customer: Some(customer.id),
+    }
+}
