@@ -155,3 +155,15 @@ mail-remedy-body-unlock = Dear { $name },
     your account has been unlocked. Please set a new password when you next sign in.
 
     Ticket { $ticket }
+
+approvals-title = Remedies awaiting approval
+approvals-none = Nothing waits for approval.
+approvals-proposed = Proposed by { $who }, { $at }
+approvals-yours = You proposed this: another supervisor decides it.
+approvals-password = Your password
+approvals-approve = Approve and run
+approvals-reject-reason = Why not
+approvals-reject = Reject
+approvals-wrong-password = The password is wrong: nothing was approved.
+approvals-approved = Approved and done: { $ticket }.
+approvals-rejected = Rejected: { $ticket }.

@@ -155,3 +155,15 @@ mail-remedy-body-unlock = { $name }，您好：
     您的账户已解锁。下次登录时请设置新密码。
 
     工单 { $ticket }
+
+approvals-title = 待批准的补救措施
+approvals-none = 没有待批准的补救措施。
+approvals-proposed = 由 { $who } 于 { $at } 提出
+approvals-yours = 这是您提出的，需由另一位主管决定。
+approvals-password = 您的密码
+approvals-approve = 批准并执行
+approvals-reject-reason = 拒绝原因
+approvals-reject = 拒绝
+approvals-wrong-password = 密码错误，未批准任何操作。
+approvals-approved = 已批准并执行：{ $ticket }。
+approvals-rejected = 已拒绝：{ $ticket }。

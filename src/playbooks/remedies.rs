@@ -559,3 +559,283 @@ fn remedy_mail(
         customer: Some(customer.id),
     }
 }
+
+/// A remedy waiting for a second person, as the approvals page lists it.
+#[derive(Debug, Clone)]
+pub struct Awaiting {
+    pub id: RemedyId,
+    pub ticket: Option<TicketId>,
+    pub kind: String,
+    pub amount: Option<Money>,
+    pub customer: String,
+    pub proposed_by: AgentId,
+    pub proposer: String,
+    pub reason: String,
+    pub proposed_at: NaiveDateTime,
+}
+
+/// Most remedies listed at once.
+pub const AWAITING_PAGE: i64 = 100;
+
+/// Remedies proposed and waiting for approval, oldest first (at most a
+/// page of them, read through the status index).
+pub fn awaiting(conn: &mut DbConnection) -> Result<Vec<Awaiting>, TicketError> {
+    use crate::db::schema::{agents, customers};
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        RemedyId,
+        Option<TicketId>,
+        String,
+        Option<i64>,
+        Option<Currency>,
+        String,
+        AgentId,
+        String,
+        String,
+        NaiveDateTime,
+    )> = remedies::table
+        .inner_join(customers::table)
+        .inner_join(agents::table.on(agents::id.eq(remedies::proposed_by)))
+        .filter(remedies::status.eq("proposed"))
+        .filter(remedies::requires_approval.eq(true))
+        .order((remedies::proposed_at, remedies::id))
+        .limit(AWAITING_PAGE)
+        .select((
+            remedies::id,
+            remedies::ticket_id,
+            remedies::kind,
+            remedies::amount_minor,
+            remedies::currency,
+            customers::name,
+            remedies::proposed_by,
+            agents::name,
+            remedies::reason,
+            remedies::proposed_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, ticket, kind, amount, currency, customer, proposed_by, proposer, reason, at)| {
+                Awaiting {
+                    id,
+                    ticket,
+                    kind,
+                    amount: amount.zip(currency).map(|(m, c)| Money::from_minor(m, c)),
+                    customer,
+                    proposed_by,
+                    proposer,
+                    reason,
+                    proposed_at: at,
+                }
+            },
+        )
+        .collect())
+}
+
+/// A remedy row as approval needs it.
+struct Stored {
+    ticket: TicketId,
+    kind: String,
+    amount: Option<Money>,
+    reason: String,
+    proposed_by: AgentId,
+    key: String,
+}
+
+fn stored(conn: &mut DbConnection, id: RemedyId) -> Result<Stored, TicketError> {
+    let row: (
+        Option<TicketId>,
+        String,
+        Option<i64>,
+        Option<String>,
+        String,
+        AgentId,
+        String,
+    ) = remedies::table
+        .find(id)
+        .select((
+            remedies::ticket_id,
+            remedies::kind,
+            remedies::amount_minor,
+            remedies::currency,
+            remedies::reason,
+            remedies::proposed_by,
+            remedies::idempotency_key,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| TicketError::Refused(format!("remedy {id} does not exist")))?;
+    let (ticket, kind, amount, currency, reason, proposed_by, key) = row;
+    let amount = match (amount, currency.as_deref().map(parse_currency)) {
+        (Some(minor), Some(Ok(currency))) => Some(Money::from_minor(minor, currency)),
+        _ => None,
+    };
+    Ok(Stored {
+        ticket: ticket.ok_or_else(|| TicketError::Refused(format!("remedy {id} has no ticket")))?,
+        kind,
+        amount,
+        reason,
+        proposed_by,
+        key,
+    })
+}
+
+/// Moves a proposed remedy on, conditioned on it still being proposed and
+/// on the decider not being its proposer.
+fn decide(
+    conn: &mut DbConnection,
+    id: RemedyId,
+    actor: &Actor,
+    to: &str,
+    failure: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), TicketError> {
+    let decided = diesel::update(
+        remedies::table
+            .filter(remedies::id.eq(id))
+            .filter(remedies::status.eq("proposed"))
+            .filter(remedies::proposed_by.ne(actor.id)),
+    )
+    .set((
+        remedies::status.eq(to),
+        remedies::approved_by.eq((to == "approved").then_some(actor.id)),
+        remedies::decided_at.eq(Some(now)),
+        remedies::failure.eq(failure),
+        remedies::version.eq(remedies::version + 1),
+    ))
+    .execute(conn)?;
+    if decided == 1 {
+        return Ok(());
+    }
+    let status: Option<String> = remedies::table
+        .find(id)
+        .select(remedies::status)
+        .first(conn)
+        .optional()?;
+    Err(TicketError::Refused(format!(
+        "remedy {id} is {} now; nothing was done",
+        status.unwrap_or_else(|| "gone".into())
+    )))
+}
+
+/// Approves a remedy and executes it, in one transaction: only a
+/// supervisor who did not propose it, whose password the caller has just
+/// checked again.
+pub fn approve(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: RemedyId,
+    calendar: &BusinessCalendar,
+    now: NaiveDateTime,
+) -> Result<TicketId, TicketError> {
+    if actor.role < Role::Supervisor {
+        return Err(TicketError::Refused(
+            "only supervisors approve remedies".into(),
+        ));
+    }
+    write_transaction(conn, |conn| {
+        let remedy = stored(conn, id)?;
+        if remedy.proposed_by == actor.id {
+            return Err(TicketError::Refused(
+                "you proposed this remedy: another supervisor must approve it".into(),
+            ));
+        }
+        decide(conn, id, actor, "approved", None, now)?;
+        let ticket = crate::tickets::service::find(conn, remedy.ticket)?;
+        let step = for_category(ticket.category)
+            .and_then(|playbook| {
+                playbook.steps.iter().find(|step| {
+                    matches!(step.kind, StepKind::Remedy(kind) if <&'static str>::from(kind) == remedy.kind)
+                })
+            })
+            .ok_or_else(|| TicketError::NoSuchStep(remedy.kind.clone()))?;
+        let amount = remedy
+            .amount
+            .map(|m| m.to_decimal().to_string())
+            .unwrap_or_default();
+        let plan = plan(conn, &ticket, step.key, &amount, calendar, now)?;
+        timeline(
+            conn,
+            ticket.id,
+            TicketEventKind::RemedyApproved,
+            actor,
+            None,
+            json!({ "remedy": id, "kind": remedy.kind }),
+            now,
+        )?;
+        audit::record(
+            conn,
+            AuditEntry {
+                actor: AuditActor::Agent,
+                agent: Some(actor.id),
+                action: "remedy.approve".into(),
+                entity_type: "remedy".into(),
+                entity_id: id.to_string(),
+                ticket: Some(ticket.id),
+                before: Some(json!({ "status": "proposed" })),
+                after: Some(json!({ "status": "approved" })),
+            },
+        )?;
+        execute(
+            conn,
+            actor,
+            &ticket,
+            id,
+            &plan,
+            &remedy.key,
+            &remedy.reason,
+            now,
+        )?;
+        Ok(ticket.id)
+    })
+}
+
+/// Rejects a remedy, saying why; nothing moves.
+pub fn reject(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: RemedyId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<TicketId, TicketError> {
+    if actor.role < Role::Supervisor {
+        return Err(TicketError::Refused(
+            "only supervisors reject remedies".into(),
+        ));
+    }
+    let reason = text::single_line(reason, MAX_REASON_CHARS)
+        .map_err(|e| TicketError::Refused(format!("reason: {e}")))?;
+    write_transaction(conn, |conn| {
+        let remedy = stored(conn, id)?;
+        if remedy.proposed_by == actor.id {
+            return Err(TicketError::Refused(
+                "you proposed this remedy: another supervisor must decide it".into(),
+            ));
+        }
+        decide(conn, id, actor, "rejected", Some(&reason), now)?;
+        timeline(
+            conn,
+            remedy.ticket,
+            TicketEventKind::RemedyApproved,
+            actor,
+            Some(&reason),
+            json!({ "remedy": id, "kind": remedy.kind, "decision": "rejected" }),
+            now,
+        )?;
+        audit::record(
+            conn,
+            AuditEntry {
+                actor: AuditActor::Agent,
+                agent: Some(actor.id),
+                action: "remedy.reject".into(),
+                entity_type: "remedy".into(),
+                entity_id: id.to_string(),
+                ticket: Some(remedy.ticket),
+                before: Some(json!({ "status": "proposed" })),
+                after: Some(json!({ "status": "rejected", "reason": reason })),
+            },
+        )?;
+        Ok(remedy.ticket)
+    })
+}

@@ -844,3 +844,173 @@ fn remedies_are_refused_until_their_steps_pass_and_big_ones_wait_for_approval() 
     assert_eq!(still, "frozen", "nothing changes before the approval");
     Ok(())
 }
+
+#[test]
+fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult {
+    use crate::helpers::{AGENT_PASSWORD, add_test_agent};
+    use redress::db::schema::{customers, outbox_emails, remedies};
+    let app = desk();
+    add_test_agent(&app.db, "ada@example.com", "Ada Admin", Role::Admin);
+    funded_wallet(&mut app.db.conn(), 1, 2_000_000);
+    diesel::update(customers::table.find(CustomerId(1)))
+        .set((
+            customers::status.eq("frozen"),
+            customers::status_reason.eq("risk_rule"),
+        ))
+        .execute(&mut app.db.conn())?;
+    // Bo (an agent) proposes the unfreeze of a risk rule's freeze.
+    let id = ticket(&app, 1, TicketCategory::AccountFrozen, None);
+    let path = format!("/agent/tickets/{}", id.reference());
+    let csrf = app.csrf(&path);
+    for key in ["identity-verified", "password-changed"] {
+        app.post_form(
+            &format!("{path}/steps/{key}"),
+            &csrf,
+            &[("state", "passed")],
+        );
+    }
+    assert_eq!(
+        app.post_form(
+            &format!("{path}/remedies/unfreeze"),
+            &csrf,
+            &[("reason", "identity checked"), ("form_key", "unfreeze-1")],
+        )
+        .status(),
+        303
+    );
+    let unfreeze: RemedyId = remedies::table
+        .select(remedies::id)
+        .first(&mut app.db.conn())?;
+    assert_eq!(
+        app.get("/agent/approvals").status(),
+        403,
+        "agents do not approve"
+    );
+
+    let su = app.browser();
+    su.sign_in_ok("su@example.com");
+    let page = su.page("/agent/approvals");
+    assert_eq!(
+        select(&page, &format!("[data-remedy-id='{unfreeze}']")).len(),
+        1
+    );
+    let su_csrf = su.csrf("/agent/approvals");
+    let approve =
+        |browser: &crate::helpers::Browser, csrf: &str, remedy: RemedyId, password: &str| {
+            browser.post_form(
+                &format!("/agent/approvals/{remedy}/approve"),
+                csrf,
+                &[("password", password)],
+            )
+        };
+    let response = approve(&su, &su_csrf, unfreeze, "");
+    assert_eq!(
+        response.status(),
+        403,
+        "no approval without the password typed again"
+    );
+    let response = approve(&su, &su_csrf, unfreeze, "not my password!");
+    assert_eq!(response.status(), 403);
+    let status_of = |remedy: RemedyId| -> String {
+        remedies::table
+            .find(remedy)
+            .select(remedies::status)
+            .first(&mut app.db.conn())
+            .unwrap_or_default()
+    };
+    assert_eq!(status_of(unfreeze), "proposed");
+    assert_eq!(
+        approve(&su, &su_csrf, unfreeze, AGENT_PASSWORD).status(),
+        303
+    );
+    assert_eq!(status_of(unfreeze), "executed");
+    let now: String = customers::table
+        .find(CustomerId(1))
+        .select(customers::status)
+        .first(&mut app.db.conn())?;
+    assert_eq!(now, "active");
+    let subjects: Vec<String> = outbox_emails::table
+        .filter(outbox_emails::template.eq("remedy_executed"))
+        .select(outbox_emails::subject)
+        .load(&mut app.db.conn())?;
+    assert_eq!(
+        subjects,
+        [format!(
+            "[{}] Your account has been unfrozen",
+            id.reference()
+        )]
+    );
+    // Approving again changes nothing.
+    assert_eq!(
+        approve(&su, &su_csrf, unfreeze, AGENT_PASSWORD).status(),
+        409
+    );
+
+    // Su proposes a refund above the CNY threshold: Su cannot approve it,
+    // Ada rejects it, and no money moves.
+    record(
+        &app,
+        "PAY-9",
+        "CU-T1",
+        "payment",
+        "completed",
+        "9000.00",
+        "CNY",
+    );
+    set_status(&app, "PAY-9", "cancelled");
+    let refund_ticket = ticket(&app, 1, TicketCategory::PaymentCancelled, Some("PAY-9"));
+    let refund_path = format!("/agent/tickets/{}", refund_ticket.reference());
+    let su_ticket_csrf = su.csrf(&refund_path);
+    assert_eq!(
+        su.post_form(
+            &format!("{refund_path}/remedies/refund"),
+            &su_ticket_csrf,
+            &[
+                ("amount", "9000.00"),
+                ("reason", "charged after cancel"),
+                ("form_key", "big-1")
+            ],
+        )
+        .status(),
+        303
+    );
+    let big: RemedyId = remedies::table
+        .filter(remedies::kind.eq("refund"))
+        .select(remedies::id)
+        .first(&mut app.db.conn())?;
+    assert_eq!(status_of(big), "proposed");
+    let before = wallet_balance(&app, 1);
+    let page = su.page("/agent/approvals");
+    assert!(
+        select(&page, &format!("[data-remedy-id='{big}'] form")).is_empty(),
+        "no decision forms on one's own proposal"
+    );
+    assert_eq!(approve(&su, &su_csrf, big, AGENT_PASSWORD).status(), 409);
+    assert_eq!(status_of(big), "proposed");
+    let ada = app.browser();
+    ada.sign_in_ok("ada@example.com");
+    let ada_csrf = ada.csrf("/agent/approvals");
+    assert_eq!(
+        ada.post_form(
+            &format!("/agent/approvals/{big}/reject"),
+            &ada_csrf,
+            &[("reason", "")]
+        )
+        .status(),
+        422,
+        "a rejection says why"
+    );
+    assert_eq!(
+        ada.post_form(
+            &format!("/agent/approvals/{big}/reject"),
+            &ada_csrf,
+            &[("reason", "the merchant already refunded it")]
+        )
+        .status(),
+        303
+    );
+    assert_eq!(status_of(big), "rejected");
+    assert_eq!(wallet_balance(&app, 1), before);
+    assert!(select(&su.page("/agent/approvals"), "[data-remedy-id]").is_empty());
+    Ok(())
+}

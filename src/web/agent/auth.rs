@@ -146,6 +146,12 @@ macro_rules! role_extractor {
 }
 
 role_extractor!(
+    /// A signed-in supervisor or admin.
+    SupervisorViewer,
+    Role::Supervisor
+);
+
+role_extractor!(
     /// A signed-in admin.
     AdminViewer,
     Role::Admin

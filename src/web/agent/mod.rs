@@ -4,6 +4,7 @@
 //! the server; every form that changes something goes through `CsrfForm`.
 
 mod admin;
+mod approvals;
 pub mod auth;
 mod customers;
 mod dashboard;
@@ -30,6 +31,7 @@ pub struct Chrome {
     pub name: String,
     pub role: Role,
     pub is_admin: bool,
+    pub is_supervisor: bool,
     pub csrf: String,
     /// Which part of the desk the page belongs to, for the navigation.
     pub section: &'static str,
@@ -41,6 +43,7 @@ impl Chrome {
             name: viewer.name.clone(),
             role: viewer.role,
             is_admin: viewer.may(Role::Admin),
+            is_supervisor: viewer.may(Role::Supervisor),
             csrf: viewer.csrf.clone(),
             section,
         }
@@ -78,6 +81,7 @@ pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::Ser
                 .route("/logout", web::post().to(signin::logout))
                 .configure(tickets::routes)
                 .configure(customers::routes)
+                .configure(approvals::routes)
                 .configure(admin::routes),
         );
     }
