@@ -1011,6 +1011,180 @@ fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult
     );
     assert_eq!(status_of(big), "rejected");
     assert_eq!(wallet_balance(&app, 1), before);
+    let timeline = su.page(&refund_path);
+    let decision = select(&timeline, "#timeline [data-kind=remedy_approved]");
+    assert_eq!(
+        decision.len(),
+        1,
+        "the proposer sees the decision on the ticket"
+    );
+    assert!(text_of(decision[0]).contains("rejected refund"));
+    assert!(text_of(decision[0]).contains("the merchant already refunded it"));
     assert!(select(&su.page("/agent/approvals"), "[data-remedy-id]").is_empty());
+    Ok(())
+}
+
+/// Runs the remedy step `step` of ticket `id` from its form, after marking
+/// `manual` steps passed; insists it ran.
+fn run_remedy(app: &TestApp, id: TicketId, manual: &[&str], step: &str) {
+    let path = format!("/agent/tickets/{}", id.reference());
+    let csrf = app.csrf(&path);
+    for key in manual {
+        let response = app.post_form(
+            &format!("{path}/steps/{key}"),
+            &csrf,
+            &[("state", "passed")],
+        );
+        assert_eq!(response.status(), 303, "{key}");
+    }
+    let page = app.page(&path);
+    let form_key = select(
+        &page,
+        &format!("[data-step={step}] form[data-remedy] input[name=form_key]"),
+    )
+    .first()
+    .and_then(|input| input.value().attr("value"))
+    .unwrap_or_else(|| panic!("{step} has its form"))
+    .to_owned();
+    let response = app.post_form(
+        &format!("{path}/remedies/{step}"),
+        &csrf,
+        &[
+            ("reason", "checked with both sides"),
+            ("form_key", &form_key),
+        ],
+    );
+    assert_eq!(response.status(), 303, "{step}");
+    let done = app.page(&path);
+    assert_eq!(
+        select(&done, ".notice").first().map(|n| text_of(*n)),
+        Some("Remedy done.".to_owned()),
+        "{step}"
+    );
+}
+
+fn status_of(app: &TestApp, reference: &str) -> String {
+    transactions::table
+        .filter(transactions::reference.eq(reference))
+        .select(transactions::status)
+        .first(&mut app.db.conn())
+        .unwrap_or_default()
+}
+
+fn usdt_available(app: &TestApp, customer: i64) -> i64 {
+    use redress::db::schema::ledger_accounts;
+    ledger_accounts::table
+        .filter(ledger_accounts::code.eq(format!("wallet:{customer}:USDT")))
+        .select((
+            ledger_accounts::credits_posted,
+            ledger_accounts::debits_posted,
+            ledger_accounts::debits_pending,
+        ))
+        .first::<(i64, i64, i64)>(&mut app.db.conn())
+        .map(|(credits, debits, held)| credits - debits - held)
+        .unwrap_or(0)
+}
+
+#[test]
+fn every_money_remedy_moves_exactly_what_it_says() -> TestResult {
+    use redress::db::schema::customers;
+    let app = desk();
+
+    // Paid but not released: the coins go to the buyer.
+    trade_awaiting_release(&app);
+    let id = ticket(&app, 1, TicketCategory::PaidNotReleased, Some("P2P-1"));
+    run_remedy(&app, id, &["payment-evidence"], "release");
+    assert_eq!(status_of(&app, "P2P-1"), "released");
+    assert_eq!(
+        (usdt_available(&app, 1), usdt_available(&app, 2)),
+        (500_000_000, 300_000_000)
+    );
+
+    // The buyer never paid: the coins go back to the seller.
+    record_transaction(
+        &mut app.db.conn(),
+        &TransactionRecord {
+            reference: "P2P-2".into(),
+            customer: "CU-T1".into(),
+            kind: "p2p_trade".into(),
+            status: "pending".into(),
+            method: "crypto".into(),
+            amount: "100".into(),
+            currency: "USDT".into(),
+            counterparty_customer: Some("CU-T2".into()),
+            seller: Some("CU-T2".into()),
+            ..TransactionRecord::default()
+        },
+    )?;
+    assert_eq!(usdt_available(&app, 2), 200_000_000);
+    let id = ticket(&app, 2, TicketCategory::CounterpartyUnpaid, Some("P2P-2"));
+    run_remedy(
+        &app,
+        id,
+        &["both-contacted", "evidence-collected"],
+        "return-to-seller",
+    );
+    assert_eq!(status_of(&app, "P2P-2"), "cancelled");
+    assert_eq!(usdt_available(&app, 2), 300_000_000);
+
+    // A withdrawal stuck past its window comes back to the wallet.
+    funded_wallet(&mut app.db.conn(), 3, 100_000);
+    record(
+        &app,
+        "WD-1",
+        "CU-T3",
+        "withdrawal",
+        "pending",
+        "400.00",
+        "CNY",
+    );
+    assert_eq!(wallet_balance(&app, 3), 100_000);
+    age(&app, "WD-1", 24 * 6);
+    let id = ticket(&app, 3, TicketCategory::WithdrawalDelayed, Some("WD-1"));
+    run_remedy(&app, id, &[], "reverse-withdrawal");
+    assert_eq!(status_of(&app, "WD-1"), "reversed");
+    use redress::db::schema::ledger_accounts;
+    let held: i64 = ledger_accounts::table
+        .filter(ledger_accounts::code.eq("wallet:3:CNY"))
+        .select(ledger_accounts::debits_pending)
+        .first(&mut app.db.conn())?;
+    assert_eq!((wallet_balance(&app, 3), held), (100_000, 0));
+
+    // A failed top-up the bank charged is credited once.
+    funded_wallet(&mut app.db.conn(), 4, 0);
+    record(&app, "TU-F", "CU-T4", "top_up", "failed", "88.00", "CNY");
+    let id = ticket(&app, 4, TicketCategory::TopUpFailed, Some("TU-F"));
+    run_remedy(&app, id, &["external-charge"], "credit-top-up");
+    assert_eq!(wallet_balance(&app, 4), 8_800);
+    assert_eq!(status_of(&app, "TU-F"), "completed");
+    let page = app.page(&format!("/agent/tickets/{}", id.reference()));
+    assert_eq!(
+        select(&page, "[data-step=no-wallet-credit]")[0]
+            .value()
+            .attr("data-state"),
+        Some("failed"),
+        "the credit is seen at once"
+    );
+
+    // A locked account is unlocked once identity is verified.
+    funded_wallet(&mut app.db.conn(), 5, 0);
+    diesel::update(customers::table.find(CustomerId(5)))
+        .set((
+            customers::status.eq("locked"),
+            customers::status_reason.eq("failed_logins"),
+        ))
+        .execute(&mut app.db.conn())?;
+    let id = ticket(&app, 5, TicketCategory::AccountLocked, None);
+    run_remedy(&app, id, &["identity-verified"], "unlock");
+    let status: String = customers::table
+        .find(CustomerId(5))
+        .select(customers::status)
+        .first(&mut app.db.conn())?;
+    assert_eq!(status, "active");
+
+    let verified = redress::ledger::verify::verify_ledger(&mut app.db.conn())?;
+    assert!(verified.is_ok(), "{:?}", verified.violations);
+    let chain = redress::audit::verify_chain(&mut app.db.conn())?;
+    assert_eq!(chain.first_break, None);
     Ok(())
 }
