@@ -70,11 +70,21 @@ pub fn text_with(lang: Lang, key: &str, values: &[(&'static str, String)]) -> St
         })
 }
 
-/// Whether the catalog of `lang` itself holds `key` (no fallback).
-pub fn has(lang: Lang, key: &str) -> bool {
+/// Whether the catalog of `lang` itself holds `key` (no fallback),
+/// formatted with `values`.
+pub fn has_with(lang: Lang, key: &str, values: &[(&'static str, String)]) -> bool {
+    let args: HashMap<Cow<'static, str>, FluentValue> = values
+        .iter()
+        .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.clone())))
+        .collect();
     CATALOGS
-        .lookup_no_default_fallback::<&str>(lang.id(), key, None)
+        .lookup_no_default_fallback(lang.id(), key, Some(&args))
         .is_some()
+}
+
+/// `has_with` for a text without values.
+pub fn has(lang: Lang, key: &str) -> bool {
+    has_with(lang, key, &[])
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! `step-<key>`; adding a step or a playbook is a change here and there.
 
 pub mod evaluate;
+pub mod macros;
 pub mod remedies;
 
 use crate::domain::TicketCategory;
@@ -422,4 +423,30 @@ pub fn view(
         done,
         steps,
     }))
+}
+
+/// The reply macro `key` for a ticket, filled and in the customer's
+/// language; None when its category has no such macro.
+pub fn macro_text(
+    conn: &mut crate::db::DbConnection,
+    ticket: &crate::db::models::Ticket,
+    key: &str,
+    calendar: &crate::tickets::sla::BusinessCalendar,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<String>, crate::db::DbError> {
+    let Some(facts) = evaluate::Facts::load(conn, ticket, now)? else {
+        return Ok(None);
+    };
+    Ok(macros::fill(key, ticket.category, &facts, calendar))
+}
+
+/// The macros a ticket's category offers: (key, title in `lang`).
+pub fn macro_choices(
+    category: crate::domain::TicketCategory,
+    lang: Lang,
+) -> Vec<(&'static str, String)> {
+    macros::keys(category)
+        .iter()
+        .map(|key| (*key, i18n::text(lang, &format!("macro-title-{key}"))))
+        .collect()
 }

@@ -1188,3 +1188,69 @@ fn every_money_remedy_moves_exactly_what_it_says() -> TestResult {
     assert_eq!(chain.first_break, None);
     Ok(())
 }
+
+#[test]
+fn macros_fill_the_reply_box_in_the_customers_language() -> TestResult {
+    use redress::db::schema::customers;
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 50_000);
+    record(
+        &app,
+        "PAY-1",
+        "CU-T1",
+        "payment",
+        "completed",
+        "120.00",
+        "CNY",
+    );
+    record_transaction(
+        &mut app.db.conn(),
+        &TransactionRecord {
+            reference: "RF-1".into(),
+            customer: "CU-T1".into(),
+            kind: "refund".into(),
+            status: "pending".into(),
+            method: "bank_card".into(),
+            amount: "120.00".into(),
+            currency: "CNY".into(),
+            original: Some("PAY-1".into()),
+            ..TransactionRecord::default()
+        },
+    )?;
+    let id = ticket(&app, 1, TicketCategory::RefundNotReceived, Some("PAY-1"));
+    let path = format!("/agent/tickets/{}", id.reference());
+    let page = app.page(&path);
+    let links: Vec<String> = select(&page, "#macros a")
+        .into_iter()
+        .filter_map(|a| a.value().attr("data-macro").map(str::to_owned))
+        .collect();
+    assert_eq!(links, ["refund-expected", "refund-reissued"]);
+    let draft = |app: &TestApp, key: &str| {
+        let page = app.page(&format!("{path}?macro={key}"));
+        select(&page, "#reply-body")
+            .first()
+            .map(|t| text_of(*t))
+            .unwrap_or_default()
+    };
+    let english = draft(&app, "refund-expected");
+    assert!(english.starts_with("Dear Customer 1,"), "{english}");
+    assert!(
+        english.contains("a refund of 120.00 CNY was issued on "),
+        "{english}"
+    );
+    assert!(english.contains("so please expect it by "), "{english}");
+
+    diesel::update(customers::table.find(CustomerId(1)))
+        .set(customers::locale.eq("zh-CN"))
+        .execute(&mut app.db.conn())?;
+    let chinese = draft(&app, "refund-expected");
+    assert!(chinese.starts_with("Customer 1，您好："), "{chinese}");
+    assert!(chinese.contains("120.00 CNY 的退款已于 "), "{chinese}");
+    assert_eq!(
+        draft(&app, "no-such-macro"),
+        "",
+        "an unknown macro fills nothing"
+    );
+    assert_eq!(draft(&app, "coins-held"), "", "nor does another playbook's");
+    Ok(())
+}

@@ -374,6 +374,9 @@ struct TicketTemplate {
     playbook: Option<PlaybookView>,
     /// A fresh key for the remedy forms: one form, one remedy.
     form_key: String,
+    /// Reply macros of the ticket's category: (key, title).
+    macros: Vec<(&'static str, String)>,
+    macros_label: String,
     playbook_title: String,
     playbook_progress: String,
     reference: String,
@@ -437,6 +440,8 @@ async fn ticket_view(
             reference: id.reference(),
             playbook_title: i18n::text(lang, "playbook-title"),
             form_key: super::auth::random_token(),
+            macros: playbooks::macro_choices(page.ticket.category, lang),
+            macros_label: i18n::text(lang, "macros-label"),
             playbook_progress: playbook
                 .as_ref()
                 .map(|p| {
@@ -477,19 +482,51 @@ async fn ticket_page(
     viewer: Viewer,
     state: web::Data<AppState>,
     reference: web::Path<String>,
+    params: web::Query<TicketParams>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
     let id = ticket_id(&reference)?;
+    // A reply macro asked for: its text, filled, becomes the draft.
+    let draft = match params.into_inner().r#macro {
+        Some(key) if key.len() <= 64 => {
+            let settings = sla_settings(&state).await?;
+            state
+                .db
+                .run(move |conn| {
+                    let ticket = service::find(conn, id).map_err(|e| match e {
+                        TicketError::Db(db) => DeskError::from(db),
+                        other => DeskError::NotFound(other.to_string()),
+                    })?;
+                    Ok::<_, DeskError>(playbooks::macro_text(
+                        conn,
+                        &ticket,
+                        &key,
+                        &settings.calendar,
+                        sla::now(),
+                    )?)
+                })
+                .await?
+                .unwrap_or_default()
+        }
+        _ => String::new(),
+    };
     ticket_view(
         &viewer,
         &state,
         id,
         take_flash(&session),
         None,
-        String::new(),
+        draft,
         StatusCode::OK,
     )
     .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct TicketParams {
+    /// A reply macro to put in the reply box.
+    #[serde(default)]
+    r#macro: Option<String>,
 }
 
 /// After a change: back to the ticket, saying what happened.
