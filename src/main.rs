@@ -109,6 +109,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         requests: usize,
     },
+    /// Time the ticket page's database work, its playbook evaluated, over
+    /// random tickets.
+    Ticket {
+        /// How many ticket pages to time.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+    },
     /// Ticket opens, public replies, status changes and recorded
     /// transactions per second, from one client and from several at once
     /// (adds tickets and top-ups to the database).
@@ -306,6 +313,7 @@ fn bench(settings: &Settings, command: BenchCommand) -> Result<()> {
             pool,
         } => bench_ledger(settings, refunds, threads, pool),
         BenchCommand::Write { writes, clients } => bench_write(settings, writes, clients),
+        BenchCommand::Ticket { requests } => bench_ticket(settings, requests),
     }
 }
 
@@ -328,6 +336,24 @@ fn bench_queue(settings: &Settings, requests: usize) -> Result<()> {
     for (elapsed, query) in &report.slowest {
         println!("  {:>8.1} ms  {query}", ms(*elapsed));
     }
+    Ok(())
+}
+
+fn bench_ticket(settings: &Settings, requests: usize) -> Result<()> {
+    let database = open_database(&settings.database_url, 1)?;
+    let mut conn = database.conn()?;
+    let report = redress::tickets::bench::ticket_page(&mut conn, requests.max(1))?;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{} ticket pages on {} ({} tickets): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        report.requests,
+        database.backend().name(),
+        report.tickets,
+        ms(report.p50),
+        ms(report.p95),
+        ms(report.p99),
+        ms(report.max)
+    );
     Ok(())
 }
 

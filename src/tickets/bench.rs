@@ -183,3 +183,57 @@ fn describe(query: &QueueQuery) -> String {
     }
     parts.join(" ")
 }
+
+/// `redress bench ticket`: the database work of the ticket page, the
+/// playbook's evaluation included, over random tickets.
+#[derive(Debug, Clone)]
+pub struct TicketPageBenchReport {
+    pub requests: usize,
+    pub tickets: i64,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+pub fn ticket_page(
+    conn: &mut DbConnection,
+    requests: usize,
+) -> Result<TicketPageBenchReport, DbError> {
+    let mut rng = rand::rng();
+    let max_ticket: i64 = tickets::table
+        .select(diesel::dsl::max(tickets::id))
+        .first::<Option<TicketId>>(conn)?
+        .map_or(0, |id| id.0);
+    let settings = sla::load(conn).map_err(|e| DbError::Migration(e.to_string()))?;
+    let now = sla::now();
+    let mut times = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        let id = TicketId(rng.random_range(1..=max_ticket.max(1)));
+        let started = Instant::now();
+        if let Some(page) = super::view::ticket_page(conn, id)? {
+            crate::playbooks::view(
+                conn,
+                &page.ticket,
+                &settings.calendar,
+                now,
+                crate::i18n::Lang::En,
+            )?;
+        }
+        times.push(started.elapsed());
+    }
+    times.sort_unstable();
+    let at = |fraction: f64| {
+        let index =
+            ((times.len() as f64 * fraction).ceil() as usize).clamp(1, times.len().max(1)) - 1;
+        times.get(index).copied().unwrap_or_default()
+    };
+    Ok(TicketPageBenchReport {
+        requests,
+        tickets: max_ticket,
+        p50: at(0.50),
+        p95: at(0.95),
+        p99: at(0.99),
+        max: times.last().copied().unwrap_or_default(),
+    })
+}
