@@ -34,6 +34,8 @@ pub struct Dashboard {
     /// Open tickets per category, per unsolved status, in `UNSOLVED` order.
     pub open: BTreeMap<TicketCategory, [i64; 4]>,
     pub breaching: usize,
+    /// Tickets with a remedy waiting for approval (to the queue's cap).
+    pub awaiting_approval: usize,
     pub last_7_days: Medians,
     pub last_30_days: Medians,
     /// Tickets opened per local day, oldest first.
@@ -107,6 +109,7 @@ pub fn load(
     Ok(Dashboard {
         open,
         breaching,
+        awaiting_approval: super::queue::awaiting_approval(conn)?.len(),
         last_7_days: medians(conn, now - Duration::days(7))?,
         last_30_days: medians(conn, now - Duration::days(CHART_DAYS))?,
         per_day,

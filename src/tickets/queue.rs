@@ -36,6 +36,8 @@ pub enum View {
     Pending,
     OnHold,
     Breaching,
+    /// Tickets with a remedy waiting for a second person's approval.
+    AwaitingApproval,
     Solved,
 }
 
@@ -52,13 +54,18 @@ impl View {
             View::Pending => "Pending",
             View::OnHold => "On hold",
             View::Breaching => "Breaching SLA",
+            View::AwaitingApproval => "Awaiting approval",
             View::Solved => "Solved",
         }
     }
 
     fn statuses(self) -> &'static [TicketStatus] {
         match self {
-            View::Mine | View::Unassigned | View::AllOpen | View::Breaching => &UNSOLVED,
+            View::Mine
+            | View::Unassigned
+            | View::AllOpen
+            | View::Breaching
+            | View::AwaitingApproval => &UNSOLVED,
             View::Pending => &[TicketStatus::Pending],
             View::OnHold => &[TicketStatus::OnHold],
             View::Solved => &[TicketStatus::Solved, TicketStatus::Closed],
@@ -521,15 +528,45 @@ fn run_for_status(
     Ok(rows)
 }
 
+/// Tickets with a remedy waiting for approval, newest proposals first (at
+/// most `SEARCH_CAP`), read through the remedies' status index.
+pub fn awaiting_approval(conn: &mut DbConnection) -> Result<Vec<TicketId>, DbError> {
+    use crate::db::schema::remedies;
+    let mut ids: Vec<TicketId> = remedies::table
+        .filter(remedies::status.eq("proposed"))
+        .filter(remedies::requires_approval.eq(true))
+        .order(remedies::proposed_at.desc())
+        .select(remedies::ticket_id)
+        .limit(SEARCH_CAP)
+        .load::<Option<TicketId>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
 /// One page of the queue.
 pub fn page(conn: &mut DbConnection, query: &QueueQuery) -> Result<QueuePage, DbError> {
-    let (candidates, search_truncated) = match query.search.as_deref() {
+    let (mut candidates, search_truncated) = match query.search.as_deref() {
         Some(text) => {
             let (ids, truncated) = search_candidates(conn, text)?;
             (Some(ids), truncated)
         }
         None => (None, false),
     };
+    // Awaiting approval: the few tickets with such a remedy, read by id.
+    if query.view == View::AwaitingApproval {
+        let awaiting = awaiting_approval(conn)?;
+        candidates = Some(match candidates {
+            Some(found) => found
+                .into_iter()
+                .filter(|id| awaiting.contains(id))
+                .collect(),
+            None => awaiting,
+        });
+    }
     if candidates.as_ref().is_some_and(Vec::is_empty) {
         return Ok(QueuePage {
             rows: Vec::new(),
@@ -615,6 +652,10 @@ pub fn view_counts(
     use strum::IntoEnumIterator;
     let mut counts = Vec::new();
     for view in View::iter() {
+        if view == View::AwaitingApproval {
+            counts.push((view, awaiting_approval(conn)?.len().min(COUNT_CAP + 1)));
+            continue;
+        }
         let query = QueueQuery {
             viewer,
             view,

@@ -886,6 +886,20 @@ fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult
         403,
         "agents do not approve"
     );
+    // The queue's view and the dashboard find the ticket waiting.
+    let queue = app.page("/agent/tickets?view=awaiting_approval");
+    let listed: Vec<String> = select(&queue, "a[href^='/agent/tickets/RD-']")
+        .into_iter()
+        .filter_map(|a| a.value().attr("href").map(str::to_owned))
+        .collect();
+    assert!(listed.contains(&path), "{listed:?}");
+    let dashboard = app.page("/agent");
+    assert_eq!(
+        select(&dashboard, "#awaiting-approval .stat-value")
+            .first()
+            .map(|e| text_of(*e)),
+        Some("1".to_owned())
+    );
 
     let su = app.browser();
     su.sign_in_ok("su@example.com");

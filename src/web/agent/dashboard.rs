@@ -54,6 +54,7 @@ struct DashboardPage {
     rows: Vec<CategoryRow>,
     totals: Vec<String>,
     breaching: String,
+    awaiting_approval: usize,
     medians: Vec<MedianCell>,
     bars: Vec<Bar>,
     chart_width: i64,
@@ -150,6 +151,7 @@ pub async fn dashboard(
             statuses: UNSOLVED,
             rows,
             totals,
+            awaiting_approval: data.awaiting_approval,
             breaching: if data.breaching > BREACH_CAP {
                 format!("{BREACH_CAP}+")
             } else {
