@@ -839,3 +839,83 @@ pub fn reject(
         Ok(remedy.ticket)
     })
 }
+
+/// Each currency's approval threshold: remedies above it wait for a second
+/// person; None means no remedy in that currency needs one.
+pub fn thresholds(conn: &mut DbConnection) -> Result<Vec<(Currency, Option<Money>)>, TicketError> {
+    use strum::IntoEnumIterator;
+    let stored: Vec<(Currency, i64)> = approval_thresholds::table
+        .select((
+            approval_thresholds::currency,
+            approval_thresholds::amount_minor,
+        ))
+        .load(conn)?;
+    Ok(Currency::iter()
+        .map(|currency| {
+            let limit = stored
+                .iter()
+                .find(|(c, _)| *c == currency)
+                .map(|(_, minor)| Money::from_minor(*minor, currency));
+            (currency, limit)
+        })
+        .collect())
+}
+
+/// Parses a threshold as an admin types it: an amount, or 0 (every remedy
+/// in that currency needs approval).
+pub fn parse_threshold(text: &str, currency: Currency) -> Result<i64, TicketError> {
+    let text = text.trim();
+    if text.chars().all(|c| c == '0' || c == '.') && text.starts_with('0') {
+        return Ok(0);
+    }
+    Money::parse(text, currency)
+        .map(Money::minor)
+        .map_err(|e| TicketError::Refused(format!("{currency}: {e}")))
+}
+
+/// Sets a currency's approval threshold, audited with the value it replaced.
+pub fn set_threshold(
+    conn: &mut DbConnection,
+    admin: AgentId,
+    currency: Currency,
+    minor: i64,
+    now: NaiveDateTime,
+) -> Result<(), TicketError> {
+    write_transaction(conn, |conn| {
+        let before: Option<i64> = approval_thresholds::table
+            .find(currency)
+            .select(approval_thresholds::amount_minor)
+            .first(conn)
+            .optional()?;
+        let updated = diesel::update(approval_thresholds::table.find(currency))
+            .set((
+                approval_thresholds::amount_minor.eq(minor),
+                approval_thresholds::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(approval_thresholds::table)
+                .values((
+                    approval_thresholds::currency.eq(currency),
+                    approval_thresholds::amount_minor.eq(minor),
+                    approval_thresholds::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        let shown = |minor: i64| Money::from_minor(minor, currency).to_string();
+        audit::record(
+            conn,
+            AuditEntry {
+                actor: AuditActor::Agent,
+                agent: Some(admin),
+                action: "remedy.threshold".into(),
+                entity_type: "approval_threshold".into(),
+                entity_id: currency.code().into(),
+                ticket: None,
+                before: before.map(|m| json!({ "threshold": shown(m) })),
+                after: Some(json!({ "threshold": shown(minor) })),
+            },
+        )?;
+        Ok(())
+    })
+}

@@ -1268,3 +1268,76 @@ fn macros_fill_the_reply_box_in_the_customers_language() -> TestResult {
     assert_eq!(draft(&app, "coins-held"), "", "nor does another playbook's");
     Ok(())
 }
+
+#[test]
+fn admins_set_the_approval_thresholds() -> TestResult {
+    use crate::helpers::add_test_agent;
+    use redress::db::schema::remedies;
+    let app = desk();
+    add_test_agent(&app.db, "ada@example.com", "Ada Admin", Role::Admin);
+    let ada = app.browser();
+    ada.sign_in_ok("ada@example.com");
+    let page = ada.page("/agent/admin/thresholds");
+    assert_eq!(
+        select(&page, "input[name=CNY]")[0].value().attr("value"),
+        Some("5000.00")
+    );
+    let csrf = ada.csrf("/agent/admin/thresholds");
+    let response = ada.post_form("/agent/admin/thresholds", &csrf, &[("CNY", "1e3")]);
+    assert_eq!(response.status(), 422);
+    let response = ada.post_form(
+        "/agent/admin/thresholds",
+        &csrf,
+        &[("CNY", "100.00"), ("USDT", "")],
+    );
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        app.get("/agent/admin/thresholds").status(),
+        403,
+        "agents cannot"
+    );
+
+    // Now a 120.00 CNY refund waits for approval.
+    funded_wallet(&mut app.db.conn(), 1, 50_000);
+    record(
+        &app,
+        "PAY-1",
+        "CU-T1",
+        "payment",
+        "completed",
+        "120.00",
+        "CNY",
+    );
+    set_status(&app, "PAY-1", "cancelled");
+    let id = ticket(&app, 1, TicketCategory::PaymentCancelled, Some("PAY-1"));
+    let path = format!("/agent/tickets/{}", id.reference());
+    let csrf = app.csrf(&path);
+    let response = app.post_form(
+        &format!("{path}/remedies/refund/preview"),
+        &csrf,
+        &[
+            ("amount", "120.00"),
+            ("reason", "charged"),
+            ("form_key", "t1"),
+        ],
+    );
+    let preview = scraper::Html::parse_document(&response.text()?);
+    assert!(
+        text_of(select(&preview, "#approval")[0])
+            .starts_with("This remedy needs a supervisor's approval")
+    );
+    app.post_form(
+        &format!("{path}/remedies/refund"),
+        &csrf,
+        &[
+            ("amount", "120.00"),
+            ("reason", "charged"),
+            ("form_key", "t1"),
+        ],
+    );
+    let status: String = remedies::table
+        .select(remedies::status)
+        .first(&mut app.db.conn())?;
+    assert_eq!(status, "proposed");
+    Ok(())
+}

@@ -31,7 +31,110 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/admin/sla/calendar", web::post().to(post_calendar))
         .route("/admin/sla/targets", web::post().to(post_target))
         .route("/admin/sla/holidays", web::post().to(post_holiday))
+        .route("/admin/thresholds", web::get().to(thresholds_page))
+        .route("/admin/thresholds", web::post().to(post_thresholds))
         .route("/admin/audit", web::get().to(audit_page));
+}
+
+#[derive(Template)]
+#[template(path = "agent/admin/thresholds.html")]
+struct ThresholdsPage {
+    title: &'static str,
+    chrome: Chrome,
+    /// (currency code, threshold as typed: empty when none).
+    rows: Vec<(&'static str, String)>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn thresholds_view(
+    state: &AppState,
+    admin: &AdminViewer,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, DeskError> {
+    let stored = state
+        .db
+        .run(|conn| {
+            crate::playbooks::remedies::thresholds(conn).map_err(|e| match e {
+                crate::tickets::service::TicketError::Db(db) => DeskError::from(db),
+                other => DeskError::internal(other),
+            })
+        })
+        .await?;
+    render(
+        ThresholdsPage {
+            title: "Approval thresholds",
+            chrome: Chrome::new(&admin.0, "admin"),
+            rows: stored
+                .into_iter()
+                .map(|(currency, limit)| {
+                    (
+                        currency.code(),
+                        limit
+                            .map(|m| m.to_decimal().to_string())
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            notice,
+            error,
+        },
+        status,
+    )
+}
+
+async fn thresholds_page(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, DeskError> {
+    thresholds_view(&state, &admin, take_flash(&session), None, StatusCode::OK).await
+}
+
+/// Saves every currency's threshold given (a blank one is left as it is).
+async fn post_thresholds(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    session: Session,
+    form: CsrfForm<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, DeskError> {
+    use crate::domain::Currency;
+    let mut changes = Vec::new();
+    for currency in Currency::iter() {
+        let Some(text) = form.0.get(currency.code()).filter(|t| !t.trim().is_empty()) else {
+            continue;
+        };
+        match crate::playbooks::remedies::parse_threshold(text, currency) {
+            Ok(minor) => changes.push((currency, minor)),
+            Err(error) => {
+                return thresholds_view(
+                    &state,
+                    &admin,
+                    None,
+                    Some(error.to_string()),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        }
+    }
+    let by = admin.0.id;
+    state
+        .db
+        .write(move |conn| {
+            for (currency, minor) in &changes {
+                crate::playbooks::remedies::set_threshold(conn, by, *currency, *minor, sla::now())?;
+            }
+            Ok::<_, crate::tickets::service::TicketError>(())
+        })
+        .await
+        .map_err(|e| match e {
+            crate::tickets::service::TicketError::Db(db) => DeskError::from(db),
+            other => DeskError::internal(other),
+        })?;
+    see_other_noting(&session, "/agent/admin/thresholds", "Thresholds saved.")
 }
 
 async fn admin_home(_admin: AdminViewer) -> HttpResponse {
