@@ -96,115 +96,251 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Reads what a ticket's playbook needs: a few rows by index, each list
-    /// capped.
+    /// Reads what a ticket's playbook needs (see `load_many`).
     pub fn load(
         conn: &mut DbConnection,
         ticket: &Ticket,
         now: NaiveDateTime,
     ) -> Result<Option<Facts>, DbError> {
-        let Some(customer) = Customer::find(conn, ticket.customer_id)? else {
-            return Ok(None);
+        Ok(Facts::load_many(conn, std::slice::from_ref(ticket), now)?.remove(&ticket.id))
+    }
+
+    /// Reads what the playbooks of `tickets` need in a fixed number of
+    /// queries, each an index look-up by the tickets', customers' or
+    /// transactions' ids, each list capped: a queue page of tickets costs
+    /// the same as one.
+    pub fn load_many(
+        conn: &mut DbConnection,
+        tickets: &[Ticket],
+        now: NaiveDateTime,
+    ) -> Result<HashMap<TicketId, Facts>, DbError> {
+        use crate::db::schema::{agents, customers};
+        let mut facts = HashMap::new();
+        if tickets.is_empty() {
+            return Ok(facts);
+        }
+        let count = tickets.len() as i64;
+        let ticket_ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
+        let mut customer_ids: Vec<CustomerId> = tickets.iter().map(|t| t.customer_id).collect();
+        customer_ids.sort_unstable();
+        customer_ids.dedup();
+        let tx_ids: Vec<TransactionId> = tickets.iter().filter_map(|t| t.transaction_id).collect();
+
+        let mut people: HashMap<CustomerId, Customer> = customers::table
+            .filter(customers::id.eq_any(&customer_ids))
+            .select(Customer::as_select())
+            .load::<Customer>(conn)?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let txs: HashMap<TransactionId, Transaction> = if tx_ids.is_empty() {
+            HashMap::new()
+        } else {
+            transactions::table
+                .filter(transactions::id.eq_any(&tx_ids))
+                .select(Transaction::as_select())
+                .load::<Transaction>(conn)?
+                .into_iter()
+                .map(|t| (t.id, t))
+                .collect()
         };
-        let transaction = match ticket.transaction_id {
-            Some(id) => Transaction::find(conn, id)?,
-            None => None,
+        let transfers: Vec<LedgerTransfer> = if tx_ids.is_empty() {
+            Vec::new()
+        } else {
+            ledger_transfers::table
+                .filter(ledger_transfers::transaction_id.eq_any(&tx_ids))
+                .order(ledger_transfers::id)
+                .limit(MAX_TRANSFERS * count)
+                .select(LedgerTransfer::as_select())
+                .load(conn)?
         };
-        let mut facts = Facts {
-            customer,
-            transaction: None,
-            transfers: Vec::new(),
-            refunds: Vec::new(),
-            recent_cancellations: 0,
-            seller: None,
-            counterparty: None,
-            available: None,
-            marked: HashMap::new(),
-            markers: HashMap::new(),
+        let payments: Vec<TransactionId> = txs
+            .values()
+            .filter(|t| t.kind == TransactionKind::Payment)
+            .map(|t| t.id)
+            .collect();
+        let refunds: Vec<Transaction> = if payments.is_empty() {
+            Vec::new()
+        } else {
+            transactions::table
+                .filter(transactions::original_transaction_id.eq_any(&payments))
+                .filter(transactions::kind.eq(TransactionKind::Refund))
+                .order(transactions::id.desc())
+                .limit(MAX_REFUNDS * count)
+                .select(Transaction::as_select())
+                .load(conn)?
         };
         let since = now - Duration::days(CANCELLATION_DAYS);
-        facts.recent_cancellations = transactions::table
-            .filter(transactions::customer_id.eq(facts.customer.id))
+        let cancelled: Vec<CustomerId> = transactions::table
+            .filter(transactions::customer_id.eq_any(&customer_ids))
             .filter(transactions::created_at.ge(since))
             .filter(transactions::kind.eq(TransactionKind::Payment))
             .filter(transactions::status.eq(TransactionStatus::Cancelled))
-            .select(transactions::id)
-            .limit(MAX_COUNTED)
-            .load::<TransactionId>(conn)?
-            .len() as i64;
-        facts.marked = playbook_step_states::table
-            .filter(playbook_step_states::ticket_id.eq(ticket.id))
+            .select(transactions::customer_id)
+            .limit(MAX_COUNTED * count)
+            .load(conn)?;
+        #[allow(clippy::type_complexity)]
+        let marks: Vec<(
+            TicketId,
+            String,
+            String,
+            Option<String>,
+            Option<AgentId>,
+            NaiveDateTime,
+        )> = playbook_step_states::table
+            .filter(playbook_step_states::ticket_id.eq_any(&ticket_ids))
             .select((
+                playbook_step_states::ticket_id,
                 playbook_step_states::step_key,
                 playbook_step_states::state,
                 playbook_step_states::note,
                 playbook_step_states::agent_id,
                 playbook_step_states::updated_at,
             ))
-            .limit(MAX_COUNTED)
-            .load::<Marked>(conn)?
-            .into_iter()
-            .map(|marked| (marked.step_key.clone(), marked))
-            .collect();
-        let markers: Vec<AgentId> = facts.marked.values().filter_map(|m| m.agent_id).collect();
-        if !markers.is_empty() {
-            use crate::db::schema::agents;
-            facts.markers = agents::table
-                .filter(agents::id.eq_any(markers))
+            .limit(MAX_COUNTED * count)
+            .load(conn)?;
+        let marker_ids: Vec<AgentId> = marks.iter().filter_map(|m| m.4).collect();
+        let markers: HashMap<AgentId, String> = if marker_ids.is_empty() {
+            HashMap::new()
+        } else {
+            agents::table
+                .filter(agents::id.eq_any(marker_ids))
                 .select((agents::id, agents::name))
                 .load::<(AgentId, String)>(conn)?
                 .into_iter()
-                .collect();
-        }
-        if let Some(tx) = transaction {
-            facts.transfers = ledger_transfers::table
-                .filter(ledger_transfers::transaction_id.eq(tx.id))
-                .order(ledger_transfers::id)
-                .limit(MAX_TRANSFERS)
-                .select(LedgerTransfer::as_select())
-                .load(conn)?;
-            if tx.kind == TransactionKind::Payment {
-                facts.refunds = transactions::table
-                    .filter(transactions::original_transaction_id.eq(tx.id))
-                    .filter(transactions::kind.eq(TransactionKind::Refund))
-                    .order(transactions::id.desc())
-                    .limit(MAX_REFUNDS)
-                    .select(Transaction::as_select())
-                    .load(conn)?;
-            }
-            if let Some(hold) = facts.open_hold(TransferKind::TradeEscrow) {
-                facts.seller = ledger_accounts::table
-                    .find(hold.debit_account_id)
-                    .select(ledger_accounts::customer_id)
-                    .first::<Option<CustomerId>>(conn)
-                    .optional()?
-                    .flatten();
-            }
-            let other = [Some(tx.customer_id), tx.counterparty_customer_id]
-                .into_iter()
-                .flatten()
-                .find(|id| *id != facts.customer.id);
-            if let Some(other) = other {
-                facts.counterparty = Customer::find(conn, other)?;
-            }
-            let wallet = crate::ledger::account_code(
-                AccountKind::CustomerWallet,
-                Some(facts.customer.id),
-                tx.currency,
+                .collect()
+        };
+
+        for ticket in tickets {
+            let Some(customer) = people.get(&ticket.customer_id).cloned() else {
+                continue;
+            };
+            let transaction = ticket.transaction_id.and_then(|id| txs.get(&id).cloned());
+            let tx_id = transaction.as_ref().map(|t| t.id);
+            facts.insert(
+                ticket.id,
+                Facts {
+                    recent_cancellations: cancelled.iter().filter(|c| **c == customer.id).count()
+                        as i64,
+                    customer,
+                    transfers: transfers
+                        .iter()
+                        .filter(|t| t.transaction_id.is_some() && t.transaction_id == tx_id)
+                        .cloned()
+                        .collect(),
+                    refunds: refunds
+                        .iter()
+                        .filter(|r| {
+                            r.original_transaction_id.is_some()
+                                && r.original_transaction_id == tx_id
+                        })
+                        .take(MAX_REFUNDS as usize)
+                        .cloned()
+                        .collect(),
+                    transaction,
+                    seller: None,
+                    counterparty: None,
+                    available: None,
+                    marked: marks
+                        .iter()
+                        .filter(|m| m.0 == ticket.id)
+                        .map(|m| {
+                            (
+                                m.1.clone(),
+                                Marked {
+                                    step_key: m.1.clone(),
+                                    state: m.2.clone(),
+                                    note: m.3.clone(),
+                                    agent_id: m.4,
+                                    updated_at: m.5,
+                                },
+                            )
+                        })
+                        .collect(),
+                    markers: markers.clone(),
+                },
             );
-            facts.available = ledger_accounts::table
-                .filter(ledger_accounts::code.eq(wallet))
+        }
+
+        // Who funds each trade's escrow, the other sides, and the wallets.
+        let escrow_accounts: Vec<LedgerAccountId> = facts
+            .values()
+            .filter_map(|f| {
+                f.open_hold(TransferKind::TradeEscrow)
+                    .map(|h| h.debit_account_id)
+            })
+            .collect();
+        let owners: HashMap<LedgerAccountId, Option<CustomerId>> = if escrow_accounts.is_empty() {
+            HashMap::new()
+        } else {
+            ledger_accounts::table
+                .filter(ledger_accounts::id.eq_any(&escrow_accounts))
+                .select((ledger_accounts::id, ledger_accounts::customer_id))
+                .load::<(LedgerAccountId, Option<CustomerId>)>(conn)?
+                .into_iter()
+                .collect()
+        };
+        let others: Vec<CustomerId> = facts
+            .values()
+            .filter_map(|f| f.other_side())
+            .filter(|id| !people.contains_key(id))
+            .collect();
+        if !others.is_empty() {
+            people.extend(
+                customers::table
+                    .filter(customers::id.eq_any(&others))
+                    .select(Customer::as_select())
+                    .load::<Customer>(conn)?
+                    .into_iter()
+                    .map(|c| (c.id, c)),
+            );
+        }
+        let wallets: Vec<String> = facts.values().filter_map(Facts::wallet_code).collect();
+        let available: HashMap<String, i64> = if wallets.is_empty() {
+            HashMap::new()
+        } else {
+            ledger_accounts::table
+                .filter(ledger_accounts::code.eq_any(&wallets))
                 .select((
+                    ledger_accounts::code,
                     ledger_accounts::credits_posted,
                     ledger_accounts::debits_posted,
                     ledger_accounts::debits_pending,
                 ))
-                .first::<(i64, i64, i64)>(conn)
-                .optional()?
-                .map(|(credits, debits, held)| credits - debits - held);
-            facts.transaction = Some(tx);
+                .load::<(String, i64, i64, i64)>(conn)?
+                .into_iter()
+                .map(|(code, credits, debits, held)| (code, credits - debits - held))
+                .collect()
+        };
+        for f in facts.values_mut() {
+            f.seller = f
+                .open_hold(TransferKind::TradeEscrow)
+                .and_then(|hold| owners.get(&hold.debit_account_id).copied().flatten());
+            f.counterparty = f.other_side().and_then(|id| people.get(&id).cloned());
+            f.available = f
+                .wallet_code()
+                .and_then(|code| available.get(&code).copied());
         }
-        Ok(Some(facts))
+        Ok(facts)
+    }
+
+    /// The other customer of the linked trade or transfer.
+    fn other_side(&self) -> Option<CustomerId> {
+        let tx = self.transaction.as_ref()?;
+        [Some(tx.customer_id), tx.counterparty_customer_id]
+            .into_iter()
+            .flatten()
+            .find(|id| *id != self.customer.id)
+    }
+
+    /// The code of the customer's wallet in the linked transaction's currency.
+    fn wallet_code(&self) -> Option<String> {
+        let tx = self.transaction.as_ref()?;
+        Some(crate::ledger::account_code(
+            AccountKind::CustomerWallet,
+            Some(self.customer.id),
+            tx.currency,
+        ))
     }
 
     /// The linked transaction's hold of `kind` that nothing resolved yet.

@@ -450,3 +450,34 @@ pub fn macro_choices(
         .map(|key| (*key, i18n::text(lang, &format!("macro-title-{key}"))))
         .collect()
 }
+
+/// Each ticket's playbook progress, (steps settled, steps in all), for a
+/// page of tickets at once (see `Facts::load_many`); tickets whose category
+/// has no playbook are left out.
+pub fn progress_many(
+    conn: &mut crate::db::DbConnection,
+    tickets: &[crate::db::models::Ticket],
+    calendar: &crate::tickets::sla::BusinessCalendar,
+    now: chrono::NaiveDateTime,
+) -> Result<std::collections::HashMap<crate::domain::TicketId, (usize, usize)>, crate::db::DbError>
+{
+    let with_playbook: Vec<crate::db::models::Ticket> = tickets
+        .iter()
+        .filter(|t| for_category(t.category).is_some())
+        .cloned()
+        .collect();
+    let facts = evaluate::Facts::load_many(conn, &with_playbook, now)?;
+    Ok(with_playbook
+        .iter()
+        .filter_map(|ticket| {
+            let playbook = for_category(ticket.category)?;
+            let facts = facts.get(&ticket.id)?;
+            let evaluated = evaluate::evaluate(playbook, facts, calendar, now, Lang::En);
+            let done = evaluated
+                .iter()
+                .filter(|e| e.state != evaluate::StepState::Pending)
+                .count();
+            Some((ticket.id, (done, evaluated.len())))
+        })
+        .collect())
+}

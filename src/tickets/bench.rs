@@ -117,6 +117,9 @@ pub fn run(conn: &mut DbConnection, requests: usize) -> Result<QueueBenchReport,
     let agents: Vec<AgentId> = agents::table.select(agents::id).load(conn)?;
     let tickets: i64 = tickets::table.count().get_result(conn)?;
     let searches = sample_searches(conn, &mut rng)?;
+    let calendar = sla::load(conn)
+        .map_err(|e| DbError::Migration(e.to_string()))?
+        .calendar;
     let now = sla::now();
     let mut times = Vec::with_capacity(requests);
     let mut described = Vec::with_capacity(requests);
@@ -129,8 +132,10 @@ pub fn run(conn: &mut DbConnection, requests: usize) -> Result<QueueBenchReport,
             query.after = page.next;
         }
         let started = Instant::now();
-        queue::page(conn, &query)?;
+        let page = queue::page(conn, &query)?;
         queue::view_counts(conn, viewer, now)?;
+        let tickets: Vec<_> = page.rows.iter().map(|row| row.ticket.clone()).collect();
+        crate::playbooks::progress_many(conn, &tickets, &calendar, now)?;
         let elapsed = started.elapsed();
         described.push((elapsed, describe(&query)));
         times.push(elapsed);

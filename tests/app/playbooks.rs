@@ -190,6 +190,16 @@ fn refund_not_received_reads_the_refund_and_its_window() -> TestResult {
             .map(|e| text_of(*e)),
         Some("3 of 5 steps done".to_owned())
     );
+    // The queue shows the same progress on the ticket's row.
+    let queue = app.page("/agent/tickets?view=all_open");
+    let row_progress: Vec<(String, String)> = select(&queue, "tbody tr")
+        .into_iter()
+        .map(|row| (select_text(row, "td.ref"), select_text(row, "td.progress")))
+        .collect();
+    assert!(
+        row_progress.contains(&(id.reference(), "3/5".to_owned())),
+        "{row_progress:?}"
+    );
 
     // A frozen account fails its check, with the reason in words.
     diesel::update(redress::db::schema::customers::table.find(CustomerId(1)))

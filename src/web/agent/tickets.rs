@@ -144,6 +144,8 @@ fn choice<T: FromStr>(value: &Option<String>, what: &str) -> Result<Option<T>, D
 }
 
 struct QueueLine {
+    /// Playbook steps settled of all ("3/6"); None without a playbook.
+    progress: Option<String>,
     reference: String,
     subject: String,
     customer: String,
@@ -266,13 +268,16 @@ async fn queue_page(
         after,
         now,
     };
-    let (page, counts, agents) = state
+    let (page, counts, agents, progress) = state
         .db
         .run(move |conn| {
             let page = queue::page(conn, &query)?;
             let counts = queue::view_counts(conn, query.viewer, now)?;
             let agents = view::active_agents(conn)?;
-            Ok::<_, DeskError>((page, counts, agents))
+            let calendar = sla::load(conn).map_err(DeskError::internal)?.calendar;
+            let tickets: Vec<_> = page.rows.iter().map(|row| row.ticket.clone()).collect();
+            let progress = playbooks::progress_many(conn, &tickets, &calendar, now)?;
+            Ok::<_, DeskError>((page, counts, agents, progress))
         })
         .await?;
     let values = FilterValues {
@@ -303,6 +308,9 @@ async fn queue_page(
         .rows
         .into_iter()
         .map(|row| QueueLine {
+            progress: progress
+                .get(&row.ticket.id)
+                .map(|(done, total)| format!("{done}/{total}")),
             reference: row.ticket.id.reference(),
             sla: sla_cell(&row.ticket, now),
             subject: row.ticket.subject.clone(),
