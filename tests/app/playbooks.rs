@@ -224,25 +224,7 @@ fn refund_not_received_reads_the_refund_and_its_window() -> TestResult {
 
 /// A seller CU-T2 with USDT, and a P2P trade to buyer CU-T1 awaiting release.
 fn trade_awaiting_release(app: &TestApp) {
-    funded_wallet(&mut app.db.conn(), 1, 0);
-    funded_wallet(&mut app.db.conn(), 2, 0);
-    record(app, "TU-S", "CU-T2", "top_up", "completed", "800", "USDT");
-    record_transaction(
-        &mut app.db.conn(),
-        &TransactionRecord {
-            reference: "P2P-1".into(),
-            customer: "CU-T1".into(),
-            kind: "p2p_trade".into(),
-            status: "awaiting_release".into(),
-            method: "crypto".into(),
-            amount: "500".into(),
-            currency: "USDT".into(),
-            counterparty_customer: Some("CU-T2".into()),
-            seller: Some("CU-T2".into()),
-            ..TransactionRecord::default()
-        },
-    )
-    .expect("the trade is recorded");
+    trade_awaiting_release_between(app, 2, 1);
 }
 
 #[test]
@@ -1350,4 +1332,159 @@ fn admins_set_the_approval_thresholds() -> TestResult {
         .first(&mut app.db.conn())?;
     assert_eq!(status, "proposed");
     Ok(())
+}
+
+#[test]
+fn the_other_playbooks_read_their_evidence() -> TestResult {
+    use redress::db::schema::customers;
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 100_000);
+
+    // Top-up failed but charged.
+    record_transaction(
+        &mut app.db.conn(),
+        &TransactionRecord {
+            reference: "TU-F".into(),
+            customer: "CU-T1".into(),
+            kind: "top_up".into(),
+            status: "failed".into(),
+            method: "bank_card".into(),
+            amount: "88.00".into(),
+            currency: "CNY".into(),
+            failure_reason: Some("channel_timeout".into()),
+            ..TransactionRecord::default()
+        },
+    )?;
+    let id = ticket(&app, 1, TicketCategory::TopUpFailed, Some("TU-F"));
+    let found = steps(&app, id);
+    assert_eq!(found["top-up-failed"].0, "passed");
+    assert!(
+        found["top-up-failed"]
+            .1
+            .starts_with("Top-up TU-F of 88.00 CNY (")
+    );
+    assert!(
+        found["top-up-failed"]
+            .1
+            .ends_with(") is failed; reason: channel_timeout.")
+    );
+    assert_eq!(
+        found["no-wallet-credit"],
+        (
+            "passed".into(),
+            "No credit of TU-F reached the wallet.".into()
+        )
+    );
+
+    // Withdrawal delayed: pending, then past its window.
+    record(
+        &app,
+        "WD-1",
+        "CU-T1",
+        "withdrawal",
+        "pending",
+        "300.00",
+        "CNY",
+    );
+    let id = ticket(&app, 1, TicketCategory::WithdrawalDelayed, Some("WD-1"));
+    let found = steps(&app, id);
+    assert_eq!(found["withdrawal-pending"].0, "passed");
+    assert!(
+        found["withdrawal-pending"]
+            .1
+            .starts_with("Withdrawal WD-1 of 300.00 CNY is pending since ")
+    );
+    assert_eq!(found["withdrawal-age"].0, "pending");
+    assert!(
+        found["withdrawal-age"]
+            .1
+            .starts_with("Pending 0 hours (0 business days); expected by ")
+    );
+    age(&app, "WD-1", 50);
+    let found = steps(&app, id);
+    assert_eq!(found["withdrawal-age"].0, "passed");
+    assert!(
+        found["withdrawal-age"].1.starts_with("Pending 50 hours ("),
+        "{}",
+        found["withdrawal-age"].1
+    );
+
+    // Counterparty did not pay: the trade is still open.
+    trade_awaiting_release_between(&app, 2, 3);
+    let id = ticket(&app, 3, TicketCategory::CounterpartyUnpaid, Some("P2P-1"));
+    let found = steps(&app, id);
+    assert_eq!(found["trade-open"].0, "passed");
+    assert!(
+        found["trade-open"]
+            .1
+            .starts_with("Trade P2P-1 of 500.000000 USDT (")
+    );
+    assert!(found["trade-open"].1.ends_with(") is awaiting release."));
+
+    // Transaction declined: the balance did not cover it.
+    record(
+        &app, "PAY-D", "CU-T1", "payment", "declined", "5000.00", "CNY",
+    );
+    let id = ticket(&app, 1, TicketCategory::TransactionDeclined, Some("PAY-D"));
+    let found = steps(&app, id);
+    assert_eq!(
+        found["balance"],
+        (
+            "passed".into(),
+            "The wallet has 700.00 CNY available; 5000.00 CNY was needed.".into()
+        )
+    );
+
+    // Account locked after failed sign-ins.
+    diesel::update(customers::table.find(CustomerId(1)))
+        .set((
+            customers::status.eq("locked"),
+            customers::status_reason.eq("failed_logins"),
+            customers::status_changed_at
+                .eq(chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+                    .and_then(|d| d.and_hms_opt(3, 0, 0))),
+        ))
+        .execute(&mut app.db.conn())?;
+    let id = ticket(&app, 1, TicketCategory::AccountLocked, None);
+    let found = steps(&app, id);
+    assert_eq!(
+        found["lock-confirmed"],
+        (
+            "passed".into(),
+            "Locked 2026-11-30 after failed sign-ins.".into()
+        )
+    );
+    Ok(())
+}
+
+/// Seller CU-T`seller` with USDT and a P2P trade P2P-1 to buyer
+/// CU-T`buyer`, awaiting release.
+fn trade_awaiting_release_between(app: &TestApp, seller: i64, buyer: i64) {
+    funded_wallet(&mut app.db.conn(), seller, 0);
+    funded_wallet(&mut app.db.conn(), buyer, 0);
+    record(
+        app,
+        "TU-S",
+        &format!("CU-T{seller}"),
+        "top_up",
+        "completed",
+        "800",
+        "USDT",
+    );
+    record_transaction(
+        &mut app.db.conn(),
+        &TransactionRecord {
+            reference: "P2P-1".into(),
+            customer: format!("CU-T{buyer}"),
+            kind: "p2p_trade".into(),
+            status: "awaiting_release".into(),
+            method: "crypto".into(),
+            amount: "500".into(),
+            currency: "USDT".into(),
+            counterparty_customer: Some(format!("CU-T{seller}")),
+            seller: Some(format!("CU-T{seller}")),
+            ..TransactionRecord::default()
+        },
+    )
+    .expect("the trade is recorded");
 }
