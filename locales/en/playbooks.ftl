@@ -167,3 +167,6 @@ approvals-reject = Reject
 approvals-wrong-password = The password is wrong: nothing was approved.
 approvals-approved = Approved and done: { $ticket }.
 approvals-rejected = Rejected: { $ticket }.
+ev-remedy-done = Done { $at }: { $amount }.
+ev-remedy-awaiting = Proposed { $at } ({ $amount }): waiting for a supervisor's approval.
+ev-remedy-rejected = Rejected { $at }: { $reason }

@@ -167,3 +167,6 @@ approvals-reject = 拒绝
 approvals-wrong-password = 密码错误，未批准任何操作。
 approvals-approved = 已批准并执行：{ $ticket }。
 approvals-rejected = 已拒绝：{ $ticket }。
+ev-remedy-done = 已于 { $at } 完成：{ $amount }。
+ev-remedy-awaiting = 已于 { $at } 提出（{ $amount }），等待主管批准。
+ev-remedy-rejected = 已于 { $at } 被拒绝：{ $reason }

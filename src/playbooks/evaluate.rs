@@ -93,6 +93,18 @@ pub struct Facts {
     pub marked: HashMap<String, Marked>,
     /// The names of the agents who marked steps.
     pub markers: HashMap<AgentId, String>,
+    /// The ticket's remedies, newest first.
+    pub remedies: Vec<TicketRemedy>,
+}
+
+/// A remedy proposed on the ticket, as its playbook step shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRemedy {
+    pub kind: String,
+    pub status: String,
+    pub amount: Option<Money>,
+    pub at: NaiveDateTime,
+    pub failure: Option<String>,
 }
 
 impl Facts {
@@ -199,6 +211,34 @@ impl Facts {
             ))
             .limit(MAX_COUNTED * count)
             .load(conn)?;
+        #[allow(clippy::type_complexity)]
+        let remedy_rows: Vec<(
+            Option<TicketId>,
+            String,
+            String,
+            Option<i64>,
+            Option<Currency>,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+            Option<String>,
+        )> = {
+            use crate::db::schema::remedies;
+            remedies::table
+                .filter(remedies::ticket_id.eq_any(&ticket_ids))
+                .order(remedies::id.desc())
+                .limit(MAX_COUNTED * count)
+                .select((
+                    remedies::ticket_id,
+                    remedies::kind,
+                    remedies::status,
+                    remedies::amount_minor,
+                    remedies::currency,
+                    remedies::proposed_at,
+                    remedies::executed_at,
+                    remedies::failure,
+                ))
+                .load(conn)?
+        };
         let marker_ids: Vec<AgentId> = marks.iter().filter_map(|m| m.4).collect();
         let markers: HashMap<AgentId, String> = if marker_ids.is_empty() {
             HashMap::new()
@@ -258,6 +298,17 @@ impl Facts {
                         })
                         .collect(),
                     markers: markers.clone(),
+                    remedies: remedy_rows
+                        .iter()
+                        .filter(|r| r.0 == Some(ticket.id))
+                        .map(|r| TicketRemedy {
+                            kind: r.1.clone(),
+                            status: r.2.clone(),
+                            amount: r.3.zip(r.4).map(|(minor, c)| Money::from_minor(minor, c)),
+                            at: r.6.unwrap_or(r.5),
+                            failure: r.7.clone(),
+                        })
+                        .collect(),
                 },
             );
         }
@@ -429,7 +480,7 @@ pub fn evaluate(
                 let (state, evidence) = marked(step, facts, &writer);
                 (state, evidence, Vec::new())
             }
-            StepKind::Remedy(_) => {
+            StepKind::Remedy(kind) => {
                 let waiting_for: Vec<&'static str> = step
                     .depends_on
                     .iter()
@@ -440,7 +491,8 @@ pub fn evaluate(
                             .any(|e| e.step.key == *key && e.state == StepState::Passed)
                     })
                     .collect();
-                (StepState::Pending, None, waiting_for)
+                let (state, evidence) = remedy_state(kind, facts, &writer);
+                (state, evidence, waiting_for)
             }
         };
         done.push(Evaluated {
@@ -451,6 +503,46 @@ pub fn evaluate(
         });
     }
     done
+}
+
+/// A remedy step's state from the ticket's remedies of its kind: done,
+/// waiting for approval, rejected, or not yet proposed.
+fn remedy_state(
+    kind: super::RemedyKind,
+    facts: &Facts,
+    w: &Writer<'_>,
+) -> (StepState, Option<String>) {
+    let code: &'static str = kind.into();
+    let mine: Vec<&TicketRemedy> = facts.remedies.iter().filter(|r| r.kind == code).collect();
+    let amount = |r: &TicketRemedy| {
+        r.amount
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    if let Some(done) = mine.iter().find(|r| r.status == "executed") {
+        let values = [("at", w.time(done.at)), ("amount", amount(done))];
+        return (StepState::Passed, w.say("ev-remedy-done", &values));
+    }
+    match mine.first() {
+        Some(r) if r.status == "proposed" || r.status == "approved" => (
+            StepState::Pending,
+            w.say(
+                "ev-remedy-awaiting",
+                &[("at", w.time(r.at)), ("amount", amount(r))],
+            ),
+        ),
+        Some(r) if r.status == "rejected" => (
+            StepState::Failed,
+            w.say(
+                "ev-remedy-rejected",
+                &[
+                    ("at", w.time(r.at)),
+                    ("reason", r.failure.clone().unwrap_or_else(|| "—".into())),
+                ],
+            ),
+        ),
+        _ => (StepState::Pending, None),
+    }
 }
 
 fn marked(step: &Step, facts: &Facts, w: &Writer<'_>) -> (StepState, Option<String>) {

@@ -349,6 +349,9 @@ pub struct StepView {
     pub waiting_for: Option<String>,
     /// A refund: what can still be refunded, to prefill its amount.
     pub prefill_amount: Option<String>,
+    /// A remedy whose form is offered: its steps passed, none of its kind
+    /// waits for approval, and it has something left to do.
+    pub offered: bool,
 }
 
 /// Evaluates the playbook of `ticket`'s category, if it has one.
@@ -406,6 +409,21 @@ pub fn view(
             prefill_amount: match e.step.kind {
                 StepKind::Remedy(RemedyKind::Refund) => refundable.clone(),
                 _ => None,
+            },
+            offered: match e.step.kind {
+                StepKind::Remedy(kind) => {
+                    let code: &'static str = kind.into();
+                    let waiting = facts.remedies.iter().any(|r| {
+                        r.kind == code && (r.status == "proposed" || r.status == "approved")
+                    });
+                    let left = match kind {
+                        // A payment may be refunded in parts while some is left.
+                        RemedyKind::Refund => refundable.is_some(),
+                        _ => e.state != evaluate::StepState::Passed,
+                    };
+                    e.waiting_for.is_empty() && !waiting && left
+                }
+                _ => false,
             },
             waiting_for: (!e.waiting_for.is_empty()).then(|| {
                 let names: Vec<String> = e.waiting_for.iter().map(|key| title_of(key)).collect();

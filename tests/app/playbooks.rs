@@ -1488,3 +1488,26 @@ fn trade_awaiting_release_between(app: &TestApp, seller: i64, buyer: i64) {
     )
     .expect("the trade is recorded");
 }
+
+#[test]
+fn a_done_remedy_shows_as_passed_and_offers_no_second_run() -> TestResult {
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 4, 0);
+    record(&app, "TU-F", "CU-T4", "top_up", "failed", "88.00", "CNY");
+    let id = ticket(&app, 4, TicketCategory::TopUpFailed, Some("TU-F"));
+    run_remedy(&app, id, &["external-charge"], "credit-top-up");
+    let page = app.page(&format!("/agent/tickets/{}", id.reference()));
+    let step = select(&page, "[data-step=credit-top-up]")[0];
+    assert_eq!(step.value().attr("data-state"), Some("passed"));
+    assert!(
+        select_text(step, ".evidence").starts_with("Done "),
+        "{}",
+        select_text(step, ".evidence")
+    );
+    assert!(select_text(step, ".evidence").ends_with(": 88.00 CNY."));
+    assert!(
+        select(&page, "form[data-remedy]").is_empty(),
+        "nothing left to run"
+    );
+    Ok(())
+}
