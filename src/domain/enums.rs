@@ -100,6 +100,7 @@ text_enum! {
         PlaybookStep,
         RemedyProposed,
         RemedyApproved,
+        RemedyRejected,
         RemedyExecuted,
         EmailSent,
         EmailFailed,

@@ -100,6 +100,7 @@ pub struct Facts {
 /// A remedy proposed on the ticket, as its playbook step shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketRemedy {
+    pub id: RemedyId,
     pub kind: String,
     pub status: String,
     pub amount: Option<Money>,
@@ -213,6 +214,7 @@ impl Facts {
             .load(conn)?;
         #[allow(clippy::type_complexity)]
         let remedy_rows: Vec<(
+            RemedyId,
             Option<TicketId>,
             String,
             String,
@@ -228,6 +230,7 @@ impl Facts {
                 .order(remedies::id.desc())
                 .limit(MAX_COUNTED * count)
                 .select((
+                    remedies::id,
                     remedies::ticket_id,
                     remedies::kind,
                     remedies::status,
@@ -300,13 +303,14 @@ impl Facts {
                     markers: markers.clone(),
                     remedies: remedy_rows
                         .iter()
-                        .filter(|r| r.0 == Some(ticket.id))
+                        .filter(|r| r.1 == Some(ticket.id))
                         .map(|r| TicketRemedy {
-                            kind: r.1.clone(),
-                            status: r.2.clone(),
-                            amount: r.3.zip(r.4).map(|(minor, c)| Money::from_minor(minor, c)),
-                            at: r.6.unwrap_or(r.5),
-                            failure: r.7.clone(),
+                            id: r.0,
+                            kind: r.2.clone(),
+                            status: r.3.clone(),
+                            amount: r.4.zip(r.5).map(|(minor, c)| Money::from_minor(minor, c)),
+                            at: r.7.unwrap_or(r.6),
+                            failure: r.8.clone(),
                         })
                         .collect(),
                 },

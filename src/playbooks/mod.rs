@@ -295,6 +295,8 @@ mod tests {
 #[derive(Debug, Clone)]
 pub struct PlaybookView {
     pub steps: Vec<StepView>,
+    /// The ticket's newest remedy (0: none), which remedy forms carry.
+    pub newest_remedy: i64,
     /// The words of the manual steps' form.
     pub labels: StepLabels,
     /// Steps settled (passed, failed, skipped or not applicable), of all.
@@ -436,6 +438,7 @@ pub fn view(
         .filter(|e| e.state != evaluate::StepState::Pending)
         .count();
     Ok(Some(PlaybookView {
+        newest_remedy: facts.remedies.iter().map(|r| r.id.0).max().unwrap_or(0),
         labels: StepLabels::new(lang),
         total: steps.len(),
         done,

@@ -162,6 +162,16 @@ pub fn plan(
     now: NaiveDateTime,
 ) -> Result<Plan, TicketError> {
     let (step, kind, facts) = ready_step(conn, ticket, key, calendar, now)?;
+    let code: &'static str = kind.into();
+    if facts
+        .remedies
+        .iter()
+        .any(|r| r.kind == code && r.status == "proposed")
+    {
+        return Err(TicketError::Refused(
+            "a remedy of this kind already waits for approval on this ticket".into(),
+        ));
+    }
     let customer = &facts.customer;
     let threshold = |conn: &mut DbConnection, money: Money| -> Result<bool, TicketError> {
         let limit: Option<i64> = approval_thresholds::table
@@ -290,7 +300,18 @@ pub fn plan(
                     return Err(TicketError::Refused("no money moves".into()));
                 }
             };
-            plan.requires_approval = threshold(conn, money)?;
+            // What this ticket's remedies of this kind already did counts
+            // too: splitting a remedy does not slip under the threshold.
+            let earlier: i64 = facts
+                .remedies
+                .iter()
+                .filter(|r| r.kind == <&'static str>::from(kind) && r.status == "executed")
+                .filter_map(|r| r.amount)
+                .filter(|m| m.currency() == money.currency())
+                .map(Money::minor)
+                .sum();
+            let total = Money::from_minor(money.minor().saturating_add(earlier), money.currency());
+            plan.requires_approval = threshold(conn, total)?;
             plan.amount = Some(money);
         }
     }
@@ -298,10 +319,13 @@ pub fn plan(
 }
 
 /// The remedy a form's key names, if it was proposed before.
-fn by_key(conn: &mut DbConnection, key: &str) -> Result<Option<(RemedyId, String)>, TicketError> {
+fn by_key(
+    conn: &mut DbConnection,
+    key: &str,
+) -> Result<Option<(RemedyId, Option<i64>, Option<Currency>)>, TicketError> {
     Ok(remedies::table
         .filter(remedies::idempotency_key.eq(key))
-        .select((remedies::id, remedies::status))
+        .select((remedies::id, remedies::amount_minor, remedies::currency))
         .first(conn)
         .optional()?)
 }
@@ -315,6 +339,9 @@ pub struct Proposal {
     /// A random key the form carries: the same form submitted twice is one
     /// remedy.
     pub form_key: String,
+    /// The newest remedy of the ticket when its page was shown (0: none):
+    /// a proposal made on a page that is out of date is refused.
+    pub after: i64,
 }
 
 /// Proposes the remedy and, unless it needs approval, executes it, all in
@@ -332,14 +359,40 @@ pub fn propose(
         .map_err(|e| TicketError::Refused(format!("reason: {e}")))?;
     let form_key = text::reference(&proposal.form_key)
         .map_err(|_| TicketError::Refused("the form is damaged: reload the page".into()))?;
-    let key = format!("remedy:{}:{form_key}", id.reference());
+    let step_key = text::reference(&proposal.step)
+        .map_err(|_| TicketError::NoSuchStep(proposal.step.chars().take(40).collect()))?;
+    let key = format!("remedy:{}:{step_key}:{form_key}", id.reference());
     write_transaction(conn, |conn| {
-        if let Some((remedy, _)) = by_key(conn, &key)? {
-            return Ok(Proposed::Repeated(remedy));
+        let ticket = crate::tickets::service::find_for_update(conn, id)?;
+        if let Some((remedy, minor, currency)) = by_key(conn, &key)? {
+            // The same form again answers the first submit, unless it now
+            // asks for another amount.
+            let same = match (minor, currency, proposal.amount.trim()) {
+                (Some(minor), Some(currency), text) if !text.is_empty() => {
+                    Money::parse(text, currency).is_ok_and(|asked| asked.minor() == minor)
+                }
+                _ => true,
+            };
+            return if same {
+                Ok(Proposed::Repeated(remedy))
+            } else {
+                Err(TicketError::Refused(
+                    "this form was already sent for another amount: reload the page".into(),
+                ))
+            };
         }
-        let ticket = crate::tickets::service::find(conn, id)?;
         if ticket.status == TicketStatus::Closed {
             return Err(TicketError::Closed(id.reference()));
+        }
+        let newest: Option<RemedyId> = remedies::table
+            .filter(remedies::ticket_id.eq(id))
+            .select(diesel::dsl::max(remedies::id))
+            .first(conn)?;
+        if newest.map_or(0, |r| r.0) != proposal.after {
+            return Err(TicketError::Refused(
+                "another remedy was proposed on this ticket meanwhile: look at the page again"
+                    .into(),
+            ));
         }
         let plan = plan(
             conn,
@@ -636,6 +689,7 @@ pub fn awaiting(conn: &mut DbConnection) -> Result<Vec<Awaiting>, TicketError> {
 /// A remedy row as approval needs it.
 struct Stored {
     ticket: TicketId,
+    transaction: Option<TransactionId>,
     kind: String,
     amount: Option<Money>,
     reason: String,
@@ -646,6 +700,7 @@ struct Stored {
 fn stored(conn: &mut DbConnection, id: RemedyId) -> Result<Stored, TicketError> {
     let row: (
         Option<TicketId>,
+        Option<TransactionId>,
         String,
         Option<i64>,
         Option<String>,
@@ -656,6 +711,7 @@ fn stored(conn: &mut DbConnection, id: RemedyId) -> Result<Stored, TicketError> 
         .find(id)
         .select((
             remedies::ticket_id,
+            remedies::transaction_id,
             remedies::kind,
             remedies::amount_minor,
             remedies::currency,
@@ -666,12 +722,13 @@ fn stored(conn: &mut DbConnection, id: RemedyId) -> Result<Stored, TicketError> 
         .first(conn)
         .optional()?
         .ok_or_else(|| TicketError::Refused(format!("remedy {id} does not exist")))?;
-    let (ticket, kind, amount, currency, reason, proposed_by, key) = row;
+    let (ticket, transaction, kind, amount, currency, reason, proposed_by, key) = row;
     let amount = match (amount, currency.as_deref().map(parse_currency)) {
         (Some(minor), Some(Ok(currency))) => Some(Money::from_minor(minor, currency)),
         _ => None,
     };
     Ok(Stored {
+        transaction,
         ticket: ticket.ok_or_else(|| TicketError::Refused(format!("remedy {id} has no ticket")))?,
         kind,
         amount,
@@ -741,8 +798,11 @@ pub fn approve(
                 "you proposed this remedy: another supervisor must approve it".into(),
             ));
         }
+        let ticket = crate::tickets::service::find_for_update(conn, remedy.ticket)?;
+        if ticket.status == TicketStatus::Closed {
+            return Err(TicketError::Closed(ticket.id.reference()));
+        }
         decide(conn, id, actor, "approved", None, now)?;
-        let ticket = crate::tickets::service::find(conn, remedy.ticket)?;
         let step = for_category(ticket.category)
             .and_then(|playbook| {
                 playbook.steps.iter().find(|step| {
@@ -755,6 +815,15 @@ pub fn approve(
             .map(|m| m.to_decimal().to_string())
             .unwrap_or_default();
         let plan = plan(conn, &ticket, step.key, &amount, calendar, now)?;
+        // What runs is what was proposed: the same transaction and amount,
+        // whatever the ticket links to now.
+        if plan.transaction.as_ref().map(|t| t.id) != remedy.transaction
+            || plan.amount != remedy.amount
+        {
+            return Err(TicketError::Refused(format!(
+                "remedy {id} no longer matches its ticket (its transaction or amount changed); reject it and propose it again"
+            )));
+        }
         timeline(
             conn,
             ticket.id,
@@ -813,11 +882,12 @@ pub fn reject(
                 "you proposed this remedy: another supervisor must decide it".into(),
             ));
         }
+        crate::tickets::service::find_for_update(conn, remedy.ticket)?;
         decide(conn, id, actor, "rejected", Some(&reason), now)?;
         timeline(
             conn,
             remedy.ticket,
-            TicketEventKind::RemedyApproved,
+            TicketEventKind::RemedyRejected,
             actor,
             Some(&reason),
             json!({ "remedy": id, "kind": remedy.kind, "decision": "rejected" }),

@@ -244,6 +244,19 @@ fn ticket_at(conn: &mut DbConnection, id: TicketId, version: i64) -> Result<Tick
     Ok(ticket)
 }
 
+/// Reads a ticket holding its row until commit, so changes that depend on
+/// the whole ticket (its playbook's marks, its remedies) run one after the
+/// other. SQLite's write transactions already exclude every other writer;
+/// PostgreSQL takes the row lock with an update that changes nothing.
+pub fn find_for_update(conn: &mut DbConnection, id: TicketId) -> Result<Ticket, TicketError> {
+    if conn.backend() == crate::db::Backend::Postgres {
+        diesel::update(tickets::table.filter(tickets::id.eq(id)))
+            .set(tickets::updated_at.eq(tickets::updated_at))
+            .execute(conn)?;
+    }
+    find(conn, id)
+}
+
 pub fn find(conn: &mut DbConnection, id: TicketId) -> Result<Ticket, TicketError> {
     Ticket::find(conn, id)?.ok_or_else(|| TicketError::UnknownTicket(id.reference()))
 }
@@ -508,7 +521,7 @@ pub fn mark_step(
         return Err(TicketError::SkipNeedsNote);
     }
     write_transaction(conn, |conn| {
-        let ticket = find(conn, id)?;
+        let ticket = find_for_update(conn, id)?;
         if ticket.status == TicketStatus::Closed {
             return Err(TicketError::Closed(id.reference()));
         }

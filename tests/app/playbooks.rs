@@ -603,6 +603,13 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
             .unwrap_or_default()
             .to_owned()
     };
+    let after_of = |page: &scraper::Html| {
+        select(page, "form[data-remedy=refund] input[name=after]")[0]
+            .value()
+            .attr("value")
+            .unwrap_or_default()
+            .to_owned()
+    };
     let form_key = key_of(&page);
     let csrf = app.csrf(&path);
 
@@ -678,6 +685,23 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
     });
     assert_eq!(statuses, [303, 303]);
     assert_eq!(confirm(), 303, "a resubmitted form does nothing more");
+    // A second tab, opened before that refund, is out of date.
+    let stale = app.post_form(
+        &format!("{path}/remedies/refund"),
+        &csrf,
+        &[
+            ("amount", "50.00"),
+            ("reason", "charged after cancel"),
+            ("form_key", "another-tab"),
+            ("after", "0"),
+        ],
+    );
+    assert_eq!(stale.status(), 422);
+    let stale = scraper::Html::parse_document(&stale.text()?);
+    assert_eq!(
+        text_of(select(&stale, ".error")[0]),
+        "another remedy was proposed on this ticket meanwhile: look at the page again"
+    );
     assert_eq!(wallet_balance(&app, 1), before + 5_000);
     let page = app.page(&path);
     assert!(
@@ -694,6 +718,7 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
             ("amount", "70.00"),
             ("reason", "the rest"),
             ("form_key", &key_of(&page)),
+            ("after", &after_of(&page)),
         ],
     );
     assert_eq!(response.status(), 303);
@@ -878,6 +903,17 @@ fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult
         403,
         "agents do not approve"
     );
+    let bo_csrf = app.csrf(&path);
+    assert_eq!(
+        app.post_form(
+            &format!("/agent/approvals/{unfreeze}/approve"),
+            &bo_csrf,
+            &[("password", crate::helpers::AGENT_PASSWORD)],
+        )
+        .status(),
+        403,
+        "an agent's approval is refused before anything happens"
+    );
     // The queue's view and the dashboard find the ticket waiting.
     let queue = app.page("/agent/tickets?view=awaiting_approval");
     let listed: Vec<String> = select(&queue, "a[href^='/agent/tickets/RD-']")
@@ -1018,7 +1054,7 @@ fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult
     assert_eq!(status_of(big), "rejected");
     assert_eq!(wallet_balance(&app, 1), before);
     let timeline = su.page(&refund_path);
-    let decision = select(&timeline, "#timeline [data-kind=remedy_approved]");
+    let decision = select(&timeline, "#timeline [data-kind=remedy_rejected]");
     assert_eq!(
         decision.len(),
         1,
@@ -1052,12 +1088,21 @@ fn run_remedy(app: &TestApp, id: TicketId, manual: &[&str], step: &str) {
     .and_then(|input| input.value().attr("value"))
     .unwrap_or_else(|| panic!("{step} has its form"))
     .to_owned();
+    let after = select(
+        &page,
+        &format!("[data-step={step}] form[data-remedy] input[name=after]"),
+    )
+    .first()
+    .and_then(|input| input.value().attr("value"))
+    .unwrap_or("0")
+    .to_owned();
     let response = app.post_form(
         &format!("{path}/remedies/{step}"),
         &csrf,
         &[
             ("reason", "checked with both sides"),
             ("form_key", &form_key),
+            ("after", &after),
         ],
     );
     assert_eq!(response.status(), 303, "{step}");

@@ -733,6 +733,9 @@ pub struct RemedyForm {
     reason: String,
     #[serde(default)]
     form_key: String,
+    /// The ticket's newest remedy when the page was shown.
+    #[serde(default)]
+    after: i64,
 }
 
 struct PreviewLabels {
@@ -769,6 +772,7 @@ struct RemedyPreviewPage {
     approval_text: String,
     labels: PreviewLabels,
     form_key: String,
+    after: i64,
     amount: String,
     reason: String,
 }
@@ -853,6 +857,7 @@ async fn preview_remedy(
                 back: word("remedy-back"),
             },
             form_key: form.form_key,
+            after: form.after,
             amount: plan
                 .amount
                 .map(|m| m.to_decimal().to_string())
@@ -880,6 +885,7 @@ async fn post_remedy(
         amount: form.amount,
         reason: form.reason,
         form_key: form.form_key,
+        after: form.after,
     };
     let settings = sla_settings(&state).await?;
     let actor = actor(&viewer);
