@@ -319,10 +319,10 @@ pub fn plan(
 }
 
 /// The remedy a form's key names, if it was proposed before.
-fn by_key(
-    conn: &mut DbConnection,
-    key: &str,
-) -> Result<Option<(RemedyId, Option<i64>, Option<Currency>)>, TicketError> {
+/// A remedy already made from a form: its id and amount.
+type FormRemedy = (RemedyId, Option<i64>, Option<Currency>);
+
+fn by_key(conn: &mut DbConnection, key: &str) -> Result<Option<FormRemedy>, TicketError> {
     Ok(remedies::table
         .filter(remedies::idempotency_key.eq(key))
         .select((remedies::id, remedies::amount_minor, remedies::currency))
