@@ -698,6 +698,7 @@ struct Stored {
 }
 
 fn stored(conn: &mut DbConnection, id: RemedyId) -> Result<Stored, TicketError> {
+    #[allow(clippy::type_complexity)]
     let row: (
         Option<TicketId>,
         Option<TransactionId>,
