@@ -683,9 +683,15 @@ fn judge_transaction(
             if tx.kind != K::Payment {
                 return wrong_kind(K::Payment);
             }
-            // A cancelled payment stays cancelled once refunds begin: its
-            // status then says how much came back.
-            let state = if matches!(tx.status, S::Cancelled | S::PartiallyRefunded | S::Refunded) {
+            // Once this ticket's own refund ran, the payment is refunded
+            // rather than cancelled; the cancellation was checked before.
+            let refunded_here = facts
+                .remedies
+                .iter()
+                .any(|r| r.kind == "refund" && r.status == "executed");
+            let state = if tx.status == S::Cancelled
+                || (refunded_here && matches!(tx.status, S::PartiallyRefunded | S::Refunded))
+            {
                 Passed
             } else {
                 Failed

@@ -822,6 +822,24 @@ fn remedies_are_refused_until_their_steps_pass_and_big_ones_wait_for_approval() 
     );
     let proposed: i64 = remedies::table.count().get_result(&mut app.db.conn())?;
     assert_eq!(proposed, 0);
+    // The merchant refunding part of a completed payment does not make it
+    // a cancelled one.
+    record_transaction(
+        &mut app.db.conn(),
+        &TransactionRecord {
+            reference: "RF-M".into(),
+            customer: "CU-T1".into(),
+            kind: "refund".into(),
+            status: "completed".into(),
+            method: "bank_card".into(),
+            amount: "20.00".into(),
+            currency: "CNY".into(),
+            original: Some("PAY-1".into()),
+            ..TransactionRecord::default()
+        },
+    )?;
+    assert_eq!(steps(&app, id)["payment-cancelled"].0, "failed");
+    assert!(select(&app.page(&path), "form[data-remedy]").is_empty());
 
     // A risk rule's freeze is lifted only with a second person's approval.
     diesel::update(customers::table.find(CustomerId(1)))
