@@ -170,3 +170,9 @@ approvals-rejected = Rejected: { $ticket }.
 ev-remedy-done = Done { $at }: { $amount }.
 ev-remedy-awaiting = Proposed { $at } ({ $amount }): waiting for a supervisor's approval.
 ev-remedy-rejected = Rejected { $at }: { $reason }
+mail-remedy-reissue-refund = Your refund has been issued again
+mail-remedy-body-reissue-refund = Dear { $name },
+
+    your earlier refund for { $reference } did not arrive, so we have refunded { $amount } again, this time to your wallet.
+
+    Ticket { $ticket }

@@ -170,3 +170,9 @@ approvals-rejected = 已拒绝：{ $ticket }。
 ev-remedy-done = 已于 { $at } 完成：{ $amount }。
 ev-remedy-awaiting = 已于 { $at } 提出（{ $amount }），等待主管批准。
 ev-remedy-rejected = 已于 { $at } 被拒绝：{ $reason }
+mail-remedy-reissue-refund = 您的退款已重新发起
+mail-remedy-body-reissue-refund = { $name }，您好：
+
+    您此前 { $reference } 的退款未能到账，我们已将 { $amount } 重新退回到您的钱包。
+
+    工单 { $ticket }

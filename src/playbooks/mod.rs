@@ -38,6 +38,9 @@ pub enum Check {
 #[strum(serialize_all = "snake_case")]
 pub enum RemedyKind {
     Refund,
+    /// Gives up an overdue pending refund and refunds the same amount to
+    /// the wallet.
+    ReissueRefund,
     Release,
     ReturnToSeller,
     ReverseWithdrawal,
@@ -129,7 +132,7 @@ pub static PLAYBOOKS: [Playbook; 9] = [
             manual("proof-supplied"),
             remedy(
                 "reissue-refund",
-                R::Refund,
+                R::ReissueRefund,
                 &["refund-window", "account-normal", "proof-supplied"],
             ),
         ],
@@ -421,6 +424,10 @@ pub fn view(
                     let left = match kind {
                         // A payment may be refunded in parts while some is left.
                         RemedyKind::Refund => refundable.is_some(),
+                        RemedyKind::ReissueRefund => facts
+                            .refunds
+                            .iter()
+                            .any(|r| r.status == crate::domain::TransactionStatus::Pending),
                         _ => e.state != evaluate::StepState::Passed,
                     };
                     e.waiting_for.is_empty() && !waiting && left

@@ -49,6 +49,8 @@ pub struct Plan {
     /// Unfreeze and unlock change the account's status, not its money.
     pub status_change: Option<(CustomerStatus, CustomerStatus)>,
     pub requires_approval: bool,
+    /// A reissue: the overdue pending refund it gives up.
+    pub reissue_of: Option<Transaction>,
 }
 
 /// What proposing did.
@@ -189,6 +191,7 @@ pub fn plan(
         lines: Vec::new(),
         status_change: None,
         requires_approval: false,
+        reissue_of: None,
     };
     let wallet_of = |conn: &mut DbConnection, customer: CustomerId, currency: Currency| {
         let code = account_code(AccountKind::CustomerWallet, Some(customer), currency);
@@ -217,6 +220,38 @@ pub fn plan(
                 TicketError::Refused("no transaction is linked to this ticket".into())
             })?;
             let money = match kind {
+                RemedyKind::ReissueRefund => {
+                    let overdue = facts
+                        .refunds
+                        .iter()
+                        .find(|r| r.status == TransactionStatus::Pending)
+                        .cloned()
+                        .ok_or_else(|| {
+                            TicketError::Refused(format!(
+                                "{} has no pending refund to issue again",
+                                tx.reference
+                            ))
+                        })?;
+                    let money = Money::from_minor(overdue.amount_minor, overdue.currency);
+                    let source = ledger::refund_source(conn, &tx).map_err(refused)?;
+                    let source = account(conn, source)?;
+                    let (wallet, now) = wallet_of(conn, tx.customer_id, tx.currency)?;
+                    // The old refund's hold, if any, comes back first.
+                    let held = open_hold(conn, &overdue, TransferKind::Refund)
+                        .map(|hold| hold.amount_minor)
+                        .unwrap_or(0);
+                    plan.lines = vec![
+                        line(
+                            source.code.clone(),
+                            available(&source) + held,
+                            "debit",
+                            money,
+                        ),
+                        line(wallet, now, "credit", money),
+                    ];
+                    plan.reissue_of = Some(overdue);
+                    money
+                }
                 RemedyKind::Refund => {
                     let asked = match amount.trim() {
                         "" => None,
@@ -482,6 +517,10 @@ fn execute(
     let need_tx = || tx.ok_or_else(|| TicketError::Refused("no transaction is linked".into()));
     let outcome = match plan.kind {
         RemedyKind::Refund => ledger::refund(conn, &ctx, need_tx()?, plan.amount),
+        RemedyKind::ReissueRefund => {
+            give_up_refund(conn, plan, key, now)?;
+            ledger::refund(conn, &ctx, need_tx()?, plan.amount)
+        }
         RemedyKind::Release => ledger::release_escrow(conn, &ctx, need_tx()?),
         RemedyKind::ReturnToSeller => ledger::return_escrow(conn, &ctx, need_tx()?),
         RemedyKind::ReverseWithdrawal => ledger::reverse_withdrawal(conn, &ctx, need_tx()?),
@@ -529,6 +568,53 @@ fn execute(
     let customer = crate::db::models::Customer::find(conn, ticket.customer_id)?
         .ok_or(TicketError::UnknownCustomer(ticket.customer_id))?;
     outbox::enqueue(conn, remedy_mail(&customer, ticket, plan), "redress.local")?;
+    Ok(())
+}
+
+/// Gives up the overdue pending refund a reissue replaces: its hold, if
+/// any, goes back to where it came from, it is marked failed (conditioned
+/// on it still being pending) and its payment's status follows.
+fn give_up_refund(
+    conn: &mut DbConnection,
+    plan: &Plan,
+    key: &str,
+    now: NaiveDateTime,
+) -> Result<(), TicketError> {
+    let Some(overdue) = &plan.reissue_of else {
+        return Err(TicketError::Refused("no refund to issue again".into()));
+    };
+    if let Ok(hold) = open_hold(conn, overdue, TransferKind::Refund) {
+        crate::ledger::transfers::void_pending(
+            conn,
+            &format!("{key}:void"),
+            hold.id,
+            crate::ledger::transfers::Links {
+                transaction: Some(overdue.id),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| refused(e.into()))?;
+    }
+    let failed = diesel::update(
+        crate::db::schema::transactions::table
+            .filter(crate::db::schema::transactions::id.eq(overdue.id))
+            .filter(crate::db::schema::transactions::status.eq(TransactionStatus::Pending)),
+    )
+    .set((
+        crate::db::schema::transactions::status.eq(TransactionStatus::Failed),
+        crate::db::schema::transactions::failure_reason.eq(Some("issued again by the desk")),
+        crate::db::schema::transactions::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if failed != 1 {
+        return Err(TicketError::Refused(format!(
+            "{} changed meanwhile; nothing was done",
+            overdue.reference
+        )));
+    }
+    if let Some(original) = overdue.original_transaction_id {
+        ledger::recount_refunds(conn, original).map_err(refused)?;
+    }
     Ok(())
 }
 

@@ -201,6 +201,17 @@ fn refund_not_received_reads_the_refund_and_its_window() -> TestResult {
         "{row_progress:?}"
     );
 
+    // With the proof in, the refund is issued again, to the wallet.
+    let before = wallet_balance(&app, 1);
+    run_remedy(&app, id, &["proof-supplied"], "reissue-refund");
+    assert_eq!(wallet_balance(&app, 1), before + 12_000);
+    assert_eq!(status_of(&app, "RF-1"), "failed");
+    assert_eq!(status_of(&app, "PAY-1"), "refunded");
+    let found = steps(&app, id);
+    assert_eq!(found["reissue-refund"].0, "passed");
+    let verified = redress::ledger::verify::verify_ledger(&mut app.db.conn())?;
+    assert!(verified.is_ok(), "{:?}", verified.violations);
+
     // A frozen account fails its check, with the reason in words.
     diesel::update(redress::db::schema::customers::table.find(CustomerId(1)))
         .set((
