@@ -176,3 +176,53 @@ mail-remedy-body-reissue-refund = Dear { $name },
     your earlier refund for { $reference } did not arrive, so we have refunded { $amount } again, this time to your wallet.
 
     Ticket { $ticket }
+
+# Refusals of remedies and playbook steps.
+refusal-kind-awaiting = a remedy of this kind already waits for approval on this ticket
+refusal-account-status = the account is { $status }, not { $expected }
+refusal-no-pending-refund = { $reference } has no pending refund to issue again
+refusal-amount = amount: { $problem }
+refusal-no-buyer = { $reference } has no buyer
+refusal-no-money = no money moves
+refusal-reason = reason: { $problem }
+refusal-form-damaged = the form is damaged: reload the page
+refusal-form-other-amount = this form was already sent for another amount: reload the page
+refusal-stale-page = another remedy was proposed on this ticket meanwhile: look at the page again
+refusal-remedy-decided = remedy { $remedy } was decided by someone else meanwhile
+refusal-changed-meanwhile = { $reference } changed meanwhile; nothing was done
+refusal-remedy-now = remedy { $remedy } is { $status } now; nothing was done
+refusal-supervisors-only = only supervisors decide remedies
+refusal-own-remedy = you proposed this remedy: another supervisor must decide it
+refusal-remedy-mismatch = remedy { $remedy } no longer matches its ticket (its transaction or amount changed); reject it and propose it again
+refusal-no-step = this ticket's playbook has no step '{ $step }' an agent marks
+refusal-skip-needs-note = say why the step is skipped: a skip needs a note
+refusal-remedy-waits = this remedy waits for: { $steps }
+
+remedy-status-proposed = proposed
+remedy-status-approved = approved
+remedy-status-rejected = rejected
+remedy-status-executed = done
+remedy-status-failed = failed
+remedy-status-cancelled = cancelled
+remedy-status-gone = gone
+
+timeline-remedy-proposed = proposed: { $what } { $amount }
+timeline-remedy-awaiting = (awaiting approval)
+timeline-remedy-approved = approved: { $what }
+timeline-remedy-rejected = rejected: { $what }
+timeline-remedy-executed = done: { $what } { $amount }
+timeline-step = step: { $step } · { $state }
+
+thresholds-title = Approval thresholds
+thresholds-help = A remedy above its currency's threshold waits for a supervisor who did not propose it. Unfreezing an account a risk rule froze always does. 0 sends every remedy in that currency for approval.
+thresholds-none = no approval needed
+thresholds-saved = Thresholds saved.
+
+refusal-already-refunded = { $reference } is already fully refunded ({ $refunded } of { $paid })
+refusal-exceeds-refundable = { $reference }: at most { $refundable } can still be refunded ({ $refunded } of { $paid } already), not { $asked }
+refusal-nothing-charged = nothing was charged for { $reference }, so there is nothing to refund
+refusal-wrong-status = { $reference } is { $status }: this remedy does not apply to it now
+refusal-no-hold = { $reference } holds no funds to release or return
+refusal-already-credited = { $reference } was already credited to the wallet
+refusal-insufficient-funds = account { $account } has { $available } available, { $needed } is needed
+refusal-wallet-frozen = wallet { $account } is frozen: it can receive but not send

@@ -176,3 +176,53 @@ mail-remedy-body-reissue-refund = { $name }，您好：
     您此前 { $reference } 的退款未能到账，我们已将 { $amount } 重新退回到您的钱包。
 
     工单 { $ticket }
+
+# 补救措施与流程步骤的拒绝说明。
+refusal-kind-awaiting = 此工单已有同类补救措施在等待批准
+refusal-account-status = 账户当前为{ $status }，不是{ $expected }
+refusal-no-pending-refund = { $reference } 没有可重新发起的处理中退款
+refusal-amount = 金额：{ $problem }
+refusal-no-buyer = { $reference } 没有买家
+refusal-no-money = 不涉及资金
+refusal-reason = 原因：{ $problem }
+refusal-form-damaged = 表单已损坏，请刷新页面
+refusal-form-other-amount = 此表单已以其他金额提交过，请刷新页面
+refusal-stale-page = 此工单期间已有其他补救措施被提出，请重新查看页面
+refusal-remedy-decided = 补救措施 { $remedy } 已被他人处理
+refusal-changed-meanwhile = { $reference } 期间已变更，未执行任何操作
+refusal-remedy-now = 补救措施 { $remedy } 当前为{ $status }，未执行任何操作
+refusal-supervisors-only = 只有主管可以决定补救措施
+refusal-own-remedy = 这是您提出的补救措施，需由另一位主管决定
+refusal-remedy-mismatch = 补救措施 { $remedy } 与工单不再一致（交易或金额已变），请拒绝后重新提出
+refusal-no-step = 此工单的处理流程中没有可由客服标记的步骤“{ $step }”
+refusal-skip-needs-note = 请说明跳过原因：跳过步骤需要备注
+refusal-remedy-waits = 此补救措施需先完成：{ $steps }
+
+remedy-status-proposed = 已提出
+remedy-status-approved = 已批准
+remedy-status-rejected = 已拒绝
+remedy-status-executed = 已完成
+remedy-status-failed = 失败
+remedy-status-cancelled = 已取消
+remedy-status-gone = 不存在
+
+timeline-remedy-proposed = 提出：{ $what } { $amount }
+timeline-remedy-awaiting = （等待批准）
+timeline-remedy-approved = 批准：{ $what }
+timeline-remedy-rejected = 拒绝：{ $what }
+timeline-remedy-executed = 完成：{ $what } { $amount }
+timeline-step = 步骤：{ $step } · { $state }
+
+thresholds-title = 审批金额门槛
+thresholds-help = 超过所在币种门槛的补救措施需由未提出该措施的主管批准。解冻因风控规则冻结的账户始终需要批准。填 0 表示该币种的所有补救措施都需批准。
+thresholds-none = 无需审批
+thresholds-saved = 门槛已保存。
+
+refusal-already-refunded = { $reference } 已全额退款（已退 { $refunded }，共 { $paid }）
+refusal-exceeds-refundable = { $reference }：最多还可退款 { $refundable }（已退 { $refunded }，共 { $paid }），不能退 { $asked }
+refusal-nothing-charged = { $reference } 未发生扣款，无需退款
+refusal-wrong-status = { $reference } 当前为{ $status }，此补救措施目前不适用
+refusal-no-hold = { $reference } 没有可放出或退回的冻结资金
+refusal-already-credited = { $reference } 已入账到钱包
+refusal-insufficient-funds = 账户 { $account } 可用 { $available }，需要 { $needed }
+refusal-wallet-frozen = 钱包 { $account } 已冻结：只能收款，不能转出

@@ -18,7 +18,7 @@ use crate::ledger::remedies::{
 };
 use crate::ledger::{LedgerError, Totals, account_code, external_account};
 use crate::mail::outbox::{self, OutgoingMail};
-use crate::tickets::service::{Actor, TicketError};
+use crate::tickets::service::{Actor, TicketError, no_step, refusal};
 use crate::tickets::sla::BusinessCalendar;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -62,9 +62,91 @@ pub enum Proposed {
     Repeated(RemedyId),
 }
 
+fn word(key: &str) -> String {
+    i18n::text(Lang::En, key)
+}
+
+/// The ledger's refusal of a remedy, in the desk's words.
 fn refused(error: RemedyError) -> TicketError {
+    let status =
+        |s: TransactionStatus| word(&format!("tx-status-{}", s.as_str().replace('_', "-")));
+    let kind = |k: TransactionKind| word(&format!("tx-kind-{}", k.as_str().replace('_', "-")));
     match error {
         RemedyError::Ledger(LedgerError::Db(db)) => TicketError::Db(db),
+        RemedyError::AlreadyRefunded {
+            reference,
+            paid,
+            refunded,
+        } => refusal(
+            "refusal-already-refunded",
+            &[
+                ("reference", reference),
+                ("paid", paid.to_string()),
+                ("refunded", refunded.to_string()),
+            ],
+        ),
+        RemedyError::ExceedsRefundable {
+            reference,
+            paid,
+            refunded,
+            refundable,
+            asked,
+        } => refusal(
+            "refusal-exceeds-refundable",
+            &[
+                ("reference", reference),
+                ("paid", paid.to_string()),
+                ("refunded", refunded.to_string()),
+                ("refundable", refundable.to_string()),
+                ("asked", asked.to_string()),
+            ],
+        ),
+        RemedyError::NothingCharged(reference) => {
+            refusal("refusal-nothing-charged", &[("reference", reference)])
+        }
+        RemedyError::WrongKind {
+            reference,
+            kind: is,
+            expected,
+        } => refusal(
+            "ev-wrong-kind",
+            &[
+                ("reference", reference),
+                ("kind", kind(is)),
+                ("expected", kind(expected)),
+            ],
+        ),
+        RemedyError::WrongStatus {
+            reference,
+            status: is,
+            ..
+        } => refusal(
+            "refusal-wrong-status",
+            &[("reference", reference), ("status", status(is))],
+        ),
+        RemedyError::NoHold(reference) => refusal("refusal-no-hold", &[("reference", reference)]),
+        RemedyError::AlreadyCredited(reference) => {
+            refusal("refusal-already-credited", &[("reference", reference)])
+        }
+        RemedyError::ChangedMeanwhile(reference) => {
+            refusal("refusal-changed-meanwhile", &[("reference", reference)])
+        }
+        RemedyError::Ledger(LedgerError::InsufficientFunds {
+            account,
+            available,
+            needed,
+        }) => refusal(
+            "refusal-insufficient-funds",
+            &[
+                ("account", account),
+                ("available", available.to_string()),
+                ("needed", needed.to_string()),
+            ],
+        ),
+        RemedyError::Ledger(LedgerError::WalletFrozen(account)) => {
+            refusal("refusal-wallet-frozen", &[("account", account)])
+        }
+        // The rest mean a fault rather than a state an agent can act on.
         other => TicketError::Refused(other.to_string()),
     }
 }
@@ -124,15 +206,14 @@ fn ready_step(
     calendar: &BusinessCalendar,
     now: NaiveDateTime,
 ) -> Result<(&'static Step, RemedyKind, Facts), TicketError> {
-    let playbook = for_category(ticket.category)
-        .ok_or_else(|| TicketError::NoSuchStep(key.chars().take(40).collect()))?;
+    let playbook = for_category(ticket.category).ok_or_else(|| no_step(key))?;
     let step = playbook
         .steps
         .iter()
         .find(|step| step.key == key && matches!(step.kind, StepKind::Remedy(_)))
-        .ok_or_else(|| TicketError::NoSuchStep(key.chars().take(40).collect()))?;
+        .ok_or_else(|| no_step(key))?;
     let StepKind::Remedy(kind) = step.kind else {
-        return Err(TicketError::NoSuchStep(key.to_owned()));
+        return Err(no_step(key));
     };
     let facts =
         Facts::load(conn, ticket, now)?.ok_or(TicketError::UnknownCustomer(ticket.customer_id))?;
@@ -148,7 +229,10 @@ fn ready_step(
             .filter_map(|key| playbook.steps.iter().find(|s| s.key == *key))
             .map(|s| s.title(Lang::En))
             .collect();
-        return Err(TicketError::RemedyWaits(titles.join(", ")));
+        return Err(refusal(
+            "refusal-remedy-waits",
+            &[("steps", titles.join(", "))],
+        ));
     }
     Ok((step, kind, facts))
 }
@@ -170,9 +254,7 @@ pub fn plan(
         .iter()
         .any(|r| r.kind == code && r.status == "proposed")
     {
-        return Err(TicketError::Refused(
-            "a remedy of this kind already waits for approval on this ticket".into(),
-        ));
+        return Err(refusal("refusal-kind-awaiting", &[]));
     }
     let customer = &facts.customer;
     let threshold = |conn: &mut DbConnection, money: Money| -> Result<bool, TicketError> {
@@ -205,10 +287,16 @@ pub fn plan(
                 _ => (CustomerStatus::Locked, CustomerStatus::Active),
             };
             if customer.status != from {
-                return Err(TicketError::Refused(format!(
-                    "the account is {}, not {from}",
-                    customer.status
-                )));
+                return Err(refusal(
+                    "refusal-account-status",
+                    &[
+                        (
+                            "status",
+                            word(&format!("customer-status-{}", customer.status)),
+                        ),
+                        ("expected", word(&format!("customer-status-{from}"))),
+                    ],
+                ));
             }
             plan.status_change = Some((from, to));
             // Lifting a risk rule's freeze always takes a second person.
@@ -216,9 +304,10 @@ pub fn plan(
                 && customer.status_reason == Some(StatusReason::RiskRule);
         }
         _ => {
-            let tx = facts.transaction.clone().ok_or_else(|| {
-                TicketError::Refused("no transaction is linked to this ticket".into())
-            })?;
+            let tx = facts
+                .transaction
+                .clone()
+                .ok_or_else(|| refusal("ev-no-transaction", &[]))?;
             let money = match kind {
                 RemedyKind::ReissueRefund => {
                     let overdue = facts
@@ -227,10 +316,10 @@ pub fn plan(
                         .find(|r| r.status == TransactionStatus::Pending)
                         .cloned()
                         .ok_or_else(|| {
-                            TicketError::Refused(format!(
-                                "{} has no pending refund to issue again",
-                                tx.reference
-                            ))
+                            refusal(
+                                "refusal-no-pending-refund",
+                                &[("reference", tx.reference.clone())],
+                            )
                         })?;
                     let money = Money::from_minor(overdue.amount_minor, overdue.currency);
                     let source = ledger::refund_source(conn, &tx).map_err(refused)?;
@@ -255,10 +344,9 @@ pub fn plan(
                 RemedyKind::Refund => {
                     let asked = match amount.trim() {
                         "" => None,
-                        text => Some(
-                            Money::parse(text, tx.currency)
-                                .map_err(|e| TicketError::Refused(format!("amount: {e}")))?,
-                        ),
+                        text => Some(Money::parse(text, tx.currency).map_err(|e| {
+                            refusal("refusal-amount", &[("problem", e.to_string())])
+                        })?),
                     };
                     let fits = refundable(conn, &tx, asked).map_err(refused)?;
                     let source = account(conn, fits.source)?;
@@ -291,7 +379,7 @@ pub fn plan(
                             .flatten()
                             .find(|id| Some(*id) != from.customer_id)
                             .ok_or_else(|| {
-                                TicketError::Refused(format!("{} has no buyer", tx.reference))
+                                refusal("refusal-no-buyer", &[("reference", tx.reference.clone())])
                             })?;
                         let (wallet, now) = wallet_of(conn, buyer, tx.currency)?;
                         // The seller's hold is posted to escrow, then paid on.
@@ -332,7 +420,7 @@ pub fn plan(
                     money
                 }
                 RemedyKind::Unfreeze | RemedyKind::Unlock => {
-                    return Err(TicketError::Refused("no money moves".into()));
+                    return Err(refusal("refusal-no-money", &[]));
                 }
             };
             // What this ticket's remedies of this kind already did counts
@@ -391,11 +479,10 @@ pub fn propose(
     now: NaiveDateTime,
 ) -> Result<Proposed, TicketError> {
     let reason = text::single_line(&proposal.reason, MAX_REASON_CHARS)
-        .map_err(|e| TicketError::Refused(format!("reason: {e}")))?;
-    let form_key = text::reference(&proposal.form_key)
-        .map_err(|_| TicketError::Refused("the form is damaged: reload the page".into()))?;
-    let step_key = text::reference(&proposal.step)
-        .map_err(|_| TicketError::NoSuchStep(proposal.step.chars().take(40).collect()))?;
+        .map_err(|e| refusal("refusal-reason", &[("problem", e.to_string())]))?;
+    let form_key =
+        text::reference(&proposal.form_key).map_err(|_| refusal("refusal-form-damaged", &[]))?;
+    let step_key = text::reference(&proposal.step).map_err(|_| no_step(&proposal.step))?;
     let key = format!("remedy:{}:{step_key}:{form_key}", id.reference());
     write_transaction(conn, |conn| {
         let ticket = crate::tickets::service::find_for_update(conn, id)?;
@@ -411,9 +498,7 @@ pub fn propose(
             return if same {
                 Ok(Proposed::Repeated(remedy))
             } else {
-                Err(TicketError::Refused(
-                    "this form was already sent for another amount: reload the page".into(),
-                ))
+                Err(refusal("refusal-form-other-amount", &[]))
             };
         }
         if ticket.status == TicketStatus::Closed {
@@ -424,10 +509,7 @@ pub fn propose(
             .select(diesel::dsl::max(remedies::id))
             .first(conn)?;
         if newest.map_or(0, |r| r.0) != proposal.after {
-            return Err(TicketError::Refused(
-                "another remedy was proposed on this ticket meanwhile: look at the page again"
-                    .into(),
-            ));
+            return Err(refusal("refusal-stale-page", &[]));
         }
         let plan = plan(
             conn,
@@ -514,7 +596,7 @@ fn execute(
         reason: reason.to_owned(),
     };
     let tx = plan.transaction.as_ref().map(|t| t.id);
-    let need_tx = || tx.ok_or_else(|| TicketError::Refused("no transaction is linked".into()));
+    let need_tx = || tx.ok_or_else(|| refusal("ev-no-transaction", &[]));
     let outcome = match plan.kind {
         RemedyKind::Refund => ledger::refund(conn, &ctx, need_tx()?, plan.amount),
         RemedyKind::ReissueRefund => {
@@ -546,9 +628,10 @@ fn execute(
     ))
     .execute(conn)?;
     if executed != 1 {
-        return Err(TicketError::Refused(format!(
-            "remedy {remedy} was decided by someone else meanwhile"
-        )));
+        return Err(refusal(
+            "refusal-remedy-decided",
+            &[("remedy", remedy.to_string())],
+        ));
     }
     let kind: &'static str = plan.kind.into();
     timeline(
@@ -581,7 +664,10 @@ fn give_up_refund(
     now: NaiveDateTime,
 ) -> Result<(), TicketError> {
     let Some(overdue) = &plan.reissue_of else {
-        return Err(TicketError::Refused("no refund to issue again".into()));
+        return Err(refusal(
+            "refusal-no-pending-refund",
+            &[("reference", "—".into())],
+        ));
     };
     if let Ok(hold) = open_hold(conn, overdue, TransferKind::Refund) {
         crate::ledger::transfers::void_pending(
@@ -607,10 +693,10 @@ fn give_up_refund(
     ))
     .execute(conn)?;
     if failed != 1 {
-        return Err(TicketError::Refused(format!(
-            "{} changed meanwhile; nothing was done",
-            overdue.reference
-        )));
+        return Err(refusal(
+            "refusal-changed-meanwhile",
+            &[("reference", overdue.reference.clone())],
+        ));
     }
     if let Some(original) = overdue.original_transaction_id {
         ledger::recount_refunds(conn, original).map_err(refused)?;
@@ -857,10 +943,19 @@ fn decide(
         .select(remedies::status)
         .first(conn)
         .optional()?;
-    Err(TicketError::Refused(format!(
-        "remedy {id} is {} now; nothing was done",
-        status.unwrap_or_else(|| "gone".into())
-    )))
+    Err(refusal(
+        "refusal-remedy-now",
+        &[
+            ("remedy", id.to_string()),
+            (
+                "status",
+                word(&format!(
+                    "remedy-status-{}",
+                    status.unwrap_or_else(|| "gone".into())
+                )),
+            ),
+        ],
+    ))
 }
 
 /// Approves a remedy and executes it, in one transaction: only a
@@ -874,16 +969,12 @@ pub fn approve(
     now: NaiveDateTime,
 ) -> Result<TicketId, TicketError> {
     if actor.role < Role::Supervisor {
-        return Err(TicketError::Refused(
-            "only supervisors approve remedies".into(),
-        ));
+        return Err(refusal("refusal-supervisors-only", &[]));
     }
     write_transaction(conn, |conn| {
         let remedy = stored(conn, id)?;
         if remedy.proposed_by == actor.id {
-            return Err(TicketError::Refused(
-                "you proposed this remedy: another supervisor must approve it".into(),
-            ));
+            return Err(refusal("refusal-own-remedy", &[]));
         }
         let ticket = crate::tickets::service::find_for_update(conn, remedy.ticket)?;
         if ticket.status == TicketStatus::Closed {
@@ -896,7 +987,7 @@ pub fn approve(
                     matches!(step.kind, StepKind::Remedy(kind) if <&'static str>::from(kind) == remedy.kind)
                 })
             })
-            .ok_or_else(|| TicketError::NoSuchStep(remedy.kind.clone()))?;
+            .ok_or_else(|| no_step(&remedy.kind))?;
         let amount = remedy
             .amount
             .map(|m| m.to_decimal().to_string())
@@ -907,9 +998,10 @@ pub fn approve(
         if plan.transaction.as_ref().map(|t| t.id) != remedy.transaction
             || plan.amount != remedy.amount
         {
-            return Err(TicketError::Refused(format!(
-                "remedy {id} no longer matches its ticket (its transaction or amount changed); reject it and propose it again"
-            )));
+            return Err(refusal(
+                "refusal-remedy-mismatch",
+                &[("remedy", id.to_string())],
+            ));
         }
         timeline(
             conn,
@@ -956,18 +1048,14 @@ pub fn reject(
     now: NaiveDateTime,
 ) -> Result<TicketId, TicketError> {
     if actor.role < Role::Supervisor {
-        return Err(TicketError::Refused(
-            "only supervisors reject remedies".into(),
-        ));
+        return Err(refusal("refusal-supervisors-only", &[]));
     }
     let reason = text::single_line(reason, MAX_REASON_CHARS)
-        .map_err(|e| TicketError::Refused(format!("reason: {e}")))?;
+        .map_err(|e| refusal("refusal-reason", &[("problem", e.to_string())]))?;
     write_transaction(conn, |conn| {
         let remedy = stored(conn, id)?;
         if remedy.proposed_by == actor.id {
-            return Err(TicketError::Refused(
-                "you proposed this remedy: another supervisor must decide it".into(),
-            ));
+            return Err(refusal("refusal-own-remedy", &[]));
         }
         crate::tickets::service::find_for_update(conn, remedy.ticket)?;
         decide(conn, id, actor, "rejected", Some(&reason), now)?;

@@ -39,14 +39,8 @@ pub enum TicketError {
     Body(TextError),
     #[error("ticket {0} is closed: it cannot be changed any more")]
     Closed(String),
-    #[error("this ticket's playbook has no step '{0}' an agent marks")]
-    NoSuchStep(String),
-    #[error("say why the step is skipped: a skip needs a note")]
-    SkipNeedsNote,
     #[error("the note {0}")]
     Note(TextError),
-    #[error("this remedy waits for: {0}")]
-    RemedyWaits(String),
     /// The ledger or the remedy's own checks refused it; nothing moved.
     #[error("{0}")]
     Refused(String),
@@ -72,6 +66,21 @@ pub enum TicketError {
 }
 
 crate::write_failure!(TicketError);
+
+/// A refusal in the desk's words, from the catalogs. The desk speaks
+/// English until agents choose their language; the catalogs hold both.
+pub fn refusal(key: &str, values: &[(&'static str, String)]) -> TicketError {
+    TicketError::Refused(crate::i18n::text_with(crate::i18n::Lang::En, key, values))
+}
+
+/// The refusal of a step the ticket's playbook does not have (or that an
+/// agent does not mark).
+pub fn no_step(key: &str) -> TicketError {
+    refusal(
+        "refusal-no-step",
+        &[("step", key.chars().take(40).collect())],
+    )
+}
 
 impl From<diesel::result::Error> for TicketError {
     fn from(error: diesel::result::Error) -> Self {
@@ -518,7 +527,7 @@ pub fn mark_step(
         text => Some(text::multi_line(text, MAX_STEP_NOTE_CHARS).map_err(TicketError::Note)?),
     };
     if mark == StepMark::Skipped && note.is_none() {
-        return Err(TicketError::SkipNeedsNote);
+        return Err(refusal("refusal-skip-needs-note", &[]));
     }
     write_transaction(conn, |conn| {
         let ticket = find_for_update(conn, id)?;
@@ -532,7 +541,7 @@ pub fn mark_step(
                     .iter()
                     .find(|step| step.key == key && step.kind == crate::playbooks::StepKind::Manual)
             })
-            .ok_or_else(|| TicketError::NoSuchStep(key.chars().take(40).collect()))?;
+            .ok_or_else(|| no_step(key))?;
         let state: &'static str = mark.into();
         let at = now();
         let before: Option<(String, Option<String>)> = steps::table

@@ -86,6 +86,64 @@ impl TimelineEntry {
             Some(other) => other.to_string(),
         }
     }
+
+    /// What a playbook or remedy event says, in words from the catalogs
+    /// (the desk speaks English until agents choose their language).
+    pub fn summary(&self) -> String {
+        use crate::i18n::{Lang, text, text_with};
+        let lang = Lang::En;
+        let what = || {
+            text(
+                lang,
+                &format!("step-{}", self.datum("kind").replace('_', "-")),
+            )
+        };
+        let amount = || {
+            let amount = self.datum("amount");
+            if amount == "—" {
+                String::new()
+            } else {
+                amount
+            }
+        };
+        match self.event.kind {
+            TicketEventKind::RemedyProposed => {
+                let mut said = text_with(
+                    lang,
+                    "timeline-remedy-proposed",
+                    &[("what", what()), ("amount", amount())],
+                );
+                if self.datum("requires_approval") == "true" {
+                    said.push(' ');
+                    said.push_str(&text(lang, "timeline-remedy-awaiting"));
+                }
+                said
+            }
+            TicketEventKind::RemedyApproved => {
+                text_with(lang, "timeline-remedy-approved", &[("what", what())])
+            }
+            TicketEventKind::RemedyRejected => {
+                text_with(lang, "timeline-remedy-rejected", &[("what", what())])
+            }
+            TicketEventKind::RemedyExecuted => text_with(
+                lang,
+                "timeline-remedy-executed",
+                &[("what", what()), ("amount", amount())],
+            ),
+            TicketEventKind::PlaybookStep => text_with(
+                lang,
+                "timeline-step",
+                &[
+                    ("step", text(lang, &format!("step-{}", self.datum("step")))),
+                    (
+                        "state",
+                        text(lang, &format!("state-{}", self.datum("state"))),
+                    ),
+                ],
+            ),
+            _ => String::new(),
+        }
+    }
 }
 
 /// Everything the ticket page shows.

@@ -1089,7 +1089,7 @@ fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult
         1,
         "the proposer sees the decision on the ticket"
     );
-    assert!(text_of(decision[0]).contains("rejected refund"));
+    assert!(text_of(decision[0]).contains("rejected: Refund the payment"));
     assert!(text_of(decision[0]).contains("the merchant already refunded it"));
     assert!(select(&su.page("/agent/approvals"), "[data-remedy-id]").is_empty());
     Ok(())

@@ -10,6 +10,7 @@ use crate::agents::{
 use crate::audit::{self, AuditFilter};
 use crate::db::models::Agent;
 use crate::domain::{AgentId, Role, TicketId, TicketPriority};
+use crate::i18n::{self, Lang};
 use crate::tickets::sla::{self, BusinessCalendar, SlaLoadError, SlaTarget};
 use crate::web::AppState;
 use crate::web::errors::{DeskError, urlencode};
@@ -39,7 +40,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
 #[derive(Template)]
 #[template(path = "agent/admin/thresholds.html")]
 struct ThresholdsPage {
-    title: &'static str,
+    title: String,
+    help: String,
+    none: String,
+    save: String,
     chrome: Chrome,
     /// (currency code, threshold as typed: empty when none).
     rows: Vec<(&'static str, String)>,
@@ -65,7 +69,10 @@ async fn thresholds_view(
         .await?;
     render(
         ThresholdsPage {
-            title: "Approval thresholds",
+            title: i18n::text(Lang::En, "thresholds-title"),
+            help: i18n::text(Lang::En, "thresholds-help"),
+            none: i18n::text(Lang::En, "thresholds-none"),
+            save: i18n::text(Lang::En, "step-save"),
             chrome: Chrome::new(&admin.0, "admin"),
             rows: stored
                 .into_iter()
@@ -134,7 +141,11 @@ async fn post_thresholds(
             crate::tickets::service::TicketError::Db(db) => DeskError::from(db),
             other => DeskError::internal(other),
         })?;
-    see_other_noting(&session, "/agent/admin/thresholds", "Thresholds saved.")
+    see_other_noting(
+        &session,
+        "/agent/admin/thresholds",
+        i18n::text(Lang::En, "thresholds-saved"),
+    )
 }
 
 async fn admin_home(_admin: AdminViewer) -> HttpResponse {
