@@ -1141,6 +1141,32 @@ fn run_remedy(app: &TestApp, id: TicketId, manual: &[&str], step: &str) {
         Some("Remedy done.".to_owned()),
         "{step}"
     );
+    // On the timeline, in the audit log, and in the customer's mail.
+    use redress::db::schema::{audit_log, outbox_emails, ticket_events};
+    let mut conn = app.db.conn();
+    let executed: i64 = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(id))
+        .filter(ticket_events::kind.eq("remedy_executed"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap_or(0);
+    let audited: i64 = audit_log::table
+        .filter(audit_log::ticket_id.eq(id))
+        .filter(audit_log::action.like("remedy.%"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap_or(0);
+    let mailed: i64 = outbox_emails::table
+        .filter(outbox_emails::ticket_id.eq(id))
+        .filter(outbox_emails::template.eq("remedy_executed"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap_or(0);
+    assert_eq!(
+        (executed, audited, mailed),
+        (1, 2, 1),
+        "{step}: proposal and run audited"
+    );
 }
 
 fn status_of(app: &TestApp, reference: &str) -> String {
