@@ -38,6 +38,20 @@ fn record(
     .unwrap_or_else(|e| panic!("{reference} is recorded: {e}"));
 }
 
+/// Customer CU-T1 with 500.00 CNY, who paid PAY-1 of 120.00 CNY.
+fn customer_with_payment(app: &TestApp) {
+    funded_wallet(&mut app.db.conn(), 1, 50_000);
+    record(
+        app,
+        "PAY-1",
+        "CU-T1",
+        "payment",
+        "completed",
+        "120.00",
+        "CNY",
+    );
+}
+
 /// Opens a ticket of `category` for customer `customer`, about `transaction`.
 fn ticket(
     app: &TestApp,
@@ -108,16 +122,7 @@ fn age(app: &TestApp, reference: &str, hours: i64) {
 #[test]
 fn refund_not_received_reads_the_refund_and_its_window() -> TestResult {
     let app = desk();
-    funded_wallet(&mut app.db.conn(), 1, 50_000);
-    record(
-        &app,
-        "PAY-1",
-        "CU-T1",
-        "payment",
-        "completed",
-        "120.00",
-        "CNY",
-    );
+    customer_with_payment(&app);
     let id = ticket(&app, 1, TicketCategory::RefundNotReceived, Some("PAY-1"));
     let found = steps(&app, id);
     assert_eq!(found["refund-issued"].0, "failed");
@@ -585,16 +590,7 @@ fn set_status(app: &TestApp, reference: &str, status: &str) {
 fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
     use redress::db::schema::{audit_log, outbox_emails, ticket_events};
     let app = desk();
-    funded_wallet(&mut app.db.conn(), 1, 50_000);
-    record(
-        &app,
-        "PAY-1",
-        "CU-T1",
-        "payment",
-        "completed",
-        "120.00",
-        "CNY",
-    );
+    customer_with_payment(&app);
     set_status(&app, "PAY-1", "cancelled");
     let id = ticket(&app, 1, TicketCategory::PaymentCancelled, Some("PAY-1"));
     let path = format!("/agent/tickets/{}", id.reference());
@@ -801,16 +797,7 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
 fn remedies_are_refused_until_their_steps_pass_and_big_ones_wait_for_approval() -> TestResult {
     use redress::db::schema::{customers, remedies};
     let app = desk();
-    funded_wallet(&mut app.db.conn(), 1, 50_000);
-    record(
-        &app,
-        "PAY-1",
-        "CU-T1",
-        "payment",
-        "completed",
-        "120.00",
-        "CNY",
-    );
+    customer_with_payment(&app);
     // The payment was never cancelled: the refund's first step fails.
     let id = ticket(&app, 1, TicketCategory::PaymentCancelled, Some("PAY-1"));
     let path = format!("/agent/tickets/{}", id.reference());
@@ -1299,16 +1286,7 @@ fn every_money_remedy_moves_exactly_what_it_says() -> TestResult {
 fn macros_fill_the_reply_box_in_the_customers_language() -> TestResult {
     use redress::db::schema::customers;
     let app = desk();
-    funded_wallet(&mut app.db.conn(), 1, 50_000);
-    record(
-        &app,
-        "PAY-1",
-        "CU-T1",
-        "payment",
-        "completed",
-        "120.00",
-        "CNY",
-    );
+    customer_with_payment(&app);
     record_transaction(
         &mut app.db.conn(),
         &TransactionRecord {
@@ -1390,16 +1368,7 @@ fn admins_set_the_approval_thresholds() -> TestResult {
     );
 
     // Now a 120.00 CNY refund waits for approval.
-    funded_wallet(&mut app.db.conn(), 1, 50_000);
-    record(
-        &app,
-        "PAY-1",
-        "CU-T1",
-        "payment",
-        "completed",
-        "120.00",
-        "CNY",
-    );
+    customer_with_payment(&app);
     set_status(&app, "PAY-1", "cancelled");
     let id = ticket(&app, 1, TicketCategory::PaymentCancelled, Some("PAY-1"));
     let path = format!("/agent/tickets/{}", id.reference());

@@ -167,31 +167,39 @@ async fn approve(
     }
     let settings = sla_settings(&state).await?;
     let actor = actor(&viewer.0);
-    match state
+    let outcome = state
         .db
         .write(move |conn| remedies::approve(conn, &actor, remedy, &settings.calendar, sla::now()))
-        .await
-    {
+        .await;
+    decided(
+        &state,
+        &viewer,
+        &session,
+        outcome,
+        "approvals-approved",
+        StatusCode::CONFLICT,
+    )
+    .await
+}
+
+/// After a decision: back to the list saying what was done, or the list
+/// again with why not.
+async fn decided(
+    state: &AppState,
+    viewer: &SupervisorViewer,
+    session: &Session,
+    outcome: Result<crate::domain::TicketId, TicketError>,
+    done: &str,
+    refused: StatusCode,
+) -> Result<HttpResponse, DeskError> {
+    match outcome {
         Ok(ticket) => see_other_noting(
-            &session,
+            session,
             "/agent/approvals",
-            i18n::text_with(
-                Lang::En,
-                "approvals-approved",
-                &[("ticket", ticket.reference())],
-            ),
+            i18n::text_with(Lang::En, done, &[("ticket", ticket.reference())]),
         ),
         Err(TicketError::Db(db)) => Err(db.into()),
-        Err(error) => {
-            view(
-                &state,
-                &viewer,
-                None,
-                Some(error.to_string()),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
+        Err(error) => view(state, viewer, None, Some(error.to_string()), refused).await,
     }
 }
 
@@ -211,30 +219,17 @@ async fn reject(
     let remedy = RemedyId(id.into_inner());
     let actor = actor(&viewer.0);
     let reason = form.0.reason;
-    match state
+    let outcome = state
         .db
         .write(move |conn| remedies::reject(conn, &actor, remedy, &reason, sla::now()))
-        .await
-    {
-        Ok(ticket) => see_other_noting(
-            &session,
-            "/agent/approvals",
-            i18n::text_with(
-                Lang::En,
-                "approvals-rejected",
-                &[("ticket", ticket.reference())],
-            ),
-        ),
-        Err(TicketError::Db(db)) => Err(db.into()),
-        Err(error) => {
-            view(
-                &state,
-                &viewer,
-                None,
-                Some(error.to_string()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+        .await;
+    decided(
+        &state,
+        &viewer,
+        &session,
+        outcome,
+        "approvals-rejected",
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
