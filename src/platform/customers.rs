@@ -119,14 +119,15 @@ pub fn upsert_customer(
 
 fn store_customer(conn: &mut DbConnection, c: &CheckedCustomer) -> Result<Upserted, IngestError> {
     let now = Utc::now().naive_utc();
-    let existing = Customer::by_external_ref(conn, &c.external_ref)?;
-    let email_owner: Option<CustomerId> = customers::table
-        .filter(customers::email.eq(&c.email))
-        .select(customers::id)
-        .first(conn)
-        .optional()?;
-    if email_owner.is_some() && email_owner != existing.as_ref().map(|e| e.id) {
-        return Err(IngestError::EmailTaken(c.email.clone()));
+    let mut existing = Customer::by_external_ref(conn, &c.external_ref)?;
+    // The e-mail's owner is read after: if the same customer was created by
+    // a concurrent request in between, the owner is that customer.
+    if let Some(owner) = Customer::by_email(conn, &c.email)? {
+        match &existing {
+            None if owner.external_ref == c.external_ref => existing = Some(owner),
+            Some(found) if found.id == owner.id => {}
+            _ => return Err(IngestError::EmailTaken(c.email.clone())),
+        }
     }
     let (upserted, before) = match existing {
         Some(customer) => {
