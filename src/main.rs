@@ -323,14 +323,11 @@ fn bench_queue(settings: &Settings, requests: usize) -> Result<()> {
     let report = redress::tickets::bench::run(&mut conn, requests.max(1))?;
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{} queue requests on {} ({} tickets): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{} queue requests on {} ({} tickets): {}",
         report.requests,
         database.backend().name(),
         report.tickets,
-        ms(report.p50),
-        ms(report.p95),
-        ms(report.p99),
-        ms(report.max)
+        report.latencies
     );
     println!("slowest:");
     for (elapsed, query) in &report.slowest {
@@ -343,16 +340,12 @@ fn bench_ticket(settings: &Settings, requests: usize) -> Result<()> {
     let database = open_database(&settings.database_url, 1)?;
     let mut conn = database.conn()?;
     let report = redress::tickets::bench::ticket_page(&mut conn, requests.max(1))?;
-    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{} ticket pages on {} ({} tickets): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{} ticket pages on {} ({} tickets): {}",
         report.requests,
         database.backend().name(),
         report.tickets,
-        ms(report.p50),
-        ms(report.p95),
-        ms(report.p99),
-        ms(report.max)
+        report.latencies
     );
     Ok(())
 }

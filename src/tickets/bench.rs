@@ -17,12 +17,49 @@ use strum::IntoEnumIterator;
 pub struct QueueBenchReport {
     pub requests: usize,
     pub tickets: i64,
+    pub latencies: Latencies,
+    /// The slowest requests, described, slowest first.
+    pub slowest: Vec<(Duration, String)>,
+}
+
+/// How long timed requests took: median, tail and slowest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Latencies {
     pub p50: Duration,
     pub p95: Duration,
     pub p99: Duration,
     pub max: Duration,
-    /// The slowest requests, described, slowest first.
-    pub slowest: Vec<(Duration, String)>,
+}
+
+impl Latencies {
+    pub fn of(mut times: Vec<Duration>) -> Latencies {
+        times.sort_unstable();
+        let at = |fraction: f64| {
+            let index =
+                ((times.len() as f64 * fraction).ceil() as usize).clamp(1, times.len().max(1)) - 1;
+            times.get(index).copied().unwrap_or_default()
+        };
+        Latencies {
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+            max: times.last().copied().unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Display for Latencies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        write!(
+            f,
+            "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            ms(self.p50),
+            ms(self.p95),
+            ms(self.p99),
+            ms(self.max)
+        )
+    }
 }
 
 /// A random queue request as agents make them.
@@ -140,21 +177,12 @@ pub fn run(conn: &mut DbConnection, requests: usize) -> Result<QueueBenchReport,
         described.push((elapsed, describe(&query)));
         times.push(elapsed);
     }
-    times.sort_unstable();
     described.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     described.truncate(10);
-    let at = |fraction: f64| {
-        let index =
-            ((times.len() as f64 * fraction).ceil() as usize).clamp(1, times.len().max(1)) - 1;
-        times.get(index).copied().unwrap_or_default()
-    };
     Ok(QueueBenchReport {
         requests,
         tickets,
-        p50: at(0.50),
-        p95: at(0.95),
-        p99: at(0.99),
-        max: times.last().copied().unwrap_or_default(),
+        latencies: Latencies::of(times),
         slowest: described,
     })
 }
@@ -195,10 +223,7 @@ fn describe(query: &QueueQuery) -> String {
 pub struct TicketPageBenchReport {
     pub requests: usize,
     pub tickets: i64,
-    pub p50: Duration,
-    pub p95: Duration,
-    pub p99: Duration,
-    pub max: Duration,
+    pub latencies: Latencies,
 }
 
 pub fn ticket_page(
@@ -227,18 +252,9 @@ pub fn ticket_page(
         }
         times.push(started.elapsed());
     }
-    times.sort_unstable();
-    let at = |fraction: f64| {
-        let index =
-            ((times.len() as f64 * fraction).ceil() as usize).clamp(1, times.len().max(1)) - 1;
-        times.get(index).copied().unwrap_or_default()
-    };
     Ok(TicketPageBenchReport {
         requests,
         tickets: max_ticket,
-        p50: at(0.50),
-        p95: at(0.95),
-        p99: at(0.99),
-        max: times.last().copied().unwrap_or_default(),
+        latencies: Latencies::of(times),
     })
 }
