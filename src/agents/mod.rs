@@ -9,7 +9,7 @@ use crate::db::models::{Agent, NewAgent};
 use crate::db::schema::agents;
 use crate::db::{DbConnection, DbError, write_transaction};
 use crate::domain::text::{self, TextError};
-use crate::domain::{AgentId, AuditActor, Role};
+use crate::domain::{AgentId, AuditActor, Locale, Role};
 use chrono::Utc;
 use diesel::prelude::*;
 
@@ -38,6 +38,32 @@ pub enum AgentError {
 }
 
 crate::write_failure!(AgentError);
+
+impl AgentError {
+    /// What went wrong, in the reader's words.
+    pub fn message(&self) -> crate::i18n::Message {
+        use crate::i18n::Message;
+        match self {
+            AgentError::InvalidEmail(problem) => {
+                Message::new("agent-error-email").with_message("problem", problem.message())
+            }
+            AgentError::InvalidName(problem) => {
+                Message::new("agent-error-name").with_message("problem", problem.message())
+            }
+            AgentError::Password(problem) => {
+                Message::new("agent-error-password").with("detail", problem.to_string())
+            }
+            AgentError::EmailTaken(email) => Message::new("agent-error-email-taken").with("email", email.clone()),
+            AgentError::InvalidRole(role) => Message::new("agent-error-role").with("role", role.clone()),
+            AgentError::Unknown(id) => Message::new("agent-error-unknown").with("agent", id.to_string()),
+            AgentError::OwnAccount => Message::new("agent-error-own-account"),
+            AgentError::ChangedMeanwhile(email) => {
+                Message::new("agent-error-changed-meanwhile").with("email", email.clone())
+            }
+            AgentError::Db(_) => Message::new("error-internal"),
+        }
+    }
+}
 
 impl From<diesel::result::Error> for AgentError {
     fn from(error: diesel::result::Error) -> Self {
@@ -202,4 +228,13 @@ pub fn change_agent(
             .select(Agent::as_select())
             .first(conn)?)
     })
+}
+
+/// Stores the desk language an agent chose. A preference, not a state
+/// change: the newest choice wins, and it is not audited.
+pub fn set_language(conn: &mut DbConnection, id: AgentId, language: Locale) -> Result<(), DbError> {
+    diesel::update(agents::table.filter(agents::id.eq(id)))
+        .set(agents::language.eq(Some(language)))
+        .execute(conn)?;
+    Ok(())
 }

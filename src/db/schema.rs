@@ -19,6 +19,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        language -> Nullable<Text>,
     }
 }
 

@@ -5,6 +5,21 @@ use diesel::{AsExpression, FromSqlRow};
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumIter, EnumString, IntoStaticStr};
 
+/// A value of one of the data model's enumerations: its type's name and
+/// its stored code, from which the words people read are looked up.
+pub trait Coded: Copy {
+    const KIND: &'static str;
+    fn code(&self) -> &'static str;
+}
+
+impl<C: Coded> Coded for &C {
+    const KIND: &'static str = C::KIND;
+
+    fn code(&self) -> &'static str {
+        (**self).code()
+    }
+}
+
 macro_rules! text_enum {
     ($($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? })*) => {$(
         $(#[$doc])*
@@ -22,6 +37,14 @@ macro_rules! text_enum {
             /// The value as stored and as sent over the API.
             pub fn as_str(self) -> &'static str {
                 self.into()
+            }
+        }
+
+        impl Coded for $name {
+            const KIND: &'static str = stringify!($name);
+
+            fn code(&self) -> &'static str {
+                self.as_str()
             }
         }
 

@@ -18,6 +18,22 @@ pub enum TextError {
     NotAnEmail,
 }
 
+impl TextError {
+    /// The problem in the reader's words.
+    pub fn message(&self) -> crate::i18n::Message {
+        use crate::i18n::Message;
+        match self {
+            TextError::Empty => Message::new("text-empty"),
+            TextError::TooLong(max) => Message::new("text-too-long").with("max", max.to_string()),
+            TextError::ControlCharacter => Message::new("text-control"),
+            TextError::NotAReference(max) => {
+                Message::new("text-not-reference").with("max", max.to_string())
+            }
+            TextError::NotAnEmail => Message::new("text-not-email"),
+        }
+    }
+}
+
 /// Longest reference (transaction reference, external reference).
 pub const MAX_REFERENCE_CHARS: usize = 64;
 /// Longest name of a person.

@@ -4,7 +4,7 @@
 //! currency's places, dates in the desk's time zone), so the catalogs only
 //! place them.
 
-use crate::domain::Locale;
+use crate::domain::{Coded, Locale};
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
 use std::borrow::Cow;
@@ -50,6 +50,145 @@ impl From<Locale> for Lang {
     }
 }
 
+impl Lang {
+    /// The language's tag, for `<html lang>` and the stored choice.
+    pub fn tag(self) -> &'static str {
+        self.locale().as_str()
+    }
+
+    pub fn locale(self) -> Locale {
+        match self {
+            Lang::En => Locale::En,
+            Lang::Zh => Locale::ZhCn,
+        }
+    }
+
+    /// The language a stored tag names (`zh-CN`, `en`), if any.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        tag.parse::<Locale>().ok().map(Lang::from)
+    }
+
+    /// The first language of a ranked list of language tags (an
+    /// `Accept-Language`) that the desk speaks: any `zh…` is Chinese, any
+    /// `en…` English; English when none is.
+    pub fn negotiate<'a>(ranked: impl IntoIterator<Item = &'a str>) -> Lang {
+        ranked
+            .into_iter()
+            .find_map(|tag| {
+                let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+                match primary.as_str() {
+                    "zh" => Some(Lang::Zh),
+                    "en" => Some(Lang::En),
+                    _ => None,
+                }
+            })
+            .unwrap_or(Lang::En)
+    }
+}
+
+/// A text to show someone, kept as its catalog key and values until the
+/// reader's language is known (a refusal made deep in a service is worded
+/// by the page that shows it). Displays in English, for logs and the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    key: Cow<'static, str>,
+    values: Vec<(&'static str, Value)>,
+}
+
+/// A value placed in a message: text as it is, or a catalog key worded in
+/// the message's language (a status, a kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Value {
+    Text(String),
+    Word(String),
+    Message(Box<Message>),
+}
+
+impl Message {
+    pub fn new(key: impl Into<Cow<'static, str>>) -> Message {
+        Message {
+            key: key.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// The message with one more value placed as it is.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Message {
+        self.values.push((name, Value::Text(value.into())));
+        self
+    }
+
+    /// The message with one more value: the text of a catalog key.
+    pub fn with_word(mut self, name: &'static str, key: impl Into<String>) -> Message {
+        self.values.push((name, Value::Word(key.into())));
+        self
+    }
+
+    /// The message with another message placed (a field's problem).
+    pub fn with_message(mut self, name: &'static str, message: Message) -> Message {
+        self.values.push((name, Value::Message(Box::new(message))));
+        self
+    }
+
+    /// The message with a code of the data model placed, in words.
+    pub fn with_code<C: Coded>(self, name: &'static str, code: C) -> Message {
+        self.with_word(name, word_key(code))
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn text(&self, lang: Lang) -> String {
+        let values: Vec<(&str, String)> = self
+            .values
+            .iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    Value::Text(text) => text.clone(),
+                    Value::Word(key) => text(lang, key),
+                    Value::Message(message) => message.text(lang),
+                };
+                (*name, value)
+            })
+            .collect();
+        text_with(lang, &self.key, &values)
+    }
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+/// The catalog key of a code's words: `TicketStatus::OnHold` is
+/// `ticket-status-on-hold`.
+pub fn word_key<C: Coded>(value: C) -> String {
+    let mut key = String::new();
+    for (i, c) in C::KIND.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            key.push('-');
+        }
+        key.push(c.to_ascii_lowercase());
+    }
+    key.push('-');
+    key.push_str(&value.code().replace('_', "-"));
+    key
+}
+
+/// The words for a code of the data model, in `lang`.
+pub fn word<C: Coded>(lang: Lang, value: C) -> String {
+    text(lang, &word_key(value))
+}
+
+fn arguments(values: &[(&str, String)]) -> HashMap<Cow<'static, str>, FluentValue<'static>> {
+    values
+        .iter()
+        .map(|(name, value)| (Cow::Owned((*name).to_owned()), FluentValue::from(value.clone())))
+        .collect()
+}
+
 /// The text of `key`; the key itself (and a warning in the log) when the
 /// catalog has no such text, so a missing text never breaks a page.
 pub fn text(lang: Lang, key: &str) -> String {
@@ -57,11 +196,8 @@ pub fn text(lang: Lang, key: &str) -> String {
 }
 
 /// The text of `key` with its values placed.
-pub fn text_with(lang: Lang, key: &str, values: &[(&'static str, String)]) -> String {
-    let args: HashMap<Cow<'static, str>, FluentValue> = values
-        .iter()
-        .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.clone())))
-        .collect();
+pub fn text_with(lang: Lang, key: &str, values: &[(&str, String)]) -> String {
+    let args = arguments(values);
     CATALOGS
         .try_lookup_complete(lang.id(), key, (!args.is_empty()).then_some(&args))
         .unwrap_or_else(|| {
@@ -72,11 +208,8 @@ pub fn text_with(lang: Lang, key: &str, values: &[(&'static str, String)]) -> St
 
 /// Whether the catalog of `lang` itself holds `key` (no fallback),
 /// formatted with `values`.
-pub fn has_with(lang: Lang, key: &str, values: &[(&'static str, String)]) -> bool {
-    let args: HashMap<Cow<'static, str>, FluentValue> = values
-        .iter()
-        .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.clone())))
-        .collect();
+pub fn has_with(lang: Lang, key: &str, values: &[(&str, String)]) -> bool {
+    let args = arguments(values);
     CATALOGS
         .lookup_no_default_fallback(lang.id(), key, Some(&args))
         .is_some()
@@ -124,6 +257,53 @@ mod tests {
             Vec::<&String>::new(),
             "in Chinese only"
         );
+    }
+
+    /// Every code of every enumeration a person may see has words in both
+    /// languages.
+    #[test]
+    fn every_code_has_words_in_both_languages() {
+        use crate::domain::*;
+        use strum::IntoEnumIterator;
+        fn keys<C: Coded + IntoEnumIterator>() -> Vec<String> {
+            C::iter().map(word_key).collect()
+        }
+        let all = [
+            keys::<Role>(),
+            keys::<Locale>(),
+            keys::<CustomerStatus>(),
+            keys::<StatusReason>(),
+            keys::<TransactionKind>(),
+            keys::<TransactionStatus>(),
+            keys::<PaymentMethod>(),
+            keys::<TicketCategory>(),
+            keys::<TicketPriority>(),
+            keys::<TicketStatus>(),
+            keys::<Channel>(),
+            keys::<TicketEventKind>(),
+            keys::<AuditActor>(),
+            keys::<AccountKind>(),
+            keys::<TransferPhase>(),
+            keys::<TransferKind>(),
+        ];
+        let missing: Vec<String> = all
+            .iter()
+            .flatten()
+            .flat_map(|key| Lang::ALL.map(|lang| (lang, key.clone())))
+            .filter(|(lang, key)| !has(*lang, key))
+            .map(|(lang, key)| format!("{lang:?} {key}"))
+            .collect();
+        assert_eq!(missing, Vec::<String>::new());
+        assert_eq!(word(Lang::Zh, TicketStatus::OnHold), "等待中");
+        assert_eq!(word(Lang::En, TicketCategory::RefundNotReceived), "Refund not received");
+    }
+
+    #[test]
+    fn accept_language_picks_the_first_language_spoken() {
+        assert_eq!(Lang::negotiate(["fr-FR", "zh-TW", "en"]), Lang::Zh);
+        assert_eq!(Lang::negotiate(["en-GB", "zh-CN"]), Lang::En);
+        assert_eq!(Lang::negotiate(["de"]), Lang::En);
+        assert_eq!(Lang::negotiate([]), Lang::En);
     }
 
     #[test]

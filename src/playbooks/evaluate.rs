@@ -579,7 +579,7 @@ fn judge(check: Check, facts: &Facts, w: &Writer<'_>) -> (StepState, Option<Stri
     let customer = &facts.customer;
     let account = || {
         (
-            w.word("customer-status", customer.status.as_str()),
+            w.word("account-state", customer.status.as_str()),
             customer
                 .status_changed_at
                 .map(|at| w.date(at))

@@ -12,7 +12,7 @@ use crate::db::schema::{approval_thresholds, ledger_accounts, remedies, ticket_e
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::text::{self};
 use crate::domain::*;
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, Lang, Message};
 use crate::ledger::remedies::{
     self as ledger, RemedyContext, RemedyError, StatusChange, open_hold, refundable,
 };
@@ -62,15 +62,10 @@ pub enum Proposed {
     Repeated(RemedyId),
 }
 
-fn word(key: &str) -> String {
-    i18n::text(Lang::En, key)
-}
-
 /// The ledger's refusal of a remedy, in the desk's words.
 fn refused(error: RemedyError) -> TicketError {
-    let status =
-        |s: TransactionStatus| word(&format!("tx-status-{}", s.as_str().replace('_', "-")));
-    let kind = |k: TransactionKind| word(&format!("tx-kind-{}", k.as_str().replace('_', "-")));
+    let status = |s: TransactionStatus| format!("tx-status-{}", s.as_str().replace('_', "-"));
+    let kind = |k: TransactionKind| format!("tx-kind-{}", k.as_str().replace('_', "-"));
     match error {
         RemedyError::Ledger(LedgerError::Db(db)) => TicketError::Db(db),
         RemedyError::AlreadyRefunded {
@@ -108,21 +103,20 @@ fn refused(error: RemedyError) -> TicketError {
             reference,
             kind: is,
             expected,
-        } => refusal(
-            "ev-wrong-kind",
-            &[
-                ("reference", reference),
-                ("kind", kind(is)),
-                ("expected", kind(expected)),
-            ],
+        } => TicketError::Refused(
+            Message::new("ev-wrong-kind")
+                .with("reference", reference)
+                .with_word("kind", kind(is))
+                .with_word("expected", kind(expected)),
         ),
         RemedyError::WrongStatus {
             reference,
             status: is,
             ..
-        } => refusal(
-            "refusal-wrong-status",
-            &[("reference", reference), ("status", status(is))],
+        } => TicketError::Refused(
+            Message::new("refusal-wrong-status")
+                .with("reference", reference)
+                .with_word("status", status(is)),
         ),
         RemedyError::NoHold(reference) => refusal("refusal-no-hold", &[("reference", reference)]),
         RemedyError::AlreadyCredited(reference) => {
@@ -147,7 +141,7 @@ fn refused(error: RemedyError) -> TicketError {
             refusal("refusal-wallet-frozen", &[("account", account)])
         }
         // The rest mean a fault rather than a state an agent can act on.
-        other => TicketError::Refused(other.to_string()),
+        other => TicketError::Refused(Message::new("refusal-ledger").with("detail", other.to_string())),
     }
 }
 
@@ -167,7 +161,7 @@ fn account(conn: &mut DbConnection, id: LedgerAccountId) -> Result<LedgerAccount
         .select(LedgerAccount::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| TicketError::Refused(format!("ledger account {id} does not exist")))
+        .ok_or_else(|| refusal("refusal-no-account", &[("account", id.to_string())]))
 }
 
 /// An account by code, as it is now (a zero account when not yet opened).
@@ -287,15 +281,10 @@ pub fn plan(
                 _ => (CustomerStatus::Locked, CustomerStatus::Active),
             };
             if customer.status != from {
-                return Err(refusal(
-                    "refusal-account-status",
-                    &[
-                        (
-                            "status",
-                            word(&format!("customer-status-{}", customer.status)),
-                        ),
-                        ("expected", word(&format!("customer-status-{from}"))),
-                    ],
+                return Err(TicketError::Refused(
+                    Message::new("refusal-account-status")
+                        .with_word("status", format!("account-state-{}", customer.status))
+                        .with_word("expected", format!("account-state-{from}")),
                 ));
             }
             plan.status_change = Some((from, to));
@@ -894,7 +883,7 @@ fn stored(conn: &mut DbConnection, id: RemedyId) -> Result<Stored, TicketError> 
         ))
         .first(conn)
         .optional()?
-        .ok_or_else(|| TicketError::Refused(format!("remedy {id} does not exist")))?;
+        .ok_or_else(|| refusal("refusal-no-remedy", &[("remedy", id.to_string())]))?;
     let (ticket, transaction, kind, amount, currency, reason, proposed_by, key) = row;
     let amount = match (amount, currency.as_deref().map(parse_currency)) {
         (Some(minor), Some(Ok(currency))) => Some(Money::from_minor(minor, currency)),
@@ -902,7 +891,7 @@ fn stored(conn: &mut DbConnection, id: RemedyId) -> Result<Stored, TicketError> 
     };
     Ok(Stored {
         transaction,
-        ticket: ticket.ok_or_else(|| TicketError::Refused(format!("remedy {id} has no ticket")))?,
+        ticket: ticket.ok_or_else(|| refusal("refusal-no-remedy", &[("remedy", id.to_string())]))?,
         kind,
         amount,
         reason,
@@ -943,18 +932,13 @@ fn decide(
         .select(remedies::status)
         .first(conn)
         .optional()?;
-    Err(refusal(
-        "refusal-remedy-now",
-        &[
-            ("remedy", id.to_string()),
-            (
+    Err(TicketError::Refused(
+        Message::new("refusal-remedy-now")
+            .with("remedy", id.to_string())
+            .with_word(
                 "status",
-                word(&format!(
-                    "remedy-status-{}",
-                    status.unwrap_or_else(|| "gone".into())
-                )),
+                format!("remedy-status-{}", status.unwrap_or_else(|| "gone".into())),
             ),
-        ],
     ))
 }
 
@@ -1115,7 +1099,7 @@ pub fn parse_threshold(text: &str, currency: Currency) -> Result<i64, TicketErro
     }
     Money::parse(text, currency)
         .map(Money::minor)
-        .map_err(|e| TicketError::Refused(format!("{currency}: {e}")))
+        .map_err(|e| refusal("refusal-threshold", &[("currency", currency.code().to_owned()), ("problem", e.to_string())]))
 }
 
 /// Sets a currency's approval threshold, audited with the value it replaced.

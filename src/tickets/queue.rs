@@ -46,19 +46,6 @@ impl View {
         self.into()
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            View::Mine => "My open tickets",
-            View::Unassigned => "Unassigned",
-            View::AllOpen => "All open",
-            View::Pending => "Pending",
-            View::OnHold => "On hold",
-            View::Breaching => "Breaching SLA",
-            View::AwaitingApproval => "Awaiting approval",
-            View::Solved => "Solved",
-        }
-    }
-
     fn statuses(self) -> &'static [TicketStatus] {
         match self {
             View::Mine
@@ -98,13 +85,21 @@ impl Sort {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
+}
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Sort::SlaDue => "SLA due",
-            Sort::Priority => "Priority",
-            Sort::Updated => "Last updated",
-        }
+impl crate::domain::Coded for View {
+    const KIND: &'static str = "View";
+
+    fn code(&self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl crate::domain::Coded for Sort {
+    const KIND: &'static str = "Sort";
+
+    fn code(&self) -> &'static str {
+        self.as_str()
     }
 }
 

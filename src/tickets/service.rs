@@ -9,6 +9,7 @@ use crate::audit::{self, AuditEntry};
 use crate::db::models::{Customer, Ticket, Transaction};
 use crate::db::schema::{agents, ticket_events, tickets};
 use crate::db::{DbConnection, DbError, write_transaction};
+use crate::i18n::Message;
 use crate::domain::text::{self, TextError};
 use crate::domain::*;
 use crate::mail::outbox::{self, AgentReply};
@@ -43,7 +44,7 @@ pub enum TicketError {
     Note(TextError),
     /// The ledger or the remedy's own checks refused it; nothing moved.
     #[error("{0}")]
-    Refused(String),
+    Refused(Message),
     #[error("a ticket cannot go from {from} to {to}")]
     Transition {
         from: TicketStatus,
@@ -67,10 +68,62 @@ pub enum TicketError {
 
 crate::write_failure!(TicketError);
 
-/// A refusal in the desk's words, from the catalogs. The desk speaks
-/// English until agents choose their language; the catalogs hold both.
-pub fn refusal(key: &str, values: &[(&'static str, String)]) -> TicketError {
-    TicketError::Refused(crate::i18n::text_with(crate::i18n::Lang::En, key, values))
+impl TicketError {
+    /// What went wrong, in the reader's words.
+    pub fn message(&self) -> Message {
+        let field = |key: &'static str, problem: &TextError| {
+            Message::new(key).with_message("problem", problem.message())
+        };
+        match self {
+            TicketError::UnknownTicket(reference) => {
+                Message::new("error-unknown-ticket").with("reference", reference.clone())
+            }
+            TicketError::UnknownCustomer(id) => {
+                Message::new("error-unknown-customer").with("customer", id.to_string())
+            }
+            TicketError::UnknownTransaction(reference) => {
+                Message::new("error-unknown-transaction").with("reference", reference.clone())
+            }
+            TicketError::NotTheCustomers {
+                reference,
+                customer,
+            } => Message::new("error-not-the-customers")
+                .with("reference", reference.clone())
+                .with("customer", customer.clone()),
+            TicketError::UnknownAgent(id) => {
+                Message::new("error-unknown-agent").with("agent", id.to_string())
+            }
+            TicketError::Subject(problem) => field("error-subject", problem),
+            TicketError::Body(problem) => field("error-body", problem),
+            TicketError::Note(problem) => field("error-note", problem),
+            TicketError::Closed(reference) => {
+                Message::new("error-closed").with("reference", reference.clone())
+            }
+            TicketError::Refused(message) => message.clone(),
+            TicketError::Transition { from, to } => Message::new("error-transition")
+                .with_code("from", *from)
+                .with_code("to", *to),
+            TicketError::AssignOthers => Message::new("error-assign-others"),
+            TicketError::NothingChanged => Message::new("error-nothing-changed"),
+            TicketError::ChangedMeanwhile(status) => {
+                Message::new("error-changed-meanwhile").with_code("status", *status)
+            }
+            TicketError::Calendar(error) => {
+                Message::new("error-calendar").with("detail", error.to_string())
+            }
+            TicketError::Mail(detail) => Message::new("error-mail").with("detail", detail.clone()),
+            TicketError::Db(_) => Message::new("error-internal"),
+        }
+    }
+}
+
+/// A refusal in the desk's words, from the catalogs, worded in the
+/// language of whoever reads it.
+pub fn refusal(key: &'static str, values: &[(&'static str, String)]) -> TicketError {
+    let message = values
+        .iter()
+        .fold(Message::new(key), |message, (name, value)| message.with(name, value.clone()));
+    TicketError::Refused(message)
 }
 
 /// The refusal of a step the ticket's playbook does not have (or that an

@@ -40,6 +40,21 @@ pub enum CalendarError {
     Holiday(String),
 }
 
+impl CalendarError {
+    /// The problem in the reader's words.
+    pub fn message(&self) -> crate::i18n::Message {
+        use crate::i18n::Message;
+        match self {
+            CalendarError::TimeZone(text) => Message::new("calendar-time-zone").with("value", text.clone()),
+            CalendarError::NoWorkDays => Message::new("calendar-no-work-days"),
+            CalendarError::WorkDay(text) => Message::new("calendar-work-day").with("value", text.clone()),
+            CalendarError::Hours => Message::new("calendar-hours"),
+            CalendarError::Clock(text) => Message::new("calendar-clock").with("value", text.clone()),
+            CalendarError::Holiday(text) => Message::new("calendar-date").with("value", text.clone()),
+        }
+    }
+}
+
 /// When the desk works.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessCalendar {
@@ -275,6 +290,15 @@ impl SlaSettings {
             resolution_minutes: 5 * 8 * 60,
         })
     }
+}
+
+/// The calendar's time zone alone, in which the desk shows every time.
+pub fn time_zone(conn: &mut DbConnection) -> Result<Tz, SlaLoadError> {
+    let name: String = business_calendar::table
+        .filter(business_calendar::id.eq(1))
+        .select(business_calendar::time_zone)
+        .first(conn)?;
+    Tz::from_str(name.trim()).map_err(|_| CalendarError::TimeZone(name.trim().to_owned()).into())
 }
 
 /// The stored calendar, holidays and targets.

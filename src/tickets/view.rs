@@ -9,6 +9,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, DbError};
 use crate::domain::*;
+use crate::i18n::{Lang, text, text_with};
 use diesel::prelude::*;
 use std::collections::HashMap;
 
@@ -87,11 +88,19 @@ impl TimelineEntry {
         }
     }
 
-    /// What a playbook or remedy event says, in words from the catalogs
-    /// (the desk speaks English until agents choose their language).
-    pub fn summary(&self) -> String {
-        use crate::i18n::{Lang, text, text_with};
-        let lang = Lang::En;
+    /// A datum that holds a code of `C`, in words (as stored when it is
+    /// not one, so an old event still reads).
+    fn datum_word<C: Coded + std::str::FromStr>(&self, key: &str, lang: Lang) -> String {
+        let datum = self.datum(key);
+        match datum.parse::<C>() {
+            Ok(code) => crate::i18n::word(lang, code),
+            Err(_) if datum == "—" => text(lang, "timeline-nobody"),
+            Err(_) => datum,
+        }
+    }
+
+    /// What the event says, in words from the catalogs.
+    pub fn summary(&self, lang: Lang) -> String {
         let what = || {
             text(
                 lang,
@@ -106,7 +115,48 @@ impl TimelineEntry {
                 amount
             }
         };
+        let from_to = |key: &str, from: String, to: String| {
+            text_with(lang, key, &[("from", from), ("to", to)])
+        };
         match self.event.kind {
+            TicketEventKind::StatusChange => from_to(
+                "timeline-status",
+                self.datum_word::<TicketStatus>("from", lang),
+                self.datum_word::<TicketStatus>("to", lang),
+            ),
+            TicketEventKind::Assignment => {
+                let name = |key: &str| match self.datum(key) {
+                    dash if dash == "—" => text(lang, "timeline-nobody"),
+                    name => name,
+                };
+                from_to("timeline-assigned", name("from"), name("to"))
+            }
+            TicketEventKind::FieldChange => {
+                let field = self.datum("field");
+                let (from, to) = match field.as_str() {
+                    "priority" => (
+                        self.datum_word::<TicketPriority>("from", lang),
+                        self.datum_word::<TicketPriority>("to", lang),
+                    ),
+                    "category" => (
+                        self.datum_word::<TicketCategory>("from", lang),
+                        self.datum_word::<TicketCategory>("to", lang),
+                    ),
+                    _ => (
+                        self.datum_word::<TicketStatus>("from", lang),
+                        self.datum_word::<TicketStatus>("to", lang),
+                    ),
+                };
+                text_with(
+                    lang,
+                    "timeline-field",
+                    &[
+                        ("field", text(lang, &format!("field-{field}"))),
+                        ("from", from),
+                        ("to", to),
+                    ],
+                )
+            }
             TicketEventKind::RemedyProposed => {
                 let mut said = text_with(
                     lang,
@@ -141,7 +191,7 @@ impl TimelineEntry {
                     ),
                 ],
             ),
-            _ => String::new(),
+            kind => crate::i18n::word(lang, kind),
         }
     }
 }

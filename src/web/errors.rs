@@ -7,7 +7,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
-use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use crate::i18n::{self, Lang};
+use crate::web::language::request_lang;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use rand::RngCore;
 use tracing::Instrument;
@@ -38,19 +40,24 @@ pub async fn assign_request_id(
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
-    title: &'a str,
+    lang: Lang,
+    title: String,
     message: &'a str,
     request_id: Option<&'a str>,
 }
 
+/// The site's error page in `lang`: its title from the catalog key
+/// `title`, its message as given.
 pub fn error_page(
     status: StatusCode,
+    lang: Lang,
     title: &str,
     message: &str,
     request_id: Option<&str>,
 ) -> HttpResponse {
     let page = ErrorPage {
-        title,
+        lang,
+        title: i18n::text(lang, title),
         message,
         request_id,
     };
@@ -68,13 +75,60 @@ pub fn error_page(
     response
 }
 
-pub async fn not_found() -> HttpResponse {
+fn not_found_page(request: &HttpRequest) -> HttpResponse {
+    let lang = request_lang(request);
     error_page(
         StatusCode::NOT_FOUND,
-        "Not found",
-        "There is nothing at this address.",
+        lang,
+        "error-not-found-title",
+        &i18n::text(lang, "error-not-found"),
         None,
     )
+}
+
+pub async fn not_found(request: HttpRequest) -> HttpResponse {
+    not_found_page(&request)
+}
+
+/// A desk error's page, to be worded in the language of the request that
+/// met it (an error's response is made without the request).
+#[derive(Debug, Clone)]
+struct PendingPage {
+    title: &'static str,
+    message: PageMessage,
+}
+
+#[derive(Debug, Clone)]
+enum PageMessage {
+    Key(&'static str),
+    Text(String),
+}
+
+/// Words the pages desk errors left pending, in the request's language.
+pub async fn render_error_pages(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let response = next.call(request).await?;
+    let pending = response.response().extensions().get::<PendingPage>().cloned();
+    let Some(pending) = pending else {
+        return Ok(response.map_into_boxed_body());
+    };
+    let lang = request_lang(response.request());
+    let message = match &pending.message {
+        PageMessage::Key(key) => i18n::text(lang, key),
+        PageMessage::Text(text) => text.clone(),
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    let (request, _) = response.into_parts();
+    let mut page = error_page(status, lang, pending.title, &message, None);
+    for (name, value) in headers.iter() {
+        if !page.headers().contains_key(name) {
+            page.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    Ok(ServiceResponse::new(request, page).map_into_boxed_body())
 }
 
 fn is_html<B>(response: &ServiceResponse<B>) -> bool {
@@ -89,18 +143,14 @@ fn is_html<B>(response: &ServiceResponse<B>) -> bool {
 pub fn render_not_found<B>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    if is_html(&response) || response.request().path().starts_with("/api/") {
+    let worded_later = response.response().extensions().contains::<PendingPage>();
+    if worded_later || is_html(&response) || response.request().path().starts_with("/api/") {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));
     }
     let (request, _) = response.into_parts();
-    let page = error_page(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        "There is nothing at this address.",
-        None,
-    );
+    let page = not_found_page(&request);
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(request, page).map_into_right_body(),
     ))
@@ -132,10 +182,12 @@ pub fn render_server_error<B>(
         ));
     }
     let (request, _) = response.into_parts();
+    let lang = request_lang(&request);
     let page = error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "The desk could not complete this request. Nothing you did caused it; try again, and if it keeps happening give an admin the request id below.",
+        lang,
+        "error-server-title",
+        &i18n::text(lang, "error-server"),
         request_id.as_deref(),
     );
     Ok(ErrorHandlerResponse::Response(
@@ -176,7 +228,7 @@ impl From<crate::db::DbError> for DeskError {
         if error.is_unavailable() {
             tracing::warn!(%error, "desk request refused: cannot write now");
             return DeskError::Unavailable(
-                "The desk cannot save changes at the moment; nothing was changed. Try again in a few seconds.".into(),
+                i18n::text(Lang::En, "error-unavailable"),
             );
         }
         DeskError::internal(error)
@@ -206,33 +258,23 @@ impl ResponseError for DeskError {
             }
             // The error handler renders the page, with the request id.
             DeskError::Internal(_) => HttpResponse::InternalServerError().finish(),
-            DeskError::Forbidden => error_page(
+            DeskError::Forbidden => pending(self.status_code(), "error-forbidden-title", PageMessage::Key("error-forbidden")),
+            DeskError::Csrf => pending(self.status_code(), "error-csrf-title", PageMessage::Key("error-csrf")),
+            DeskError::NotFound(message) => pending(
                 self.status_code(),
-                "Not allowed",
-                &capitalised(&self.to_string()),
-                None,
+                "error-not-found-title",
+                PageMessage::Text(capitalised(message)),
             ),
-            DeskError::Csrf => error_page(
+            DeskError::BadRequest(message) => pending(
                 self.status_code(),
-                "Form expired",
-                &capitalised(&self.to_string()),
-                None,
-            ),
-            DeskError::NotFound(_) => {
-                error_page(self.status_code(), "Not found", &self.to_string(), None)
-            }
-            DeskError::BadRequest(_) => error_page(
-                self.status_code(),
-                "Cannot do that",
-                &self.to_string(),
-                None,
+                "error-bad-request-title",
+                PageMessage::Text(capitalised(message)),
             ),
             DeskError::Unavailable(_) => {
-                let mut page = error_page(
+                let mut page = pending(
                     self.status_code(),
-                    "Try again shortly",
-                    &self.to_string(),
-                    None,
+                    "error-unavailable-title",
+                    PageMessage::Key("error-unavailable"),
                 );
                 page.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -240,6 +282,17 @@ impl ResponseError for DeskError {
             }
         }
     }
+}
+
+/// A response whose page `render_error_pages` words.
+fn pending(status: StatusCode, title: &'static str, message: PageMessage) -> HttpResponse {
+    let mut response = HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish();
+    response
+        .extensions_mut()
+        .insert(PendingPage { title, message });
+    response
 }
 
 fn capitalised(text: &str) -> String {

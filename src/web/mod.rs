@@ -3,8 +3,10 @@
 
 mod agent;
 mod api;
+mod clock;
 mod assets;
 mod errors;
+mod language;
 mod health;
 
 use crate::config::Settings;
@@ -76,6 +78,7 @@ impl Application {
                 )
                 .wrap(security_headers())
                 .wrap(Logger::new("%r %s %Dms"))
+                .wrap(from_fn(errors::render_error_pages))
                 .wrap(from_fn(errors::assign_request_id))
                 .app_data(state.clone())
                 .configure(routes(state.clone(), key.clone()))

@@ -44,7 +44,7 @@ fn admins_edit_the_sla_calendar_targets_and_holidays() -> TestResult {
     );
     assert_eq!(response.status(), 422);
     let page = Html::parse_document(&response.text()?);
-    assert!(text_of(select(&page, ".error")[0]).contains("'Mars/Olympus' is not a time zone"));
+    assert!(text_of(select(&page, ".error")[0]).contains("“Mars/Olympus” is not a time zone"));
     let response = app.post_form(
         "/agent/admin/sla/calendar",
         &csrf,
@@ -283,7 +283,7 @@ fn the_dashboard_counts_open_tickets_breaches_and_draws_the_days() -> TestResult
         .filter_map(scraper::ElementRef::wrap)
         .map(text_of)
         .collect();
-    assert_eq!(cells, ["account_frozen", "0", "2", "0", "0", "2"]);
+    assert_eq!(cells, ["Account frozen", "0", "2", "0", "0", "2"]);
     let bars = select(&page, "#per-day-chart rect");
     assert_eq!(bars.len(), 30);
     let today = select(&page, "#per-day-chart rect title")

@@ -60,7 +60,7 @@ fn signing_in_and_out() -> TestResult {
         Some("no-store")
     );
     let page = Html::parse_document(&response.text()?);
-    assert_eq!(text_of(select(&page, ".who-name")[0]), "Ada Admin admin");
+    assert_eq!(text_of(select(&page, ".who-name")[0]), "Ada Admin Admin");
     let session_value = cookie.split(';').next().ok_or("a cookie value")?.to_owned();
 
     // Signing out ends the session on the server, not only in this browser.
@@ -214,7 +214,7 @@ fn a_deactivated_agent_cannot_sign_in_and_is_signed_out_at_once() -> TestResult 
     assert_eq!(response.status(), 303);
     let page = app.page(&location(&response));
     let row = select(&page, &format!("tr[data-agent='{bo}'] td.status"));
-    assert_eq!(text_of(row[0]), "deactivated");
+    assert_eq!(text_of(row[0]), "Deactivated");
 
     // Bo's open session stops working on the next request...
     assert_eq!(bo_browser.get("/agent/tickets").status(), 303);

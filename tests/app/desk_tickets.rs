@@ -129,7 +129,7 @@ fn agents_open_tickets_from_a_customer_or_a_transaction() -> TestResult {
     let page = Html::parse_document(&response.text()?);
     assert_eq!(
         text_of(select(&page, "#open-ticket .error")[0]),
-        "the subject must not be empty"
+        "The subject must not be empty."
     );
     assert_eq!(
         text_of(select(&page, "#open-ticket textarea")[0]),
@@ -161,8 +161,8 @@ fn agents_open_tickets_from_a_customer_or_a_transaction() -> TestResult {
         text_of(select(&page, "h1")[0]),
         "<script>alert('x')</script> charged after cancel"
     );
-    assert_eq!(text_of(select(&page, "#ticket-status")[0]), "open");
-    assert_eq!(text_of(select(&page, "#ticket-priority")[0]), "high");
+    assert_eq!(text_of(select(&page, "#ticket-status")[0]), "Open");
+    assert_eq!(text_of(select(&page, "#ticket-priority")[0]), "High");
     assert_eq!(text_of(select(&page, "#ticket-assignee")[0]), "Bo Agent");
     assert!(text_of(select(&page, "#ticket-sla")[0]).ends_with("left"));
     // The transaction panel shows the payment and its ledger transfer.
@@ -286,13 +286,13 @@ fn replies_are_mailed_and_notes_are_not() -> TestResult {
         ]
     );
     let note = select(&page, "#timeline li.internal_note")[0];
-    assert_eq!(text_of(select_in(note, ".tag")[0]), "internal note");
+    assert_eq!(text_of(select_in(note, ".tag")[0]), "Internal note");
     assert_eq!(
         text_of(select_in(note, ".event-body")[0]),
         "Checked <i>the bank</i>; waiting."
     );
-    assert_eq!(text_of(select(&page, "#ticket-status")[0]), "pending");
-    assert_eq!(text_of(select(&page, "#ticket-sla")[0]), "SLA: paused");
+    assert_eq!(text_of(select(&page, "#ticket-status")[0]), "Pending");
+    assert_eq!(text_of(select(&page, "#ticket-sla")[0]), "SLA: Paused");
 
     let (responded, paused): (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) =
         tickets::table
@@ -357,7 +357,7 @@ fn status_moves_only_along_the_allowed_paths() -> TestResult {
         let page = Html::parse_document(&response.text()?);
         let message = text_of(select(&page, ".error")[0]);
         assert!(
-            message.starts_with("a ticket cannot go from solved to"),
+            message.starts_with("A ticket cannot go from Solved to"),
             "{message}"
         );
     }
@@ -601,8 +601,8 @@ fn the_queue_filters_searches_and_pages_through_every_ticket_once() -> TestResul
         );
         if sort == "priority" {
             let page = app.page(&format!("/agent/tickets?view=all_open&sort={sort}"));
-            let first = text_of(select(&page, "#queue tbody tr td .pill")[0]);
-            assert_eq!(first, "urgent");
+            let first = text_of(select(&page, "#queue tbody tr td .priority")[0]);
+            assert_eq!(first, "Urgent");
         }
     }
     let listed_solved = walk(&app, "/agent/tickets?view=solved");
@@ -762,7 +762,7 @@ fn agents_link_and_unlink_the_customers_transactions_only() -> TestResult {
     let page = Html::parse_document(&response.text()?);
     assert_eq!(
         text_of(select(&page, ".error")[0]),
-        "transaction TXL2 is not customer1@example.com's"
+        "Transaction TXL2 is not customer1@example.com's."
     );
     assert_eq!(link("TXNOPE").status(), 422);
 

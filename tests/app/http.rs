@@ -79,7 +79,7 @@ fn the_login_page_is_served_in_the_layout_with_its_css() -> TestResult {
     let html = Html::parse_document(&response.text()?);
     assert_eq!(
         select(&html, "title")[0].text().collect::<String>(),
-        "Sign in · Redress"
+        "Sign in to the desk · Redress"
     );
     assert_eq!(
         select(

@@ -457,7 +457,7 @@ fn agents_mark_manual_steps_with_notes_timeline_and_audit() -> TestResult {
             "password-changed",
             "passed",
             "bad\u{0}note",
-            "the note must not contain control characters or line breaks",
+            "The note must not contain control characters or line breaks.",
         ),
     ] {
         let response = app.post_form(

@@ -1,5 +1,5 @@
 use crate::db::schema::agents;
-use crate::domain::{AgentId, Role};
+use crate::domain::{AgentId, Locale, Role};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -14,6 +14,8 @@ pub struct Agent {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub last_login_at: Option<NaiveDateTime>,
+    /// The desk's language the agent chose; None until they choose.
+    pub language: Option<Locale>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -28,6 +28,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/admin/agents", web::get().to(agents_page))
         .route("/admin/agents", web::post().to(add_agent_form))
         .route("/admin/agents/{id}", web::post().to(change_agent_form))
+        .route(
+            "/admin/agents/{id}/deactivate",
+            web::get().to(confirm_deactivate),
+        )
         .route("/admin/sla", web::get().to(sla_page))
         .route("/admin/sla/calendar", web::post().to(post_calendar))
         .route("/admin/sla/targets", web::post().to(post_target))
@@ -41,9 +45,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
 #[template(path = "agent/admin/thresholds.html")]
 struct ThresholdsPage {
     title: String,
-    help: String,
-    none: String,
-    save: String,
     chrome: Chrome,
     /// (currency code, threshold as typed: empty when none).
     rows: Vec<(&'static str, String)>,
@@ -69,10 +70,7 @@ async fn thresholds_view(
         .await?;
     render(
         ThresholdsPage {
-            title: i18n::text(Lang::En, "thresholds-title"),
-            help: i18n::text(Lang::En, "thresholds-help"),
-            none: i18n::text(Lang::En, "thresholds-none"),
-            save: i18n::text(Lang::En, "step-save"),
+            title: i18n::text(admin.0.lang, "thresholds-title"),
             chrome: Chrome::new(&admin.0, "admin"),
             rows: stored
                 .into_iter()
@@ -120,7 +118,7 @@ async fn post_thresholds(
                     &state,
                     &admin,
                     None,
-                    Some(error.to_string()),
+                    Some(error.message().text(admin.0.lang)),
                     StatusCode::UNPROCESSABLE_ENTITY,
                 )
                 .await;
@@ -144,7 +142,7 @@ async fn post_thresholds(
     see_other_noting(
         &session,
         "/agent/admin/thresholds",
-        i18n::text(Lang::En, "thresholds-saved"),
+        i18n::text(admin.0.lang, "thresholds-saved"),
     )
 }
 
@@ -155,7 +153,7 @@ async fn admin_home(_admin: AdminViewer) -> HttpResponse {
 #[derive(Template)]
 #[template(path = "agent/admin/agents.html")]
 struct AgentsPage {
-    title: &'static str,
+    title: String,
     chrome: Chrome,
     agents: Vec<Agent>,
     roles: Vec<Role>,
@@ -179,7 +177,7 @@ async fn agents_view(
         .await?;
     render(
         AgentsPage {
-            title: "Agents",
+            title: i18n::text(admin.0.lang, "admin-agents"),
             chrome: Chrome::new(&admin.0, "admin"),
             agents,
             roles: Role::iter().collect(),
@@ -223,8 +221,8 @@ pub struct NewAgentForm {
 fn agent_error(error: AgentError) -> DeskError {
     match error {
         AgentError::Db(db) => db.into(),
-        AgentError::Unknown(_) => DeskError::NotFound(error.to_string()),
-        other => DeskError::BadRequest(other.to_string()),
+        AgentError::Unknown(_) => DeskError::NotFound(error.message().to_string()),
+        other => DeskError::BadRequest(other.message().to_string()),
     }
 }
 
@@ -252,7 +250,7 @@ async fn add_agent_form(
         Ok(_) => see_other_noting(
             &session,
             "/agent/admin/agents",
-            format!("Added {}.", form.email.trim()),
+            i18n::text_with(admin.0.lang, "agents-added", &[("email", form.email.trim().to_owned())]),
         ),
         Err(AgentError::Db(db)) => Err(db.into()),
         Err(error) => {
@@ -260,17 +258,50 @@ async fn add_agent_form(
                 password: String::new(),
                 ..form
             };
+            let message = error.message().text(admin.0.lang);
             agents_view(
                 &state,
                 admin,
                 None,
-                Some(error.to_string()),
+                Some(message),
                 form,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "agent/admin/deactivate.html")]
+struct DeactivatePage {
+    title: String,
+    chrome: Chrome,
+    agent: Agent,
+}
+
+/// Deactivating an agent is asked again before it is done.
+async fn confirm_deactivate(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, DeskError> {
+    let id = AgentId(id.into_inner());
+    let agent = state
+        .db
+        .run(move |conn| crate::agents::find(conn, id))
+        .await?
+        .ok_or_else(|| {
+            DeskError::NotFound(AgentError::Unknown(id).message().text(admin.0.lang))
+        })?;
+    render(
+        DeactivatePage {
+            title: i18n::text_with(admin.0.lang, "agents-deactivate-title", &[("name", agent.name.clone())]),
+            chrome: Chrome::new(&admin.0, "admin"),
+            agent,
+        },
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -291,13 +322,14 @@ async fn change_agent_form(
     let change = match (&form.0.role, &form.0.active) {
         (Some(role), _) => AgentChange::Role(
             Role::from_str(role)
-                .map_err(|_| DeskError::BadRequest(format!("'{role}' is not a role")))?,
+                .map_err(|_| DeskError::BadRequest(AgentError::InvalidRole(role.clone()).message().text(admin.0.lang)))?,
         ),
         (None, Some(active)) => AgentChange::Active(active == "true"),
         (None, None) => {
-            return Err(DeskError::BadRequest(
-                "choose a role or whether the agent is active".into(),
-            ));
+            return Err(DeskError::BadRequest(i18n::text(
+                admin.0.lang,
+                "agents-choose-change",
+            )));
         }
     };
     let (target, by) = (AgentId(id.into_inner()), admin.0.id);
@@ -309,22 +341,23 @@ async fn change_agent_form(
         Ok(agent) => see_other_noting(
             &session,
             "/agent/admin/agents",
-            format!("Updated {}.", agent.email),
+            i18n::text_with(admin.0.lang, "agents-updated", &[("email", agent.email)]),
         ),
         Err(AgentError::Db(db)) => Err(db.into()),
-        Err(AgentError::Unknown(_)) => Err(DeskError::NotFound(format!(
-            "agent {target} does not exist"
-        ))),
+        Err(error @ AgentError::Unknown(_)) => {
+            Err(DeskError::NotFound(error.message().text(admin.0.lang)))
+        }
         Err(error) => {
             let status = match error {
                 AgentError::ChangedMeanwhile(_) => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
+            let message = error.message().text(admin.0.lang);
             agents_view(
                 &state,
                 admin,
                 None,
-                Some(error.to_string()),
+                Some(message),
                 NewAgentForm::default(),
                 status,
             )
@@ -336,10 +369,11 @@ async fn change_agent_form(
 #[derive(Template)]
 #[template(path = "agent/admin/sla.html")]
 struct SlaPage {
-    title: &'static str,
+    title: String,
     chrome: Chrome,
     time_zone: String,
-    days: Vec<(u8, &'static str, bool)>,
+    /// (ISO weekday, whether it is a working day).
+    days: Vec<(u8, bool)>,
     start: String,
     end: String,
     targets: Vec<(TicketPriority, SlaTarget)>,
@@ -348,7 +382,13 @@ struct SlaPage {
     error: Option<String>,
 }
 
-const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+/// The catalog key of an ISO weekday's name (1 = Monday).
+pub fn weekday_key(day: &u8) -> &'static str {
+    const KEYS: [&str; 7] = [
+        "weekday-1", "weekday-2", "weekday-3", "weekday-4", "weekday-5", "weekday-6", "weekday-7",
+    ];
+    KEYS[usize::from((*day).clamp(1, 7) - 1)]
+}
 
 async fn sla_view(
     state: &AppState,
@@ -361,17 +401,11 @@ async fn sla_view(
     let calendar = &settings.calendar;
     render(
         SlaPage {
-            title: "SLA calendar",
+            title: i18n::text(admin.0.lang, "admin-sla"),
             chrome: Chrome::new(&admin.0, "admin"),
             time_zone: calendar.time_zone.name().to_owned(),
             days: (1..=7)
-                .map(|n| {
-                    (
-                        n,
-                        WEEKDAYS[usize::from(n - 1)],
-                        calendar.work_days.contains(&n),
-                    )
-                })
+                .map(|n| (n, calendar.work_days.contains(&n)))
                 .collect(),
             start: sla::clock(calendar.start_minute),
             end: sla::clock(calendar.end_minute),
@@ -407,14 +441,14 @@ async fn sla_outcome(
     done: &'static str,
 ) -> Result<HttpResponse, DeskError> {
     match outcome {
-        Ok(()) => see_other_noting(session, "/agent/admin/sla", done),
+        Ok(()) => see_other_noting(session, "/agent/admin/sla", i18n::text(admin.0.lang, done)),
         Err(SlaLoadError::Db(db)) => Err(db.into()),
         Err(error) => {
             sla_view(
                 state,
                 admin,
                 None,
-                Some(error.to_string()),
+                Some(sla_error_text(&error, admin.0.lang)),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -470,16 +504,41 @@ async fn post_calendar(
         }
         Err(error) => Err(error.into()),
     };
-    sla_outcome(&state, &admin, &session, outcome, "Calendar saved.").await
+    sla_outcome(&state, &admin, &session, outcome, "sla-calendar-saved").await
+}
+
+/// Why an SLA change was refused, in `lang`.
+fn sla_error_text(error: &SlaLoadError, lang: Lang) -> String {
+    match error {
+        SlaLoadError::Calendar(problem) => problem.message().text(lang),
+        SlaLoadError::Invalid(text) => text.clone(),
+        SlaLoadError::Db(_) => i18n::text(lang, "error-internal"),
+    }
 }
 
 #[derive(Deserialize)]
 pub struct TargetForm {
     priority: String,
     #[serde(default)]
+    first_response_hours: String,
+    #[serde(default)]
     first_response_minutes: String,
     #[serde(default)]
+    resolution_hours: String,
+    #[serde(default)]
     resolution_minutes: String,
+}
+
+/// A target typed as hours and minutes (either may be blank), in minutes.
+fn target_minutes(hours: &str, minutes: &str) -> Option<i64> {
+    let part = |text: &str| match text.trim() {
+        "" => Some(0),
+        digits if digits.len() <= 7 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            digits.parse::<i64>().ok()
+        }
+        _ => None,
+    };
+    part(hours)?.checked_mul(60)?.checked_add(part(minutes)?)
 }
 
 async fn post_target(
@@ -491,19 +550,30 @@ async fn post_target(
     let form = form.0;
     let priority = TicketPriority::from_str(&form.priority)
         .map_err(|_| DeskError::BadRequest(format!("'{}' is not a priority", form.priority)))?;
-    let minutes = |text: &str, what: &str| {
-        text.trim()
-            .parse::<i64>()
-            .map_err(|_| SlaLoadError::Invalid(format!("{what} must be a whole number of minutes")))
+    let lang = admin.0.lang;
+    let minutes = |hours: &str, minutes: &str, what: &str| {
+        target_minutes(hours, minutes).ok_or_else(|| {
+            SlaLoadError::Invalid(i18n::text_with(
+                lang,
+                "sla-target-invalid",
+                &[("target", i18n::text(lang, what))],
+            ))
+        })
     };
     let by = admin.0.id;
-    let target =
-        minutes(&form.first_response_minutes, "the first response target").and_then(|first| {
-            minutes(&form.resolution_minutes, "the resolution target").map(|resolution| SlaTarget {
+    let target = minutes(
+        &form.first_response_hours,
+        &form.first_response_minutes,
+        "sla-first-response",
+    )
+    .and_then(|first| {
+        minutes(&form.resolution_hours, &form.resolution_minutes, "sla-resolution").map(
+            |resolution| SlaTarget {
                 first_response_minutes: first,
                 resolution_minutes: resolution,
-            })
-        });
+            },
+        )
+    });
     let outcome = match target {
         Ok(target) => {
             state
@@ -513,7 +583,7 @@ async fn post_target(
         }
         Err(error) => Err(error),
     };
-    sla_outcome(&state, &admin, &session, outcome, "Targets saved.").await
+    sla_outcome(&state, &admin, &session, outcome, "sla-targets-saved").await
 }
 
 #[derive(Deserialize)]
@@ -551,13 +621,13 @@ async fn post_holiday(
                 .await
         }
     };
-    sla_outcome(&state, &admin, &session, outcome, "Holidays saved.").await
+    sla_outcome(&state, &admin, &session, outcome, "sla-holidays-saved").await
 }
 
 #[derive(Template)]
 #[template(path = "agent/admin/audit.html")]
 struct AuditPage {
-    title: &'static str,
+    title: String,
     chrome: Chrome,
     rows: Vec<AuditLine>,
     agents: Vec<Agent>,
@@ -567,7 +637,7 @@ struct AuditPage {
 
 struct AuditLine {
     id: i64,
-    at: String,
+    at: chrono::NaiveDateTime,
     who: String,
     action: String,
     entity: String,
@@ -653,13 +723,13 @@ async fn audit_page(
         .take(AUDIT_PAGE as usize)
         .map(|row| AuditLine {
             id: row.id,
-            at: row.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            at: row.at,
             who: match row.actor_agent_id {
                 Some(id) => names
                     .get(&id)
                     .cloned()
-                    .unwrap_or_else(|| format!("agent {id}")),
-                None => row.actor_kind.to_string(),
+                    .unwrap_or_else(|| format!("#{id}")),
+                None => i18n::word(admin.0.lang, row.actor_kind),
             },
             action: row.action,
             entity: format!("{} {}", row.entity_type, row.entity_id),
@@ -670,7 +740,7 @@ async fn audit_page(
         .collect();
     render(
         AuditPage {
-            title: "Audit log",
+            title: i18n::text(admin.0.lang, "admin-audit"),
             chrome: Chrome::new(&admin.0, "admin"),
             rows: lines,
             agents,

@@ -6,7 +6,7 @@ use super::auth::{CsrfForm, SupervisorViewer, take_flash};
 use super::tickets::{actor, sla_settings};
 use super::{Chrome, render, see_other_noting};
 use crate::domain::RemedyId;
-use crate::i18n::{self, Lang};
+use crate::i18n;
 use crate::playbooks::remedies::{self, Awaiting};
 use crate::tickets::service::TicketError;
 use crate::tickets::sla;
@@ -65,13 +65,12 @@ async fn view(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, DeskError> {
-    let lang = Lang::En;
+    let lang = viewer.0.lang;
     let word = |key: &str| i18n::text(lang, key);
     let waiting: Vec<Awaiting> = state
         .db
         .run(|conn| remedies::awaiting(conn).map_err(decided_error))
         .await?;
-    let calendar = sla_settings(state).await?.calendar;
     let rows = waiting
         .into_iter()
         .map(|w| Row {
@@ -87,10 +86,7 @@ async fn view(
                     ("who", w.proposer),
                     (
                         "at",
-                        calendar
-                            .local(w.proposed_at)
-                            .format("%Y-%m-%d %H:%M")
-                            .to_string(),
+                        crate::web::clock::local_time(viewer.0.zone, w.proposed_at),
                     ),
                 ],
             ),
@@ -123,7 +119,7 @@ async fn view(
 fn decided_error(error: TicketError) -> DeskError {
     match error {
         TicketError::Db(db) => db.into(),
-        other => DeskError::BadRequest(other.to_string()),
+        other => DeskError::BadRequest(other.message().to_string()),
     }
 }
 
@@ -162,7 +158,7 @@ async fn approve(
             .await
             .map_err(DeskError::internal)?;
     if !matches {
-        let message = i18n::text(Lang::En, "approvals-wrong-password");
+        let message = i18n::text(viewer.0.lang, "approvals-wrong-password");
         return view(&state, &viewer, None, Some(message), StatusCode::FORBIDDEN).await;
     }
     let settings = sla_settings(&state).await?;
@@ -196,10 +192,13 @@ async fn decided(
         Ok(ticket) => see_other_noting(
             session,
             "/agent/approvals",
-            i18n::text_with(Lang::En, done, &[("ticket", ticket.reference())]),
+            i18n::text_with(viewer.0.lang, done, &[("ticket", ticket.reference())]),
         ),
         Err(TicketError::Db(db)) => Err(db.into()),
-        Err(error) => view(state, viewer, None, Some(error.to_string()), refused).await,
+        Err(error) => {
+            let message = error.message().text(viewer.0.lang);
+            view(state, viewer, None, Some(message), refused).await
+        }
     }
 }
 

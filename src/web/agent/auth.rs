@@ -4,11 +4,14 @@
 use crate::db::models::Agent;
 use crate::domain::{AgentId, Role};
 use crate::web::AppState;
+use crate::i18n::Lang;
 use crate::web::errors::DeskError;
+use crate::web::language::{PageLang, request_lang};
+use chrono_tz::Tz;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
 use futures_util::future::LocalBoxFuture;
 use rand::RngCore;
@@ -35,6 +38,10 @@ pub struct Viewer {
     pub role: Role,
     /// This session's CSRF token, for the forms a page renders.
     pub csrf: String,
+    /// The language the agent's pages speak.
+    pub lang: Lang,
+    /// The one time zone desk pages show times in: the business calendar's.
+    pub zone: Tz,
 }
 
 impl Viewer {
@@ -91,8 +98,10 @@ impl FromRequest for Viewer {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = request.get_session();
         let state = request.app_data::<web::Data<AppState>>().cloned();
+        let fallback_lang = request_lang(request);
+        let request = request.clone();
         let next = if request.method() == actix_web::http::Method::GET {
-            path_and_query(request)
+            path_and_query(&request)
         } else {
             "/agent".to_owned()
         };
@@ -101,9 +110,13 @@ impl FromRequest for Viewer {
             let state = state.ok_or_else(|| DeskError::internal("no application state"))?;
             let agent_id = session_agent(&session).ok_or_else(sign_in)?;
             let csrf: String = session.get(CSRF_KEY).ok().flatten().ok_or_else(sign_in)?;
-            let agent: Option<Agent> = state
+            let (agent, zone): (Option<Agent>, Tz) = state
                 .db
-                .run(move |conn| crate::agents::find(conn, agent_id))
+                .run(move |conn| {
+                    let agent = crate::agents::find(conn, agent_id)?;
+                    let zone = crate::tickets::sla::time_zone(conn).map_err(DeskError::internal)?;
+                    Ok::<_, DeskError>((agent, zone))
+                })
                 .await?;
             let Some(agent) = agent.filter(|agent| agent.active) else {
                 session.purge();
@@ -114,11 +127,18 @@ impl FromRequest for Viewer {
             if now - seen >= REFRESH_SECONDS {
                 session.insert(SEEN_KEY, now).map_err(DeskError::internal)?;
             }
+            let lang = match agent.language {
+                Some(locale) => Lang::from(locale),
+                None => fallback_lang,
+            };
+            request.extensions_mut().insert(PageLang(lang));
             Ok(Viewer {
                 id: agent.id,
                 name: agent.name,
                 role: agent.role,
                 csrf,
+                lang,
+                zone,
             })
         })
     }

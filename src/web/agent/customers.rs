@@ -6,6 +6,7 @@ use super::tickets::{actor, sla_settings};
 use super::{Chrome, path_segment, render, see_other, see_other_noting};
 use crate::db::models::{Customer, Ticket};
 use crate::domain::*;
+use crate::i18n::{self, Lang};
 use crate::tickets::service::{self, NewTicket, TicketError};
 use crate::tickets::view::{self, CustomerPanel, TransactionPanel};
 use crate::web::AppState;
@@ -103,7 +104,7 @@ async fn customer_search(
     };
     render(
         CustomerSearchPage {
-            title: "Customers".into(),
+            title: i18n::text(viewer.lang, "nav-customers"),
             chrome: Chrome::new(&viewer, "customers"),
             search,
             results,
@@ -133,7 +134,7 @@ async fn customer_view(
         .db
         .run(move |conn| view::customer_panel(conn, id))
         .await?
-        .ok_or_else(|| DeskError::NotFound(format!("there is no customer {id}")))?;
+        .ok_or_else(|| DeskError::NotFound(i18n::text_with(viewer.lang, "error-unknown-customer", &[("customer", id.to_string())])))?;
     let transactions = panel
         .recent_transactions
         .iter()
@@ -198,9 +199,9 @@ impl OpenTicketForm {
 
     fn request(&self, customer: CustomerId) -> Result<NewTicket, DeskError> {
         let category = TicketCategory::from_str(self.category.trim())
-            .map_err(|_| DeskError::BadRequest(format!("'{}' is not a category", self.category)))?;
+            .map_err(|_| DeskError::BadRequest(format!("category: '{}'", self.category)))?;
         let priority = TicketPriority::from_str(self.priority.trim())
-            .map_err(|_| DeskError::BadRequest(format!("'{}' is not a priority", self.priority)))?;
+            .map_err(|_| DeskError::BadRequest(format!("priority: '{}'", self.priority)))?;
         Ok(NewTicket {
             customer,
             transaction: Some(self.transaction.clone()).filter(|t| !t.trim().is_empty()),
@@ -230,15 +231,15 @@ async fn open_ticket(
         Err(error @ (TicketError::Calendar(_) | TicketError::Mail(_))) => {
             Err(DeskError::internal(error))
         }
-        Err(error) => Ok(Err(error.to_string())),
+        Err(error) => Ok(Err(error.message().text(viewer.lang))),
     }
 }
 
-fn opened(session: &Session, ticket: &Ticket) -> Result<HttpResponse, DeskError> {
+fn opened(session: &Session, ticket: &Ticket, lang: Lang) -> Result<HttpResponse, DeskError> {
     see_other_noting(
         session,
         &format!("/agent/tickets/{}", ticket.id.reference()),
-        "Ticket opened.",
+        i18n::text(lang, "notice-ticket-opened"),
     )
 }
 
@@ -252,7 +253,7 @@ async fn open_for_customer(
     let customer = CustomerId(id.into_inner());
     let form = form.0;
     match open_ticket(&viewer, &state, form.request(customer)?).await? {
-        Ok(ticket) => opened(&session, &ticket),
+        Ok(ticket) => opened(&session, &ticket, viewer.lang),
         Err(message) => {
             customer_view(
                 &viewer,
@@ -297,7 +298,7 @@ async fn transaction_search(
     }
     render(
         TransactionSearchPage {
-            title: "Transactions".into(),
+            title: i18n::text(viewer.lang, "nav-transactions"),
             chrome: Chrome::new(&viewer, "transactions"),
             not_found: !search.is_empty(),
             search,
@@ -341,7 +342,7 @@ async fn transaction_view(
         })
         .await?;
     let (tx, customer, tickets) =
-        found.ok_or_else(|| DeskError::NotFound(format!("there is no transaction {reference}")))?;
+        found.ok_or_else(|| DeskError::NotFound(i18n::text_with(viewer.lang, "error-unknown-transaction", &[("reference", reference.clone())])))?;
     let reference = tx.transaction.reference.clone();
     render(
         TransactionPage {
@@ -390,9 +391,9 @@ async fn open_for_transaction(
         .run(move |conn| view::find_transaction(conn, &wanted))
         .await?
         .map(|tx| tx.customer_id)
-        .ok_or_else(|| DeskError::NotFound(format!("there is no transaction {reference}")))?;
+        .ok_or_else(|| DeskError::NotFound(i18n::text_with(viewer.lang, "error-unknown-transaction", &[("reference", reference.clone())])))?;
     match open_ticket(&viewer, &state, form.request(customer)?).await? {
-        Ok(ticket) => opened(&session, &ticket),
+        Ok(ticket) => opened(&session, &ticket, viewer.lang),
         Err(message) => {
             transaction_view(
                 &viewer,

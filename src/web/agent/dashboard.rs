@@ -1,7 +1,9 @@
 //! `/agent`: the desk at a glance.
 
 use super::auth::Viewer;
+use super::sla_words::span;
 use super::{Chrome, render};
+use crate::i18n::{self, Lang};
 use crate::domain::TicketCategory;
 use crate::tickets::dashboard::{self, BREACH_CAP, Medians};
 use crate::tickets::{UNSOLVED, sla};
@@ -12,15 +14,96 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 /// The chart's drawing area, in SVG units.
-const CHART_WIDTH: i64 = 600;
-const CHART_HEIGHT: i64 = 120;
+const CHART_WIDTH: i64 = 640;
+/// Height of the bars' area; the day labels sit below it.
+const CHART_BARS: i64 = 140;
+/// Room on the left for the count labels.
+const CHART_LEFT: i64 = 36;
 
 struct Bar {
     x: i64,
     y: i64,
     width: i64,
     height: i64,
-    label: String,
+    day: String,
+    count: i64,
+}
+
+struct Tick {
+    y: i64,
+    value: i64,
+}
+
+struct DayLabel {
+    x: i64,
+    text: String,
+}
+
+/// The tickets-opened-per-day chart, laid out: bars, count axis with
+/// gridlines, and a few day labels.
+struct Chart {
+    width: i64,
+    height: i64,
+    left: i64,
+    base: i64,
+    peak: i64,
+    total: i64,
+    bars: Vec<Bar>,
+    ticks: Vec<Tick>,
+    day_labels: Vec<DayLabel>,
+}
+
+fn chart(per_day: &[(chrono::NaiveDate, i64)]) -> Chart {
+    let peak = per_day.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let slot = (CHART_WIDTH - CHART_LEFT) / per_day.len().max(1) as i64;
+    let bars: Vec<Bar> = per_day
+        .iter()
+        .enumerate()
+        .map(|(index, (day, count))| {
+            let height = count * CHART_BARS / peak;
+            Bar {
+                x: CHART_LEFT + index as i64 * slot + 1,
+                y: CHART_BARS - height,
+                width: (slot - 2).max(1),
+                height,
+                day: day.format("%Y-%m-%d").to_string(),
+                count: *count,
+            }
+        })
+        .collect();
+    let ticks = [0, peak / 2, peak]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<i64>>()
+        .into_iter()
+        .map(|value| Tick {
+            y: CHART_BARS - value * CHART_BARS / peak,
+            value,
+        })
+        .collect();
+    let last = per_day.len().saturating_sub(1);
+    let day_labels = [0, last / 2, last]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<usize>>()
+        .into_iter()
+        .filter_map(|index| {
+            let (day, _) = per_day.get(index)?;
+            Some(DayLabel {
+                x: CHART_LEFT + index as i64 * slot + slot / 2,
+                text: day.format("%m-%d").to_string(),
+            })
+        })
+        .collect();
+    Chart {
+        width: CHART_WIDTH,
+        height: CHART_BARS + 22,
+        left: CHART_LEFT,
+        base: CHART_BARS,
+        peak,
+        total: per_day.iter().map(|(_, n)| *n).sum(),
+        bars,
+        ticks,
+        day_labels,
+    }
 }
 
 struct CategoryRow {
@@ -29,7 +112,6 @@ struct CategoryRow {
     total: String,
 }
 
-/// A bounded count as shown: "1000+" once it reaches the bound.
 fn shown(count: i64, capped: bool) -> String {
     if capped {
         format!("{count}+")
@@ -39,6 +121,7 @@ fn shown(count: i64, capped: bool) -> String {
 }
 
 struct MedianCell {
+    /// The catalog key naming the period.
     period: &'static str,
     first_response: String,
     resolution: String,
@@ -48,36 +131,24 @@ struct MedianCell {
 #[derive(Template)]
 #[template(path = "agent/dashboard.html")]
 struct DashboardPage {
-    title: &'static str,
+    title: String,
     chrome: Chrome,
     statuses: [crate::domain::TicketStatus; 4],
     rows: Vec<CategoryRow>,
     totals: Vec<String>,
+    grand_total: String,
     breaching: String,
     awaiting_approval: usize,
     medians: Vec<MedianCell>,
-    bars: Vec<Bar>,
-    chart_width: i64,
-    chart_height: i64,
-    peak: i64,
-    first_day: String,
-    last_day: String,
+    chart: Chart,
 }
 
-fn duration(minutes: Option<i64>) -> String {
-    match minutes {
-        None => "—".to_owned(),
-        Some(m) if m < 60 => format!("{m}m"),
-        Some(m) if m < 48 * 60 => format!("{}h {:02}m", m / 60, m % 60),
-        Some(m) => format!("{}d {}h", m / (24 * 60), m / 60 % 24),
-    }
-}
-
-fn median_cell(period: &'static str, medians: &Medians) -> MedianCell {
+fn median_cell(period: &'static str, medians: &Medians, lang: Lang) -> MedianCell {
+    let shown = |minutes: Option<i64>| minutes.map_or_else(|| "—".to_owned(), |m| span(m, lang));
     MedianCell {
         period,
-        first_response: duration(medians.first_response),
-        resolution: duration(medians.resolution),
+        first_response: shown(medians.first_response),
+        resolution: shown(medians.resolution),
         tickets: medians.tickets,
     }
 }
@@ -117,40 +188,23 @@ pub async fn dashboard(
             }
         })
         .collect();
+    let grand_total = shown(
+        totals.iter().map(|(n, _)| *n).sum(),
+        totals.iter().any(|(_, capped)| *capped),
+    );
     let totals: Vec<String> = totals
         .iter()
         .map(|(n, capped)| shown(*n, *capped))
         .collect();
-    let peak = data
-        .per_day
-        .iter()
-        .map(|(_, n)| *n)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let slot = CHART_WIDTH / data.per_day.len().max(1) as i64;
-    let bars = data
-        .per_day
-        .iter()
-        .enumerate()
-        .map(|(index, (day, count))| {
-            let height = count * CHART_HEIGHT / peak;
-            Bar {
-                x: index as i64 * slot + 1,
-                y: CHART_HEIGHT - height,
-                width: (slot - 2).max(1),
-                height,
-                label: format!("{}: {count}", day.format("%Y-%m-%d")),
-            }
-        })
-        .collect();
+    let lang = viewer.lang;
     render(
         DashboardPage {
-            title: "Dashboard",
+            title: i18n::text(lang, "nav-dashboard"),
             chrome: Chrome::new(&viewer, "dashboard"),
             statuses: UNSOLVED,
             rows,
             totals,
+            grand_total,
             awaiting_approval: data.awaiting_approval,
             breaching: if data.breaching > BREACH_CAP {
                 format!("{BREACH_CAP}+")
@@ -158,23 +212,10 @@ pub async fn dashboard(
                 data.breaching.to_string()
             },
             medians: vec![
-                median_cell("Last 7 days", &data.last_7_days),
-                median_cell("Last 30 days", &data.last_30_days),
+                median_cell("dashboard-last-7-days", &data.last_7_days, lang),
+                median_cell("dashboard-last-30-days", &data.last_30_days, lang),
             ],
-            bars,
-            chart_width: CHART_WIDTH,
-            chart_height: CHART_HEIGHT,
-            peak,
-            first_day: data
-                .per_day
-                .first()
-                .map(|(d, _)| d.format("%b %d").to_string())
-                .unwrap_or_default(),
-            last_day: data
-                .per_day
-                .last()
-                .map(|(d, _)| d.format("%b %d").to_string())
-                .unwrap_or_default(),
+            chart: chart(&data.per_day),
         },
         StatusCode::OK,
     )

@@ -10,9 +10,14 @@ mod customers;
 mod dashboard;
 mod session_store;
 mod signin;
+mod sla_words;
 mod tickets;
 
-use crate::domain::Role;
+use crate::domain::{Coded, Role};
+use crate::i18n::{self, Lang};
+use crate::web::clock;
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
 use crate::web::AppState;
 use crate::web::errors::DeskError;
 use actix_session::SessionMiddleware;
@@ -26,7 +31,8 @@ use session_store::DatabaseSessionStore;
 
 const SESSION_COOKIE: &str = "redress_session";
 
-/// What the desk's layout shows around every page.
+/// What the desk's layout shows around every page, and the words and
+/// times of the page in the agent's language and the desk's time zone.
 pub struct Chrome {
     pub name: String,
     pub role: Role,
@@ -35,6 +41,8 @@ pub struct Chrome {
     pub csrf: String,
     /// Which part of the desk the page belongs to, for the navigation.
     pub section: &'static str,
+    pub lang: Lang,
+    pub zone: Tz,
 }
 
 impl Chrome {
@@ -46,7 +54,60 @@ impl Chrome {
             is_supervisor: viewer.may(Role::Supervisor),
             csrf: viewer.csrf.clone(),
             section,
+            lang: viewer.lang,
+            zone: viewer.zone,
         }
+    }
+
+    /// The text of a catalog key.
+    pub fn t(&self, key: &str) -> String {
+        i18n::text(self.lang, key)
+    }
+
+    /// The text of a catalog key with one value placed.
+    pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        i18n::text_with(self.lang, key, &[(name, value.to_string())])
+    }
+
+    /// The text of a catalog key with two values placed.
+    pub fn t2(
+        &self,
+        key: &str,
+        first: &str,
+        first_value: impl std::fmt::Display,
+        second: &str,
+        second_value: impl std::fmt::Display,
+    ) -> String {
+        i18n::text_with(
+            self.lang,
+            key,
+            &[(first, first_value.to_string()), (second, second_value.to_string())],
+        )
+    }
+
+    /// What a timeline entry says.
+    pub fn summary(&self, entry: &crate::tickets::view::TimelineEntry) -> String {
+        entry.summary(self.lang)
+    }
+
+    /// The words for a code of the data model.
+    pub fn word<C: Coded>(&self, value: C) -> String {
+        i18n::word(self.lang, value)
+    }
+
+    /// A stored (UTC) time as the desk shows it: in the desk's zone.
+    pub fn time(&self, at: &NaiveDateTime) -> String {
+        clock::local_time(self.zone, *at)
+    }
+
+    /// A stored (UTC) time's date in the desk's zone.
+    pub fn date(&self, at: &NaiveDateTime) -> String {
+        clock::local_date(self.zone, *at)
+    }
+
+    /// The desk's time zone, named for the page's footer.
+    pub fn zone_name(&self) -> String {
+        clock::zone_name(self.zone, self.lang)
     }
 }
 
@@ -79,6 +140,7 @@ pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::Ser
                 .route("/login", web::get().to(signin::login_page))
                 .route("/login", web::post().to(signin::login))
                 .route("/logout", web::post().to(signin::logout))
+                .route("/language", web::post().to(signin::switch_language))
                 .configure(tickets::routes)
                 .configure(customers::routes)
                 .configure(approvals::routes)

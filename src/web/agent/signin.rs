@@ -5,7 +5,9 @@ use super::auth::{
 };
 use super::see_other;
 use crate::agents::signin::{self, SignInError};
+use crate::i18n::{self, Lang};
 use crate::web::AppState;
+use crate::web::language::{language_cookie, request_lang};
 use crate::web::errors::DeskError;
 use actix_session::Session;
 use actix_web::cookie::{Cookie, SameSite};
@@ -21,7 +23,8 @@ const LOGIN_COOKIE: &str = "redress_login";
 #[derive(Template)]
 #[template(path = "agent/login.html")]
 struct LoginPage<'a> {
-    title: &'a str,
+    title: String,
+    lang: Lang,
     login_token: &'a str,
     next: &'a str,
     email: &'a str,
@@ -39,7 +42,7 @@ pub struct LoginQuery {
 
 /// Only paths inside the desk are followed after sign-in, and only plain
 /// ones: printable ASCII (a browser sends the rest percent-encoded).
-fn safe_next(next: &str) -> &str {
+pub fn safe_next(next: &str) -> &str {
     if next.starts_with("/agent")
         && !next.starts_with("//")
         && !next.contains('\\')
@@ -54,6 +57,7 @@ fn safe_next(next: &str) -> &str {
 
 fn login_form(
     state: &AppState,
+    lang: Lang,
     status: StatusCode,
     next: &str,
     email: &str,
@@ -62,7 +66,8 @@ fn login_form(
 ) -> Result<HttpResponse, DeskError> {
     let token = random_token();
     let html = LoginPage {
-        title: "Sign in",
+        title: i18n::text(lang, "login-title"),
+        lang,
         login_token: &token,
         next: safe_next(next),
         email,
@@ -84,11 +89,16 @@ fn login_form(
 }
 
 pub async fn login_page(
+    request: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, DeskError> {
-    let notice = query.signed_out.as_ref().map(|_| "You have signed out.");
-    login_form(&state, StatusCode::OK, &query.next, "", notice, None)
+    let lang = request_lang(&request);
+    let notice = query
+        .signed_out
+        .as_ref()
+        .map(|_| i18n::text(lang, "login-signed-out"));
+    login_form(&state, lang, StatusCode::OK, &query.next, "", notice.as_deref(), None)
 }
 
 #[derive(Deserialize)]
@@ -118,13 +128,14 @@ pub async fn login(
         return Err(DeskError::Csrf);
     }
     let ip = client_address(&request, &state.settings.trusted_proxies);
-    let refuse = |status: StatusCode, message: &str| {
-        login_form(&state, status, &form.next, &form.email, None, Some(message))
+    let lang = request_lang(&request);
+    let refuse = |status: StatusCode, message: String| {
+        login_form(&state, lang, status, &form.next, &form.email, None, Some(&message))
     };
     if form.email.trim().is_empty() || form.password.is_empty() {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Enter your e-mail and password.",
+            i18n::text(lang, "login-enter-both"),
         );
     }
     let (email, address) = (form.email.clone(), ip.clone());
@@ -137,9 +148,7 @@ pub async fn login(
         Err(SignInError::Throttled { minutes }) => {
             return refuse(
                 StatusCode::TOO_MANY_REQUESTS,
-                &format!(
-                    "Too many failed sign-ins. For your security, sign-in is paused; try again in {minutes} minutes."
-                ),
+                i18n::text_with(lang, "login-throttled", &[("minutes", minutes.to_string())]),
             );
         }
         Err(SignInError::Db(db)) => return Err(db.into()),
@@ -161,14 +170,24 @@ pub async fn login(
         Ok(agent) => {
             start_session(&session, agent.id)?;
             tracing::info!(agent = %agent.id, %ip, "agent signed in");
-            Ok(see_other(safe_next(&form.next)))
+            let mut response = see_other(safe_next(&form.next));
+            // The agent's stored choice follows them to this browser, for
+            // the pages shown before a session (sign-in, errors).
+            if let Some(locale) = agent.language {
+                let secure = state.settings.base_url.scheme() == "https";
+                response
+                    .add_cookie(&language_cookie(Lang::from(locale), secure))
+                    .map_err(DeskError::internal)?;
+            }
+            Ok(response)
         }
-        Err(SignInError::WrongCredentials) => {
-            refuse(StatusCode::UNAUTHORIZED, "The e-mail or password is wrong.")
-        }
+        Err(SignInError::WrongCredentials) => refuse(
+            StatusCode::UNAUTHORIZED,
+            i18n::text(lang, "login-wrong"),
+        ),
         Err(SignInError::Deactivated) => refuse(
             StatusCode::FORBIDDEN,
-            "This account is deactivated. Ask an admin to reactivate it.",
+            i18n::text(lang, "login-deactivated"),
         ),
         Err(SignInError::Db(db)) => Err(db.into()),
         Err(error) => Err(DeskError::internal(error)),
@@ -177,6 +196,49 @@ pub async fn login(
 
 #[derive(Deserialize)]
 pub struct NoFields {}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    language: String,
+}
+
+/// The header's language switch: stores the agent's choice, remembers it
+/// in this browser, and returns to the page it was used on (the form's
+/// `Referer`, when it is a desk page; the dashboard otherwise).
+pub async fn switch_language(
+    request: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: CsrfForm<LanguageForm>,
+) -> Result<HttpResponse, DeskError> {
+    let form = form.0;
+    let lang = Lang::from_tag(form.language.trim()).ok_or_else(|| {
+        DeskError::BadRequest(i18n::text(viewer.lang, "language-unknown"))
+    })?;
+    let agent = viewer.id;
+    state
+        .db
+        .write(move |conn| crate::agents::set_language(conn, agent, lang.locale()))
+        .await?;
+    let secure = state.settings.base_url.scheme() == "https";
+    let back = request
+        .headers()
+        .get(actix_web::http::header::REFERER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| url::Url::parse(text).ok())
+        // Only the path is followed, and only inside the desk.
+        .map(|url| match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        })
+        .unwrap_or_default();
+    let mut response = see_other(safe_next(&back));
+    response
+        .add_cookie(&language_cookie(lang, secure))
+        .map_err(DeskError::internal)?;
+    Ok(response)
+}
 
 pub async fn logout(
     request: HttpRequest,

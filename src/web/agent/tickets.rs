@@ -1,14 +1,15 @@
 //! The queue and the ticket page.
 
 use super::auth::{CsrfForm, Viewer, take_flash};
+use super::sla_words::{self, SlaWords, sla_cell};
 use super::{Chrome, render, see_other_noting};
 use crate::domain::*;
-use crate::i18n::{self, Lang};
+use crate::i18n;
 use crate::playbooks::{self, PlaybookView};
 use crate::tickets::agent_choices;
 use crate::tickets::queue::{self, AssigneeFilter, Cursor, Filters, QueueQuery, Sort, View};
 use crate::tickets::service::{self, Actor, Changes, Reply, StepMark, TicketError};
-use crate::tickets::sla::{self, BusinessCalendar, SlaSettings};
+use crate::tickets::sla::{self, SlaSettings};
 use crate::tickets::view::{self, TicketPage};
 use crate::web::AppState;
 use crate::web::errors::{DeskError, urlencode};
@@ -16,7 +17,6 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 use std::str::FromStr;
 use strum::IntoEnumIterator;
@@ -59,55 +59,6 @@ pub fn actor(viewer: &Viewer) -> Actor {
         name: viewer.name.clone(),
         role: viewer.role,
     }
-}
-
-/// "2h 05m" of a span in minutes.
-fn span(minutes: i64) -> String {
-    let minutes = minutes.abs();
-    match (minutes / (24 * 60), minutes / 60 % 24, minutes % 60) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m:02}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
-/// The SLA cell of a ticket: time left, overdue, paused or nothing.
-#[derive(Debug, Clone)]
-pub struct SlaCell {
-    pub text: String,
-    pub breached: bool,
-}
-
-pub fn sla_cell(ticket: &crate::db::models::Ticket, now: NaiveDateTime) -> SlaCell {
-    match ticket.sla_due_at {
-        Some(due) => {
-            let minutes = (due - now).num_minutes();
-            if due <= now {
-                SlaCell {
-                    text: format!("{} overdue", span(minutes)),
-                    breached: true,
-                }
-            } else {
-                SlaCell {
-                    text: format!("{} left", span(minutes)),
-                    breached: false,
-                }
-            }
-        }
-        None if ticket.status == TicketStatus::Pending => SlaCell {
-            text: "paused".into(),
-            breached: false,
-        },
-        None => SlaCell {
-            text: "—".into(),
-            breached: false,
-        },
-    }
-}
-
-/// A time in the desk's calendar zone.
-pub fn local_time(calendar: &BusinessCalendar, at: NaiveDateTime) -> String {
-    calendar.local(at).format("%Y-%m-%d %H:%M %Z").to_string()
 }
 
 #[derive(Deserialize, Default)]
@@ -153,12 +104,11 @@ struct QueueLine {
     priority: TicketPriority,
     status: TicketStatus,
     assignee: String,
-    sla: SlaCell,
+    sla: SlaWords,
 }
 
 struct ViewLink {
     view: View,
-    label: &'static str,
     count: String,
     current: bool,
 }
@@ -312,7 +262,7 @@ async fn queue_page(
                 .get(&row.ticket.id)
                 .map(|(done, total)| format!("{done}/{total}")),
             reference: row.ticket.id.reference(),
-            sla: sla_cell(&row.ticket, now),
+            sla: sla_cell(&row.ticket, now, viewer.lang),
             subject: row.ticket.subject.clone(),
             customer: if row.customer_name.is_empty() {
                 row.customer_email.clone()
@@ -329,7 +279,6 @@ async fn queue_page(
         .into_iter()
         .map(|(v, count)| ViewLink {
             view: v,
-            label: v.label(),
             count: if count > queue::COUNT_CAP {
                 format!("{}+", queue::COUNT_CAP)
             } else {
@@ -341,9 +290,9 @@ async fn queue_page(
     render(
         QueueTemplate {
             title: if search.is_empty() {
-                view.label().to_owned()
+                i18n::word(viewer.lang, view)
             } else {
-                format!("Search: {search}")
+                i18n::text_with(viewer.lang, "queue-search-title", &[("search", search.clone())])
             },
             chrome: Chrome::new(&viewer, "tickets"),
             views,
@@ -384,14 +333,10 @@ struct TicketTemplate {
     form_key: String,
     /// Reply macros of the ticket's category: (key, title).
     macros: Vec<(&'static str, String)>,
-    macros_label: String,
-    playbook_title: String,
-    playbook_progress: String,
     reference: String,
-    sla: SlaCell,
-    first_response_due: String,
-    resolution_due: String,
-    created: String,
+    sla: SlaWords,
+    first_response: SlaWords,
+    resolution: SlaWords,
     status_choices: Vec<TicketStatus>,
     priorities: Vec<TicketPriority>,
     categories: Vec<TicketCategory>,
@@ -402,7 +347,6 @@ struct TicketTemplate {
     notice: Option<String>,
     error: Option<String>,
     draft: String,
-    times: Vec<String>,
 }
 
 async fn ticket_view(
@@ -414,10 +358,9 @@ async fn ticket_view(
     draft: String,
     status: StatusCode,
 ) -> Result<HttpResponse, DeskError> {
-    // The desk speaks English until agents choose their language.
-    let lang = Lang::En;
+    let lang = viewer.lang;
     let now = sla::now();
-    let (page, settings, playbook) = state
+    let (page, _settings, playbook) = state
         .db
         .run(move |conn| {
             let page = view::ticket_page(conn, id)?;
@@ -431,44 +374,17 @@ async fn ticket_view(
         .await?;
     let page =
         page.ok_or_else(|| DeskError::NotFound(format!("there is no ticket {}", id.reference())))?;
-    let calendar = &settings.calendar;
-    let show = |at: Option<NaiveDateTime>| {
-        at.map(|at| local_time(calendar, at))
-            .unwrap_or_else(|| "—".into())
-    };
-    let times = page
-        .timeline
-        .iter()
-        .map(|entry| local_time(calendar, entry.event.created_at))
-        .collect();
     render(
         TicketTemplate {
             title: format!("{} · {}", id.reference(), page.ticket.subject),
             chrome: Chrome::new(viewer, "tickets"),
             reference: id.reference(),
-            playbook_title: i18n::text(lang, "playbook-title"),
             form_key: super::auth::random_token(),
             macros: playbooks::macro_choices(page.ticket.category, lang),
-            macros_label: i18n::text(lang, "macros-label"),
-            playbook_progress: playbook
-                .as_ref()
-                .map(|p| {
-                    i18n::text_with(
-                        lang,
-                        "playbook-progress",
-                        &[("done", p.done.to_string()), ("total", p.total.to_string())],
-                    )
-                })
-                .unwrap_or_default(),
             playbook,
-            sla: sla_cell(&page.ticket, now),
-            first_response_due: if page.ticket.first_responded_at.is_some() {
-                format!("met {}", show(page.ticket.first_responded_at))
-            } else {
-                show(page.ticket.first_response_due_at)
-            },
-            resolution_due: show(page.ticket.resolution_due_at),
-            created: show(Some(page.ticket.created_at)),
+            sla: sla_cell(&page.ticket, now, lang),
+            first_response: sla_words::first_response(&page.ticket, now, lang, viewer.zone),
+            resolution: sla_words::resolution(&page.ticket, now, lang, viewer.zone),
             status_choices: agent_choices(page.ticket.status),
             priorities: TicketPriority::iter().collect(),
             categories: TicketCategory::iter().collect(),
@@ -480,7 +396,6 @@ async fn ticket_view(
             notice,
             error,
             draft,
-            times,
         },
         status,
     )
@@ -503,7 +418,7 @@ async fn ticket_page(
                 .run(move |conn| {
                     let ticket = service::find(conn, id).map_err(|e| match e {
                         TicketError::Db(db) => DeskError::from(db),
-                        other => DeskError::NotFound(other.to_string()),
+                        other => DeskError::NotFound(other.message().text(viewer.lang)),
                     })?;
                     Ok::<_, DeskError>(playbooks::macro_text(
                         conn,
@@ -563,7 +478,9 @@ async fn refused(
         other => other,
     };
     let status = match &error {
-        TicketError::UnknownTicket(_) => return Err(DeskError::NotFound(error.to_string())),
+        TicketError::UnknownTicket(_) => {
+            return Err(DeskError::NotFound(error.message().text(viewer.lang)));
+        }
         TicketError::Calendar(_) | TicketError::Mail(_) => {
             return Err(DeskError::internal(error));
         }
@@ -576,7 +493,7 @@ async fn refused(
         state,
         id,
         None,
-        Some(error.to_string()),
+        Some(error.message().text(viewer.lang)),
         draft,
         status,
     )
@@ -637,7 +554,14 @@ async fn post_reply(
         Ok(_) => done(
             &session,
             id,
-            if public { "Reply sent." } else { "Note added." },
+            i18n::text(
+                viewer.lang,
+                if public {
+                    "notice-reply-sent"
+                } else {
+                    "notice-note-added"
+                },
+            ),
         ),
         Err(error) => refused(&viewer, &state, id, error, form.body).await,
     }
@@ -687,7 +611,7 @@ async fn post_fields(
         .write(move |conn| service::change(conn, &settings, &actor, id, changes.clone()))
         .await
     {
-        Ok(_) => done(&session, id, "Ticket updated."),
+        Ok(_) => done(&session, id, i18n::text(viewer.lang, "notice-ticket-updated")),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
 }
@@ -720,7 +644,7 @@ async fn post_step(
         .write(move |conn| service::mark_step(conn, &actor, id, &key, mark, &note))
         .await
     {
-        Ok(()) => done(&session, id, i18n::text(Lang::En, "step-saved")),
+        Ok(()) => done(&session, id, i18n::text(viewer.lang, "step-saved")),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
 }
@@ -808,7 +732,7 @@ async fn preview_remedy(
         Ok(plan) => plan,
         Err(error) => return refused(&viewer, &state, id, error, String::new()).await,
     };
-    let lang = Lang::En;
+    let lang = viewer.lang;
     let word = |key: &str| i18n::text(lang, key);
     let kind: &'static str = plan.kind.into();
     render(
@@ -835,8 +759,8 @@ async fn preview_remedy(
                     lang,
                     "remedy-status-change",
                     &[
-                        ("from", word(&format!("customer-status-{from}"))),
-                        ("to", word(&format!("customer-status-{to}"))),
+                        ("from", word(&format!("account-state-{from}"))),
+                        ("to", word(&format!("account-state-{to}"))),
                     ],
                 )
             }),
@@ -898,7 +822,7 @@ async fn post_remedy(
             &session,
             id,
             i18n::text(
-                Lang::En,
+                viewer.lang,
                 match proposed {
                     Proposed::Executed(_) => "remedy-executed",
                     Proposed::AwaitingApproval(_) => "remedy-awaiting",
@@ -946,11 +870,14 @@ async fn post_link(
         Ok(_) => done(
             &session,
             id,
-            if unlink {
-                "Transaction unlinked."
-            } else {
-                "Transaction linked."
-            },
+            i18n::text(
+                viewer.lang,
+                if unlink {
+                    "notice-transaction-unlinked"
+                } else {
+                    "notice-transaction-linked"
+                },
+            ),
         ),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
