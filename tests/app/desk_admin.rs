@@ -275,7 +275,7 @@ fn the_dashboard_counts_open_tickets_breaches_and_draws_the_days() -> TestResult
     assert_eq!(text_of(select(&page, "#breaching .stat-value")[0]), "1");
     let frozen = select(&page, "#open-by-category tbody tr")
         .into_iter()
-        .find(|row| text_of(*row).starts_with("account_frozen"))
+        .find(|row| text_of(*row).starts_with("Account frozen"))
         .ok_or("an account_frozen row")?;
     // Columns: new, open, pending, on_hold, total. Agent-opened tickets are open.
     let cells: Vec<String> = frozen
@@ -291,5 +291,20 @@ fn the_dashboard_counts_open_tickets_breaches_and_draws_the_days() -> TestResult
         .map(|t| text_of(*t))
         .ok_or("a bar for today")?;
     assert!(today.ends_with(": 3"), "{today}");
+    // The footer totals each status column, and the grand total adds them.
+    let footer: Vec<String> = select(&page, "#open-by-category tfoot th")
+        .into_iter()
+        .map(text_of)
+        .collect();
+    let by_status: i64 = footer[1..footer.len() - 1]
+        .iter()
+        .map(|n| n.parse::<i64>().unwrap_or(-1_000_000))
+        .sum();
+    assert!(by_status > 0, "{footer:?}");
+    assert_eq!(text_of(select(&page, "#grand-total")[0]), by_status.to_string());
+    // The chart has its count axis and day labels.
+    assert!(select(&page, "#per-day-chart text.y-value").len() >= 2);
+    assert!(!select(&page, "#per-day-chart text.x-value").is_empty());
+    assert_eq!(select(&page, "#per-day-values tbody tr").len(), 30);
     Ok(())
 }
