@@ -53,9 +53,15 @@ impl AgentError {
             AgentError::Password(problem) => {
                 Message::new("agent-error-password").with("detail", problem.to_string())
             }
-            AgentError::EmailTaken(email) => Message::new("agent-error-email-taken").with("email", email.clone()),
-            AgentError::InvalidRole(role) => Message::new("agent-error-role").with("role", role.clone()),
-            AgentError::Unknown(id) => Message::new("agent-error-unknown").with("agent", id.to_string()),
+            AgentError::EmailTaken(email) => {
+                Message::new("agent-error-email-taken").with("email", email.clone())
+            }
+            AgentError::InvalidRole(role) => {
+                Message::new("agent-error-role").with("role", role.clone())
+            }
+            AgentError::Unknown(id) => {
+                Message::new("agent-error-unknown").with("agent", id.to_string())
+            }
             AgentError::OwnAccount => Message::new("agent-error-own-account"),
             AgentError::ChangedMeanwhile(email) => {
                 Message::new("agent-error-changed-meanwhile").with("email", email.clone())

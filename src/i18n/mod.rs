@@ -185,7 +185,12 @@ pub fn word<C: Coded>(lang: Lang, value: C) -> String {
 fn arguments(values: &[(&str, String)]) -> HashMap<Cow<'static, str>, FluentValue<'static>> {
     values
         .iter()
-        .map(|(name, value)| (Cow::Owned((*name).to_owned()), FluentValue::from(value.clone())))
+        .map(|(name, value)| {
+            (
+                Cow::Owned((*name).to_owned()),
+                FluentValue::from(value.clone()),
+            )
+        })
         .collect()
 }
 
@@ -295,7 +300,10 @@ mod tests {
             .collect();
         assert_eq!(missing, Vec::<String>::new());
         assert_eq!(word(Lang::Zh, TicketStatus::OnHold), "等待中");
-        assert_eq!(word(Lang::En, TicketCategory::RefundNotReceived), "Refund not received");
+        assert_eq!(
+            word(Lang::En, TicketCategory::RefundNotReceived),
+            "Refund not received"
+        );
     }
 
     #[test]

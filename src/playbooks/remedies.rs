@@ -141,7 +141,9 @@ fn refused(error: RemedyError) -> TicketError {
             refusal("refusal-wallet-frozen", &[("account", account)])
         }
         // The rest mean a fault rather than a state an agent can act on.
-        other => TicketError::Refused(Message::new("refusal-ledger").with("detail", other.to_string())),
+        other => {
+            TicketError::Refused(Message::new("refusal-ledger").with("detail", other.to_string()))
+        }
     }
 }
 
@@ -891,7 +893,8 @@ fn stored(conn: &mut DbConnection, id: RemedyId) -> Result<Stored, TicketError> 
     };
     Ok(Stored {
         transaction,
-        ticket: ticket.ok_or_else(|| refusal("refusal-no-remedy", &[("remedy", id.to_string())]))?,
+        ticket: ticket
+            .ok_or_else(|| refusal("refusal-no-remedy", &[("remedy", id.to_string())]))?,
         kind,
         amount,
         reason,
@@ -1097,9 +1100,15 @@ pub fn parse_threshold(text: &str, currency: Currency) -> Result<i64, TicketErro
     if text.chars().all(|c| c == '0' || c == '.') && text.starts_with('0') {
         return Ok(0);
     }
-    Money::parse(text, currency)
-        .map(Money::minor)
-        .map_err(|e| refusal("refusal-threshold", &[("currency", currency.code().to_owned()), ("problem", e.to_string())]))
+    Money::parse(text, currency).map(Money::minor).map_err(|e| {
+        refusal(
+            "refusal-threshold",
+            &[
+                ("currency", currency.code().to_owned()),
+                ("problem", e.to_string()),
+            ],
+        )
+    })
 }
 
 /// Sets a currency's approval threshold, audited with the value it replaced.

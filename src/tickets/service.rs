@@ -9,9 +9,9 @@ use crate::audit::{self, AuditEntry};
 use crate::db::models::{Customer, Ticket, Transaction};
 use crate::db::schema::{agents, ticket_events, tickets};
 use crate::db::{DbConnection, DbError, write_transaction};
-use crate::i18n::Message;
 use crate::domain::text::{self, TextError};
 use crate::domain::*;
+use crate::i18n::Message;
 use crate::mail::outbox::{self, AgentReply};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -122,7 +122,9 @@ impl TicketError {
 pub fn refusal(key: &'static str, values: &[(&'static str, String)]) -> TicketError {
     let message = values
         .iter()
-        .fold(Message::new(key), |message, (name, value)| message.with(name, value.clone()));
+        .fold(Message::new(key), |message, (name, value)| {
+            message.with(name, value.clone())
+        });
     TicketError::Refused(message)
 }
 

@@ -45,12 +45,20 @@ impl CalendarError {
     pub fn message(&self) -> crate::i18n::Message {
         use crate::i18n::Message;
         match self {
-            CalendarError::TimeZone(text) => Message::new("calendar-time-zone").with("value", text.clone()),
+            CalendarError::TimeZone(text) => {
+                Message::new("calendar-time-zone").with("value", text.clone())
+            }
             CalendarError::NoWorkDays => Message::new("calendar-no-work-days"),
-            CalendarError::WorkDay(text) => Message::new("calendar-work-day").with("value", text.clone()),
+            CalendarError::WorkDay(text) => {
+                Message::new("calendar-work-day").with("value", text.clone())
+            }
             CalendarError::Hours => Message::new("calendar-hours"),
-            CalendarError::Clock(text) => Message::new("calendar-clock").with("value", text.clone()),
-            CalendarError::Holiday(text) => Message::new("calendar-date").with("value", text.clone()),
+            CalendarError::Clock(text) => {
+                Message::new("calendar-clock").with("value", text.clone())
+            }
+            CalendarError::Holiday(text) => {
+                Message::new("calendar-date").with("value", text.clone())
+            }
         }
     }
 }

@@ -51,6 +51,9 @@ mod tests {
             zone_name(zone, Lang::En),
             "Times are in Asia/Shanghai (UTC+08:00)"
         );
-        assert_eq!(zone_name(zone, Lang::Zh), "时间均为 Asia/Shanghai 时区（UTC+08:00）");
+        assert_eq!(
+            zone_name(zone, Lang::Zh),
+            "时间均为 Asia/Shanghai 时区（UTC+08:00）"
+        );
     }
 }

@@ -2,13 +2,13 @@
 //! Pages never show a stack trace or SQL: a server error shows the request
 //! id, and the log holds the cause under the same id.
 
+use crate::i18n::{self, Lang};
+use crate::web::language::request_lang;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
-use crate::i18n::{self, Lang};
-use crate::web::language::request_lang;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use rand::RngCore;
@@ -110,7 +110,11 @@ pub async fn render_error_pages(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let response = next.call(request).await?;
-    let pending = response.response().extensions().get::<PendingPage>().cloned();
+    let pending = response
+        .response()
+        .extensions()
+        .get::<PendingPage>()
+        .cloned();
     let Some(pending) = pending else {
         return Ok(response.map_into_boxed_body());
     };
@@ -227,9 +231,7 @@ impl From<crate::db::DbError> for DeskError {
     fn from(error: crate::db::DbError) -> Self {
         if error.is_unavailable() {
             tracing::warn!(%error, "desk request refused: cannot write now");
-            return DeskError::Unavailable(
-                i18n::text(Lang::En, "error-unavailable"),
-            );
+            return DeskError::Unavailable(i18n::text(Lang::En, "error-unavailable"));
         }
         DeskError::internal(error)
     }
@@ -258,8 +260,16 @@ impl ResponseError for DeskError {
             }
             // The error handler renders the page, with the request id.
             DeskError::Internal(_) => HttpResponse::InternalServerError().finish(),
-            DeskError::Forbidden => pending(self.status_code(), "error-forbidden-title", PageMessage::Key("error-forbidden")),
-            DeskError::Csrf => pending(self.status_code(), "error-csrf-title", PageMessage::Key("error-csrf")),
+            DeskError::Forbidden => pending(
+                self.status_code(),
+                "error-forbidden-title",
+                PageMessage::Key("error-forbidden"),
+            ),
+            DeskError::Csrf => pending(
+                self.status_code(),
+                "error-csrf-title",
+                PageMessage::Key("error-csrf"),
+            ),
             DeskError::NotFound(message) => pending(
                 self.status_code(),
                 "error-not-found-title",

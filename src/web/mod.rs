@@ -3,11 +3,11 @@
 
 mod agent;
 mod api;
-mod clock;
 mod assets;
+mod clock;
 mod errors;
-mod language;
 mod health;
+mod language;
 
 use crate::config::Settings;
 use crate::db::Database;

@@ -301,7 +301,10 @@ fn the_dashboard_counts_open_tickets_breaches_and_draws_the_days() -> TestResult
         .map(|n| n.parse::<i64>().unwrap_or(-1_000_000))
         .sum();
     assert!(by_status > 0, "{footer:?}");
-    assert_eq!(text_of(select(&page, "#grand-total")[0]), by_status.to_string());
+    assert_eq!(
+        text_of(select(&page, "#grand-total")[0]),
+        by_status.to_string()
+    );
     // The chart has its count axis and day labels.
     assert!(select(&page, "#per-day-chart text.y-value").len() >= 2);
     assert!(!select(&page, "#per-day-chart text.x-value").is_empty());

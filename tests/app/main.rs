@@ -11,6 +11,7 @@ mod database;
 mod demo;
 mod desk_admin;
 mod desk_auth;
+mod desk_language;
 mod desk_tickets;
 mod exactness;
 mod helpers;

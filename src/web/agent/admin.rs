@@ -250,7 +250,11 @@ async fn add_agent_form(
         Ok(_) => see_other_noting(
             &session,
             "/agent/admin/agents",
-            i18n::text_with(admin.0.lang, "agents-added", &[("email", form.email.trim().to_owned())]),
+            i18n::text_with(
+                admin.0.lang,
+                "agents-added",
+                &[("email", form.email.trim().to_owned())],
+            ),
         ),
         Err(AgentError::Db(db)) => Err(db.into()),
         Err(error) => {
@@ -291,12 +295,14 @@ async fn confirm_deactivate(
         .db
         .run(move |conn| crate::agents::find(conn, id))
         .await?
-        .ok_or_else(|| {
-            DeskError::NotFound(AgentError::Unknown(id).message().text(admin.0.lang))
-        })?;
+        .ok_or_else(|| DeskError::NotFound(AgentError::Unknown(id).message().text(admin.0.lang)))?;
     render(
         DeactivatePage {
-            title: i18n::text_with(admin.0.lang, "agents-deactivate-title", &[("name", agent.name.clone())]),
+            title: i18n::text_with(
+                admin.0.lang,
+                "agents-deactivate-title",
+                &[("name", agent.name.clone())],
+            ),
             chrome: Chrome::new(&admin.0, "admin"),
             agent,
         },
@@ -320,10 +326,13 @@ async fn change_agent_form(
     form: CsrfForm<ChangeAgentForm>,
 ) -> Result<HttpResponse, DeskError> {
     let change = match (&form.0.role, &form.0.active) {
-        (Some(role), _) => AgentChange::Role(
-            Role::from_str(role)
-                .map_err(|_| DeskError::BadRequest(AgentError::InvalidRole(role.clone()).message().text(admin.0.lang)))?,
-        ),
+        (Some(role), _) => AgentChange::Role(Role::from_str(role).map_err(|_| {
+            DeskError::BadRequest(
+                AgentError::InvalidRole(role.clone())
+                    .message()
+                    .text(admin.0.lang),
+            )
+        })?),
         (None, Some(active)) => AgentChange::Active(active == "true"),
         (None, None) => {
             return Err(DeskError::BadRequest(i18n::text(
@@ -385,7 +394,13 @@ struct SlaPage {
 /// The catalog key of an ISO weekday's name (1 = Monday).
 pub fn weekday_key(day: &u8) -> &'static str {
     const KEYS: [&str; 7] = [
-        "weekday-1", "weekday-2", "weekday-3", "weekday-4", "weekday-5", "weekday-6", "weekday-7",
+        "weekday-1",
+        "weekday-2",
+        "weekday-3",
+        "weekday-4",
+        "weekday-5",
+        "weekday-6",
+        "weekday-7",
     ];
     KEYS[usize::from((*day).clamp(1, 7) - 1)]
 }
@@ -567,12 +582,15 @@ async fn post_target(
         "sla-first-response",
     )
     .and_then(|first| {
-        minutes(&form.resolution_hours, &form.resolution_minutes, "sla-resolution").map(
-            |resolution| SlaTarget {
-                first_response_minutes: first,
-                resolution_minutes: resolution,
-            },
+        minutes(
+            &form.resolution_hours,
+            &form.resolution_minutes,
+            "sla-resolution",
         )
+        .map(|resolution| SlaTarget {
+            first_response_minutes: first,
+            resolution_minutes: resolution,
+        })
     });
     let outcome = match target {
         Ok(target) => {
@@ -725,10 +743,7 @@ async fn audit_page(
             id: row.id,
             at: row.at,
             who: match row.actor_agent_id {
-                Some(id) => names
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| format!("#{id}")),
+                Some(id) => names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
                 None => i18n::word(admin.0.lang, row.actor_kind),
             },
             action: row.action,

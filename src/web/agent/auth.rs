@@ -3,16 +3,16 @@
 
 use crate::db::models::Agent;
 use crate::domain::{AgentId, Role};
-use crate::web::AppState;
 use crate::i18n::Lang;
+use crate::web::AppState;
 use crate::web::errors::DeskError;
 use crate::web::language::{PageLang, request_lang};
-use chrono_tz::Tz;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
+use chrono_tz::Tz;
 use futures_util::future::LocalBoxFuture;
 use rand::RngCore;
 use serde::de::DeserializeOwned;

@@ -134,7 +134,13 @@ async fn customer_view(
         .db
         .run(move |conn| view::customer_panel(conn, id))
         .await?
-        .ok_or_else(|| DeskError::NotFound(i18n::text_with(viewer.lang, "error-unknown-customer", &[("customer", id.to_string())])))?;
+        .ok_or_else(|| {
+            DeskError::NotFound(i18n::text_with(
+                viewer.lang,
+                "error-unknown-customer",
+                &[("customer", id.to_string())],
+            ))
+        })?;
     let transactions = panel
         .recent_transactions
         .iter()
@@ -341,8 +347,13 @@ async fn transaction_view(
             Ok(Some((panel, customer, tickets)))
         })
         .await?;
-    let (tx, customer, tickets) =
-        found.ok_or_else(|| DeskError::NotFound(i18n::text_with(viewer.lang, "error-unknown-transaction", &[("reference", reference.clone())])))?;
+    let (tx, customer, tickets) = found.ok_or_else(|| {
+        DeskError::NotFound(i18n::text_with(
+            viewer.lang,
+            "error-unknown-transaction",
+            &[("reference", reference.clone())],
+        ))
+    })?;
     let reference = tx.transaction.reference.clone();
     render(
         TransactionPage {
@@ -391,7 +402,13 @@ async fn open_for_transaction(
         .run(move |conn| view::find_transaction(conn, &wanted))
         .await?
         .map(|tx| tx.customer_id)
-        .ok_or_else(|| DeskError::NotFound(i18n::text_with(viewer.lang, "error-unknown-transaction", &[("reference", reference.clone())])))?;
+        .ok_or_else(|| {
+            DeskError::NotFound(i18n::text_with(
+                viewer.lang,
+                "error-unknown-transaction",
+                &[("reference", reference.clone())],
+            ))
+        })?;
     match open_ticket(&viewer, &state, form.request(customer)?).await? {
         Ok(ticket) => opened(&session, &ticket, viewer.lang),
         Err(message) => {

@@ -3,8 +3,8 @@
 use super::auth::Viewer;
 use super::sla_words::span;
 use super::{Chrome, render};
-use crate::i18n::{self, Lang};
 use crate::domain::TicketCategory;
+use crate::i18n::{self, Lang};
 use crate::tickets::dashboard::{self, BREACH_CAP, Medians};
 use crate::tickets::{UNSOLVED, sla};
 use crate::web::AppState;

@@ -15,10 +15,8 @@ mod tickets;
 
 use crate::domain::{Coded, Role};
 use crate::i18n::{self, Lang};
-use crate::web::clock;
-use chrono::NaiveDateTime;
-use chrono_tz::Tz;
 use crate::web::AppState;
+use crate::web::clock;
 use crate::web::errors::DeskError;
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
@@ -27,6 +25,8 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, http::header, web};
 use auth::Viewer;
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
 use session_store::DatabaseSessionStore;
 
 const SESSION_COOKIE: &str = "redress_session";
@@ -81,7 +81,10 @@ impl Chrome {
         i18n::text_with(
             self.lang,
             key,
-            &[(first, first_value.to_string()), (second, second_value.to_string())],
+            &[
+                (first, first_value.to_string()),
+                (second, second_value.to_string()),
+            ],
         )
     }
 

@@ -7,8 +7,8 @@ use super::see_other;
 use crate::agents::signin::{self, SignInError};
 use crate::i18n::{self, Lang};
 use crate::web::AppState;
-use crate::web::language::{language_cookie, request_lang};
 use crate::web::errors::DeskError;
+use crate::web::language::{language_cookie, request_lang};
 use actix_session::Session;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
@@ -98,7 +98,15 @@ pub async fn login_page(
         .signed_out
         .as_ref()
         .map(|_| i18n::text(lang, "login-signed-out"));
-    login_form(&state, lang, StatusCode::OK, &query.next, "", notice.as_deref(), None)
+    login_form(
+        &state,
+        lang,
+        StatusCode::OK,
+        &query.next,
+        "",
+        notice.as_deref(),
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -130,7 +138,15 @@ pub async fn login(
     let ip = client_address(&request, &state.settings.trusted_proxies);
     let lang = request_lang(&request);
     let refuse = |status: StatusCode, message: String| {
-        login_form(&state, lang, status, &form.next, &form.email, None, Some(&message))
+        login_form(
+            &state,
+            lang,
+            status,
+            &form.next,
+            &form.email,
+            None,
+            Some(&message),
+        )
     };
     if form.email.trim().is_empty() || form.password.is_empty() {
         return refuse(
@@ -181,14 +197,12 @@ pub async fn login(
             }
             Ok(response)
         }
-        Err(SignInError::WrongCredentials) => refuse(
-            StatusCode::UNAUTHORIZED,
-            i18n::text(lang, "login-wrong"),
-        ),
-        Err(SignInError::Deactivated) => refuse(
-            StatusCode::FORBIDDEN,
-            i18n::text(lang, "login-deactivated"),
-        ),
+        Err(SignInError::WrongCredentials) => {
+            refuse(StatusCode::UNAUTHORIZED, i18n::text(lang, "login-wrong"))
+        }
+        Err(SignInError::Deactivated) => {
+            refuse(StatusCode::FORBIDDEN, i18n::text(lang, "login-deactivated"))
+        }
         Err(SignInError::Db(db)) => Err(db.into()),
         Err(error) => Err(DeskError::internal(error)),
     }
@@ -213,9 +227,8 @@ pub async fn switch_language(
     form: CsrfForm<LanguageForm>,
 ) -> Result<HttpResponse, DeskError> {
     let form = form.0;
-    let lang = Lang::from_tag(form.language.trim()).ok_or_else(|| {
-        DeskError::BadRequest(i18n::text(viewer.lang, "language-unknown"))
-    })?;
+    let lang = Lang::from_tag(form.language.trim())
+        .ok_or_else(|| DeskError::BadRequest(i18n::text(viewer.lang, "language-unknown")))?;
     let agent = viewer.id;
     state
         .db

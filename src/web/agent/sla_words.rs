@@ -42,11 +42,19 @@ impl SlaWords {
 pub fn sla_cell(ticket: &Ticket, now: NaiveDateTime, lang: Lang) -> SlaWords {
     match ticket.sla_due_at {
         Some(due) if due <= now => SlaWords::new(
-            i18n::text_with(lang, "sla-overdue", &[("span", span((now - due).num_minutes(), lang))]),
+            i18n::text_with(
+                lang,
+                "sla-overdue",
+                &[("span", span((now - due).num_minutes(), lang))],
+            ),
             true,
         ),
         Some(due) => SlaWords::new(
-            i18n::text_with(lang, "sla-left", &[("span", span((due - now).num_minutes(), lang))]),
+            i18n::text_with(
+                lang,
+                "sla-left",
+                &[("span", span((due - now).num_minutes(), lang))],
+            ),
             false,
         ),
         None if ticket.status == TicketStatus::Pending => {
@@ -78,9 +86,10 @@ fn target(
         ]
     };
     match done {
-        Some(at) if at <= due => {
-            SlaWords::new(i18n::text_with(lang, met, &values(at, (due - at).num_minutes())), false)
-        }
+        Some(at) if at <= due => SlaWords::new(
+            i18n::text_with(lang, met, &values(at, (due - at).num_minutes())),
+            false,
+        ),
         Some(at) => SlaWords::new(
             i18n::text_with(lang, late, &values(at, (at - due).num_minutes())),
             true,
@@ -141,7 +150,12 @@ mod tests {
             .expect("a valid time")
     }
 
-    fn words(due: NaiveDateTime, done: Option<NaiveDateTime>, now: NaiveDateTime, lang: Lang) -> SlaWords {
+    fn words(
+        due: NaiveDateTime,
+        done: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+        lang: Lang,
+    ) -> SlaWords {
         let zone: Tz = "Asia/Shanghai".parse().expect("a zone");
         target(
             [
@@ -162,17 +176,37 @@ mod tests {
     fn a_target_is_met_met_late_or_breached_by_how_much() {
         let due = at(4, 0);
         let met = words(due, Some(at(2, 30)), at(9, 0), Lang::En);
-        assert_eq!(met.text, "First response met at 2026-12-01 10:30, 1h 30m before the target");
+        assert_eq!(
+            met.text,
+            "First response met at 2026-12-01 10:30, 1h 30m before the target"
+        );
         assert!(!met.breached);
-        let late = words(due, Some(due + Duration::days(52) + Duration::minutes(185)), at(9, 0), Lang::En);
-        assert_eq!(late.text, "First response 52d 3h late (sent 2027-01-22 15:05, due 2026-12-01 12:00)");
+        let late = words(
+            due,
+            Some(due + Duration::days(52) + Duration::minutes(185)),
+            at(9, 0),
+            Lang::En,
+        );
+        assert_eq!(
+            late.text,
+            "First response 52d 3h late (sent 2027-01-22 15:05, due 2026-12-01 12:00)"
+        );
         assert!(late.breached);
         let overdue = words(due, None, at(6, 5), Lang::En);
-        assert_eq!(overdue.text, "First response overdue by 2h 05m (due 2026-12-01 12:00)");
+        assert_eq!(
+            overdue.text,
+            "First response overdue by 2h 05m (due 2026-12-01 12:00)"
+        );
         assert!(overdue.breached);
         let running = words(due, None, at(3, 15), Lang::En);
-        assert_eq!(running.text, "First response due 2026-12-01 12:00 (45m left)");
+        assert_eq!(
+            running.text,
+            "First response due 2026-12-01 12:00 (45m left)"
+        );
         assert!(!running.breached);
-        assert_eq!(words(due, None, at(6, 5), Lang::Zh).text, "首次回复已超时 2小时05分（应于 2026-12-01 12:00 前）");
+        assert_eq!(
+            words(due, None, at(6, 5), Lang::Zh).text,
+            "首次回复已超时 2小时05分（应于 2026-12-01 12:00 前）"
+        );
     }
 }

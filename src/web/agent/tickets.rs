@@ -292,7 +292,11 @@ async fn queue_page(
             title: if search.is_empty() {
                 i18n::word(viewer.lang, view)
             } else {
-                i18n::text_with(viewer.lang, "queue-search-title", &[("search", search.clone())])
+                i18n::text_with(
+                    viewer.lang,
+                    "queue-search-title",
+                    &[("search", search.clone())],
+                )
             },
             chrome: Chrome::new(&viewer, "tickets"),
             views,
@@ -611,7 +615,11 @@ async fn post_fields(
         .write(move |conn| service::change(conn, &settings, &actor, id, changes.clone()))
         .await
     {
-        Ok(_) => done(&session, id, i18n::text(viewer.lang, "notice-ticket-updated")),
+        Ok(_) => done(
+            &session,
+            id,
+            i18n::text(viewer.lang, "notice-ticket-updated"),
+        ),
         Err(error) => refused(&viewer, &state, id, error, String::new()).await,
     }
 }
