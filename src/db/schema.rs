@@ -107,6 +107,10 @@ diesel::table! {
         identity_verified -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// lower(name), kept by the database.
+        name_key -> Text,
+        /// lower(email), kept by the database.
+        email_key -> Text,
     }
 }
 

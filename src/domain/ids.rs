@@ -42,6 +42,15 @@ impl TicketId {
         format!("{}{:06}", Self::PREFIX, self.0)
     }
 
+    /// A ticket's number typed without its prefix (`540` for RD-000540).
+    pub fn parse_number(text: &str) -> Option<TicketId> {
+        let digits = text.trim();
+        if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().filter(|id| *id > 0).map(TicketId)
+    }
+
     /// Parses `RD-000123` (any case, surrounding blanks ignored).
     pub fn parse_reference(text: &str) -> Option<TicketId> {
         let text = text.trim();

@@ -233,8 +233,9 @@ pub struct QueuePage {
     pub search_truncated: bool,
 }
 
-/// The tickets a search names: by reference, customer e-mail or name,
-/// transaction reference, or words of the subject. None: no search.
+/// The tickets a search names: by reference or bare number, customer
+/// e-mail or name, transaction reference (its `TX` optional), or words of
+/// the subject. None: no search.
 fn search_candidates(
     conn: &mut DbConnection,
     text: &str,
@@ -244,6 +245,16 @@ fn search_candidates(
         return Ok((vec![id], false));
     }
     let mut found: Vec<TicketId> = Vec::new();
+    // A bare number is a ticket's number without its prefix.
+    if let Some(id) = TicketId::parse_number(text) {
+        found.extend(
+            tickets::table
+                .find(id)
+                .select(tickets::id)
+                .first::<TicketId>(conn)
+                .optional()?,
+        );
+    }
     let mut customer_ids: Vec<CustomerId> = customers::table
         .filter(customers::email.eq(text.to_lowercase()))
         .select(customers::id)
@@ -265,7 +276,11 @@ fn search_candidates(
         );
     }
     let transaction: Option<TransactionId> = transactions::table
-        .filter(transactions::reference.eq_any([text.to_owned(), text.to_uppercase()]))
+        .filter(transactions::reference.eq_any([
+            text.to_owned(),
+            text.to_uppercase(),
+            format!("TX{}", text.to_uppercase()),
+        ]))
         .select(transactions::id)
         .first(conn)
         .optional()?;

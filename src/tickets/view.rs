@@ -289,7 +289,8 @@ pub fn transaction_panel(
     })
 }
 
-/// The transaction with this reference, as typed or upper-cased.
+/// The transaction with this reference: as typed, upper-cased, or with
+/// its `TX` prefix left off.
 pub fn find_transaction(
     conn: &mut DbConnection,
     reference: &str,
@@ -298,32 +299,73 @@ pub fn find_transaction(
     let Ok(reference) = crate::domain::text::reference(reference) else {
         return Ok(None);
     };
+    let upper = reference.to_uppercase();
+    let candidates = [reference.clone(), upper.clone(), format!("TX{upper}")];
     Ok(transactions::table
-        .filter(transactions::reference.eq_any([reference.clone(), reference.to_uppercase()]))
+        .filter(transactions::reference.eq_any(candidates))
+        .order(transactions::id)
         .select(Transaction::as_select())
         .first(conn)
         .optional()?)
 }
 
-/// Customers whose e-mail, platform reference or full name is `text`, at
-/// most 50, oldest first.
-pub fn find_customers(conn: &mut DbConnection, text: &str) -> Result<Vec<Customer>, DbError> {
+/// Most customers one search lists.
+pub const CUSTOMER_MATCHES: i64 = 50;
+
+/// Customers found by a search, in name order, and whether more match.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerMatches {
+    pub customers: Vec<Customer>,
+    pub more: bool,
+}
+
+diesel::define_sql_function! {
+    /// SQL's lower(): the same lower-casing the key columns were made with.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Customers whose name or e-mail starts with `text` (any case, Chinese
+/// included), or whose platform reference is `text`: index ranges over
+/// the lower-cased keys, at most `CUSTOMER_MATCHES`, by name.
+pub fn find_customers(conn: &mut DbConnection, text: &str) -> Result<CustomerMatches, DbError> {
     let text = crate::domain::text::search(text);
-    let text = text.as_str();
-    if text.is_empty() {
-        return Ok(Vec::new());
+    let prefix: String = text.chars().take(100).collect();
+    if prefix.is_empty() {
+        return Ok(CustomerMatches::default());
     }
-    Ok(customers::table
-        .filter(
-            customers::email
-                .eq(text.to_lowercase())
-                .or(customers::external_ref.eq(text))
-                .or(customers::name.eq(text)),
-        )
-        .order(customers::id)
-        .limit(50)
+    // Every key that starts with the prefix sorts below the prefix followed
+    // by the last code point.
+    let end = format!("{prefix}\u{10FFFF}");
+    let by_name: Vec<Customer> = customers::table
+        .filter(customers::name_key.ge(lower(prefix.clone())))
+        .filter(customers::name_key.lt(lower(end.clone())))
+        .order((customers::name_key, customers::id))
+        .limit(CUSTOMER_MATCHES + 1)
         .select(Customer::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    let by_email: Vec<Customer> = customers::table
+        .filter(customers::email_key.ge(lower(prefix.clone())))
+        .filter(customers::email_key.lt(lower(end)))
+        .order((customers::email_key, customers::id))
+        .limit(CUSTOMER_MATCHES + 1)
+        .select(Customer::as_select())
+        .load(conn)?;
+    let by_reference: Vec<Customer> = customers::table
+        .filter(customers::external_ref.eq(&prefix))
+        .select(Customer::as_select())
+        .load(conn)?;
+    let mut found: Vec<Customer> = Vec::new();
+    for customer in by_reference.into_iter().chain(by_name).chain(by_email) {
+        if !found.iter().any(|c| c.id == customer.id) {
+            found.push(customer);
+        }
+    }
+    let more = found.len() as i64 > CUSTOMER_MATCHES;
+    found.truncate(CUSTOMER_MATCHES as usize);
+    Ok(CustomerMatches {
+        customers: found,
+        more,
+    })
 }
 
 /// Tickets linked to a transaction, newest first.

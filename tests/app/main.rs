@@ -12,6 +12,7 @@ mod demo;
 mod desk_admin;
 mod desk_auth;
 mod desk_language;
+mod desk_search;
 mod desk_tickets;
 mod exactness;
 mod helpers;

@@ -8,7 +8,7 @@ use crate::db::models::{Customer, Ticket};
 use crate::domain::*;
 use crate::i18n::{self, Lang};
 use crate::tickets::service::{self, NewTicket, TicketError};
-use crate::tickets::view::{self, CustomerPanel, TransactionPanel};
+use crate::tickets::view::{self, CustomerMatches, CustomerPanel, TransactionPanel};
 use crate::web::AppState;
 use crate::web::errors::DeskError;
 use actix_session::Session;
@@ -83,10 +83,11 @@ struct CustomerSearchPage {
     title: String,
     chrome: Chrome,
     search: String,
-    results: Vec<Customer>,
+    results: CustomerMatches,
 }
 
-/// Customers by exact e-mail, platform reference or name (bounded).
+/// Customers by the start of their name or e-mail, or their platform
+/// reference (bounded).
 async fn customer_search(
     viewer: Viewer,
     state: web::Data<AppState>,
@@ -95,7 +96,7 @@ async fn customer_search(
     let search = crate::domain::text::search(&params.q);
     let text = search.clone();
     let results = if text.is_empty() {
-        Vec::new()
+        CustomerMatches::default()
     } else {
         state
             .db
