@@ -90,15 +90,15 @@ fn tickets_and_transactions_are_found_with_or_without_their_prefix() -> TestResu
             .collect()
     };
     let reference = id.reference();
-    assert_eq!(listed(&reference), [reference.clone()]);
+    assert_eq!(listed(&reference), vec![reference.clone()]);
     assert_eq!(
         listed(&id.0.to_string()),
-        [reference.clone()],
+        vec![reference.clone()],
         "a bare number"
     );
     assert_eq!(
         listed(&format!("{:06}", id.0)),
-        [reference.clone()],
+        vec![reference.clone()],
         "zero-padded"
     );
     assert!(listed("999999").is_empty());

@@ -6,11 +6,13 @@
 
 mod api;
 mod audit;
+mod browser;
 mod cli;
 mod database;
 mod demo;
 mod desk_admin;
 mod desk_auth;
+mod desk_browser;
 mod desk_language;
 mod desk_search;
 mod desk_tickets;
