@@ -15,6 +15,57 @@ use std::collections::HashMap;
 
 /// How many recent transactions and other tickets a panel lists.
 pub const PANEL_ROWS: i64 = 10;
+/// Panels count a customer's records up to this, then say "1000+".
+pub const COUNT_CAP: i64 = 1000;
+/// Rows on one page of a customer's full list.
+pub const LIST_ROWS: i64 = 50;
+/// Refunds of one payment listed on its panel.
+const REFUND_ROWS: i64 = 20;
+
+/// How many records there are, counted up to `COUNT_CAP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub count: usize,
+    /// There are more than `count`.
+    pub more: bool,
+}
+
+impl std::fmt::Display for Total {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.more {
+            write!(f, "{}+", self.count)
+        } else {
+            write!(f, "{}", self.count)
+        }
+    }
+}
+
+impl Total {
+    /// A total from ids read with a limit of `COUNT_CAP + 1`.
+    fn of(found: usize) -> Total {
+        let cap = COUNT_CAP as usize;
+        Total {
+            count: found.min(cap),
+            more: found > cap,
+        }
+    }
+}
+
+/// A customer named on a page, to link to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    pub id: CustomerId,
+    pub name: String,
+}
+
+/// A ledger account as a transfer line shows it: what it is and, for a
+/// wallet, whose.
+#[derive(Debug, Clone)]
+pub struct AccountLabel {
+    pub code: String,
+    pub kind: AccountKind,
+    pub owner: Option<Party>,
+}
 /// Longest timeline shown on one page.
 pub const TIMELINE_ROWS: i64 = 500;
 
@@ -48,15 +99,17 @@ pub struct CustomerPanel {
     pub customer: Customer,
     pub wallets: Vec<Wallet>,
     pub recent_transactions: Vec<Transaction>,
+    pub transactions_total: Total,
     pub tickets: Vec<Ticket>,
+    pub tickets_total: Total,
 }
 
 /// One ledger transfer as the transaction panel lists it.
 #[derive(Debug, Clone)]
 pub struct TransferLine {
     pub transfer: LedgerTransfer,
-    pub debit_code: String,
-    pub credit_code: String,
+    pub debit: AccountLabel,
+    pub credit: AccountLabel,
     pub amount: Money,
 }
 
@@ -65,7 +118,17 @@ pub struct TransferLine {
 pub struct TransactionPanel {
     pub transaction: Transaction,
     pub amount: Money,
-    pub counterparty_name: Option<String>,
+    /// Whose transaction it is.
+    pub customer: Party,
+    /// The other wallet customer of a transfer or trade.
+    pub counterparty: Option<Party>,
+    /// A P2P trade's two sides: the seller funds the escrow.
+    pub seller: Option<Party>,
+    pub buyer: Option<Party>,
+    /// The payment a refund pays back.
+    pub original: Option<Transaction>,
+    /// A payment's refunds, newest first.
+    pub refunds: Vec<Transaction>,
     pub transfers: Vec<TransferLine>,
 }
 
@@ -224,24 +287,172 @@ pub fn customer_panel(
         .iter()
         .map(Wallet::from)
         .collect();
-    let recent_transactions = transactions::table
-        .filter(transactions::customer_id.eq(id))
-        .order((transactions::created_at.desc(), transactions::id.desc()))
-        .limit(PANEL_ROWS)
-        .select(Transaction::as_select())
-        .load(conn)?;
-    let tickets = tickets::table
-        .filter(tickets::customer_id.eq(id))
-        .order((tickets::created_at.desc(), tickets::id.desc()))
-        .limit(PANEL_ROWS)
-        .select(Ticket::as_select())
-        .load(conn)?;
+    let recent_transactions = customer_transactions(conn, id, None, PANEL_ROWS)?;
+    let transactions_total = Total::of(
+        transactions::table
+            .filter(transactions::customer_id.eq(id))
+            .select(transactions::id)
+            .limit(COUNT_CAP + 1)
+            .load::<TransactionId>(conn)?
+            .len(),
+    );
+    let tickets = customer_tickets(conn, id, None, PANEL_ROWS)?;
+    let tickets_total = Total::of(
+        tickets::table
+            .filter(tickets::customer_id.eq(id))
+            .select(tickets::id)
+            .limit(COUNT_CAP + 1)
+            .load::<TicketId>(conn)?
+            .len(),
+    );
     Ok(Some(CustomerPanel {
         customer,
         wallets,
         recent_transactions,
+        transactions_total,
         tickets,
+        tickets_total,
     }))
+}
+
+/// Where a page of a newest-first list continues: below this creation
+/// time and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListCursor {
+    pub created_at: chrono::NaiveDateTime,
+    pub id: i64,
+}
+
+impl ListCursor {
+    /// `<microseconds since 1970>.<id>`, for a link.
+    pub fn encode(self) -> String {
+        format!(
+            "{}.{}",
+            self.created_at.and_utc().timestamp_micros(),
+            self.id
+        )
+    }
+
+    pub fn decode(text: &str) -> Option<ListCursor> {
+        let (micros, id) = text.split_once('.')?;
+        let created_at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        Some(ListCursor {
+            created_at,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// Which of a customer's records a full list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOf {
+    Tickets,
+    Transactions,
+}
+
+/// One page of a customer's full list, and where the next begins.
+#[derive(Debug, Clone)]
+pub struct CustomerList {
+    pub customer: Customer,
+    pub tickets: Vec<Ticket>,
+    pub transactions: Vec<Transaction>,
+    pub next: Option<ListCursor>,
+}
+
+/// A page of `LIST_ROWS` of a customer's tickets or transactions, newest
+/// first, after `after`; None when there is no such customer.
+pub fn customer_list(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    of: ListOf,
+    after: Option<ListCursor>,
+) -> Result<Option<CustomerList>, DbError> {
+    let Some(customer) = Customer::find(conn, id)? else {
+        return Ok(None);
+    };
+    let limit = LIST_ROWS as usize;
+    let mut list = CustomerList {
+        customer,
+        tickets: Vec::new(),
+        transactions: Vec::new(),
+        next: None,
+    };
+    match of {
+        ListOf::Tickets => {
+            list.tickets = customer_tickets(conn, id, after, LIST_ROWS + 1)?;
+            if list.tickets.len() > limit {
+                list.tickets.truncate(limit);
+                list.next = list.tickets.last().map(|t| ListCursor {
+                    created_at: t.created_at,
+                    id: t.id.0,
+                });
+            }
+        }
+        ListOf::Transactions => {
+            list.transactions = customer_transactions(conn, id, after, LIST_ROWS + 1)?;
+            if list.transactions.len() > limit {
+                list.transactions.truncate(limit);
+                list.next = list.transactions.last().map(|t| ListCursor {
+                    created_at: t.created_at,
+                    id: t.id.0,
+                });
+            }
+        }
+    }
+    Ok(Some(list))
+}
+
+/// A customer's transactions, newest first, from `after` on: the
+/// `(customer_id, created_at)` index read backwards.
+pub fn customer_transactions(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    after: Option<ListCursor>,
+    limit: i64,
+) -> Result<Vec<Transaction>, DbError> {
+    let mut query = transactions::table
+        .filter(transactions::customer_id.eq(id))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(
+            transactions::created_at
+                .lt(after.created_at)
+                .or(transactions::created_at
+                    .eq(after.created_at)
+                    .and(transactions::id.lt(TransactionId(after.id)))),
+        );
+    }
+    Ok(query
+        .order((transactions::created_at.desc(), transactions::id.desc()))
+        .limit(limit)
+        .select(Transaction::as_select())
+        .load(conn)?)
+}
+
+/// A customer's tickets, newest first, from `after` on.
+pub fn customer_tickets(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    after: Option<ListCursor>,
+    limit: i64,
+) -> Result<Vec<Ticket>, DbError> {
+    let mut query = tickets::table
+        .filter(tickets::customer_id.eq(id))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(
+            tickets::created_at
+                .lt(after.created_at)
+                .or(tickets::created_at
+                    .eq(after.created_at)
+                    .and(tickets::id.lt(TicketId(after.id)))),
+        );
+    }
+    Ok(query
+        .order((tickets::created_at.desc(), tickets::id.desc()))
+        .limit(limit)
+        .select(Ticket::as_select())
+        .load(conn)?)
 }
 
 pub fn transaction_panel(
@@ -258,29 +469,89 @@ pub fn transaction_panel(
         .iter()
         .flat_map(|t| [t.debit_account_id, t.credit_account_id])
         .collect();
-    let codes: HashMap<LedgerAccountId, String> = ledger_accounts::table
-        .filter(ledger_accounts::id.eq_any(&account_ids))
-        .select((ledger_accounts::id, ledger_accounts::code))
-        .load::<(LedgerAccountId, String)>(conn)?
+    let accounts: HashMap<LedgerAccountId, (String, AccountKind, Option<CustomerId>)> =
+        ledger_accounts::table
+            .filter(ledger_accounts::id.eq_any(&account_ids))
+            .select((
+                ledger_accounts::id,
+                ledger_accounts::code,
+                ledger_accounts::kind,
+                ledger_accounts::customer_id,
+            ))
+            .load::<(LedgerAccountId, String, AccountKind, Option<CustomerId>)>(conn)?
+            .into_iter()
+            .map(|(id, code, kind, owner)| (id, (code, kind, owner)))
+            .collect();
+    let mut people: Vec<CustomerId> = accounts
+        .values()
+        .filter_map(|(_, _, owner)| *owner)
+        .collect();
+    people.push(transaction.customer_id);
+    people.extend(transaction.counterparty_customer_id);
+    let names: HashMap<CustomerId, String> = customers::table
+        .filter(customers::id.eq_any(&people))
+        .select((customers::id, customers::name))
+        .load::<(CustomerId, String)>(conn)?
         .into_iter()
         .collect();
-    let counterparty_name = match transaction.counterparty_customer_id {
-        Some(id) => customers::table
-            .find(id)
-            .select(customers::name)
-            .first(conn)
-            .optional()?,
+    let party = |id: CustomerId| Party {
+        id,
+        name: names.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+    };
+    let label = |id: LedgerAccountId| match accounts.get(&id) {
+        Some((code, kind, owner)) => AccountLabel {
+            code: code.clone(),
+            kind: *kind,
+            owner: owner.map(party),
+        },
+        None => AccountLabel {
+            code: id.to_string(),
+            kind: AccountKind::CustomerWallet,
+            owner: None,
+        },
+    };
+    // The seller is whoever's wallet funded the trade's escrow.
+    let seller = (transaction.kind == TransactionKind::P2pTrade)
+        .then(|| {
+            transfers
+                .iter()
+                .find(|t| t.kind == TransferKind::TradeEscrow)
+                .and_then(|t| accounts.get(&t.debit_account_id))
+                .and_then(|(_, _, owner)| *owner)
+        })
+        .flatten();
+    let buyer = seller.and_then(|seller| {
+        [
+            Some(transaction.customer_id),
+            transaction.counterparty_customer_id,
+        ]
+        .into_iter()
+        .flatten()
+        .find(|id| *id != seller)
+    });
+    let original = match transaction.original_transaction_id {
+        Some(id) => Transaction::find(conn, id)?,
         None => None,
     };
-    let code = |id: LedgerAccountId| codes.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let refunds = transactions::table
+        .filter(transactions::original_transaction_id.eq(transaction.id))
+        .order((transactions::created_at.desc(), transactions::id.desc()))
+        .limit(REFUND_ROWS)
+        .select(Transaction::as_select())
+        .load(conn)?;
     Ok(TransactionPanel {
         amount: Money::from_minor(transaction.amount_minor, transaction.currency),
-        counterparty_name,
+        customer: party(transaction.customer_id),
+        counterparty: transaction.counterparty_customer_id.map(party),
+        seller: seller.map(party),
+        buyer: buyer.map(party),
+        original,
+        refunds,
         transfers: transfers
             .into_iter()
             .map(|transfer| TransferLine {
-                debit_code: code(transfer.debit_account_id),
-                credit_code: code(transfer.credit_account_id),
+                debit: label(transfer.debit_account_id),
+                credit: label(transfer.credit_account_id),
                 amount: Money::from_minor(transfer.amount_minor, transfer.currency),
                 transfer,
             })
@@ -394,9 +665,14 @@ pub fn ticket_page(conn: &mut DbConnection, id: TicketId) -> Result<Option<Ticke
     let Some(ticket) = Ticket::find(conn, id)? else {
         return Ok(None);
     };
-    let Some(customer) = customer_panel(conn, ticket.customer_id)? else {
+    let Some(mut customer) = customer_panel(conn, ticket.customer_id)? else {
         return Ok(None);
     };
+    // The ticket shown is always in its customer's list, even when older
+    // than the newest few.
+    if !customer.tickets.iter().any(|t| t.id == ticket.id) {
+        customer.tickets.push(ticket.clone());
+    }
     let transaction = match ticket.transaction_id {
         Some(tx) => match Transaction::find(conn, tx)? {
             Some(row) => Some(transaction_panel(conn, row)?),

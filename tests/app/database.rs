@@ -61,7 +61,7 @@ fn database_columns(conn: &mut DbConnection) -> Columns {
         DbConnection::Sqlite(_) => {
             "SELECT m.name AS table_name, c.name AS column_name, UPPER(c.type) AS column_type,
                     CAST(c.\"notnull\" = 0 AND c.pk = 0 AS BIGINT) AS nullable
-             FROM sqlite_master m JOIN pragma_table_info(m.name) c
+             FROM sqlite_master m JOIN pragma_table_xinfo(m.name) c
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'"
         }
         DbConnection::Postgres(_) => {

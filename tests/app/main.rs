@@ -14,6 +14,7 @@ mod desk_admin;
 mod desk_auth;
 mod desk_browser;
 mod desk_language;
+mod desk_related;
 mod desk_search;
 mod desk_tickets;
 mod exactness;

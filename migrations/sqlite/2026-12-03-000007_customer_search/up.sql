@@ -1,7 +1,7 @@
 -- Customers are found by the start of their name or e-mail, in any case:
 -- lower-cased copies kept by the database itself, indexed, so a prefix is
 -- an index range.
-ALTER TABLE customers ADD COLUMN name_key TEXT GENERATED ALWAYS AS (lower(name)) VIRTUAL;
-ALTER TABLE customers ADD COLUMN email_key TEXT GENERATED ALWAYS AS (lower(email)) VIRTUAL;
+ALTER TABLE customers ADD COLUMN name_key TEXT NOT NULL GENERATED ALWAYS AS (lower(name)) VIRTUAL;
+ALTER TABLE customers ADD COLUMN email_key TEXT NOT NULL GENERATED ALWAYS AS (lower(email)) VIRTUAL;
 CREATE INDEX customers_name_prefix ON customers (name_key);
 CREATE INDEX customers_email_prefix ON customers (email_key);

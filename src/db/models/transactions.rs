@@ -27,6 +27,11 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// The amount, in its currency.
+    pub fn amount(&self) -> crate::domain::Money {
+        crate::domain::Money::from_minor(self.amount_minor, self.currency)
+    }
+
     pub fn find(
         conn: &mut crate::db::DbConnection,
         id: TransactionId,

@@ -8,7 +8,7 @@ use crate::db::models::{Customer, Ticket};
 use crate::domain::*;
 use crate::i18n::{self, Lang};
 use crate::tickets::service::{self, NewTicket, TicketError};
-use crate::tickets::view::{self, CustomerMatches, CustomerPanel, TransactionPanel};
+use crate::tickets::view::{self, CustomerMatches, CustomerPanel, ListOf, TransactionPanel};
 use crate::web::AppState;
 use crate::web::errors::DeskError;
 use actix_session::Session;
@@ -24,12 +24,105 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/customers", web::get().to(customer_search))
         .route("/customers/{id}", web::get().to(customer_page))
         .route("/customers/{id}/tickets", web::post().to(open_for_customer))
+        .route("/customers/{id}/tickets", web::get().to(customer_tickets))
+        .route(
+            "/customers/{id}/transactions",
+            web::get().to(customer_transactions),
+        )
         .route("/transactions", web::get().to(transaction_search))
         .route("/transactions/{reference}", web::get().to(transaction_page))
         .route(
             "/transactions/{reference}/tickets",
             web::post().to(open_for_transaction),
         );
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    /// Where the page continues (a link's cursor).
+    #[serde(default)]
+    after: String,
+}
+
+/// All of a customer's tickets or transactions, newest first, a page at a
+/// time.
+#[derive(Template)]
+#[template(path = "agent/customer_list.html")]
+struct CustomerListPage {
+    title: String,
+    chrome: Chrome,
+    customer: Customer,
+    tickets: Vec<Ticket>,
+    transactions: Vec<crate::db::models::Transaction>,
+    next_link: Option<String>,
+}
+
+async fn customer_list(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: CustomerId,
+    params: ListParams,
+    of: ListOf,
+) -> Result<HttpResponse, DeskError> {
+    let after = match params.after.trim() {
+        "" => None,
+        text => Some(
+            view::ListCursor::decode(text)
+                .ok_or_else(|| DeskError::BadRequest(i18n::text(viewer.lang, "error-page-link")))?,
+        ),
+    };
+    let list = state
+        .db
+        .run(move |conn| view::customer_list(conn, id, of, after))
+        .await?
+        .ok_or_else(|| {
+            DeskError::NotFound(i18n::text_with(
+                viewer.lang,
+                "error-unknown-customer",
+                &[("customer", id.to_string())],
+            ))
+        })?;
+    let (path, title_key) = match of {
+        ListOf::Tickets => ("tickets", "list-tickets-of"),
+        ListOf::Transactions => ("transactions", "list-transactions-of"),
+    };
+    render(
+        CustomerListPage {
+            title: i18n::text_with(
+                viewer.lang,
+                title_key,
+                &[("name", list.customer.name.clone())],
+            ),
+            chrome: Chrome::new(&viewer, "customers"),
+            next_link: list
+                .next
+                .map(|cursor| format!("/agent/customers/{id}/{path}?after={}", cursor.encode())),
+            customer: list.customer,
+            tickets: list.tickets,
+            transactions: list.transactions,
+        },
+        StatusCode::OK,
+    )
+}
+
+async fn customer_tickets(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, DeskError> {
+    let id = CustomerId(id.into_inner());
+    customer_list(viewer, state, id, params.into_inner(), ListOf::Tickets).await
+}
+
+async fn customer_transactions(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, DeskError> {
+    let id = CustomerId(id.into_inner());
+    customer_list(viewer, state, id, params.into_inner(), ListOf::Transactions).await
 }
 
 #[derive(Deserialize, Default)]
@@ -120,6 +213,8 @@ struct CustomerPage {
     title: String,
     chrome: Chrome,
     panel: CustomerPanel,
+    /// The ticket marked in the list: none (0) on the customer's page.
+    current_ticket: i64,
     form: OpenTicketView,
 }
 
@@ -150,6 +245,7 @@ async fn customer_view(
     render(
         CustomerPage {
             title: panel.customer.name.clone(),
+            current_ticket: 0,
             chrome: Chrome::new(viewer, "customers"),
             form: OpenTicketView::new(
                 format!("/agent/customers/{id}/tickets"),

@@ -332,6 +332,8 @@ struct TicketTemplate {
     title: String,
     chrome: Chrome,
     page: TicketPage,
+    /// The ticket shown (its id), marked in its customer's list.
+    current_ticket: i64,
     playbook: Option<PlaybookView>,
     /// A fresh key for the remedy forms: one form, one remedy.
     form_key: String,
@@ -383,6 +385,7 @@ async fn ticket_view(
             title: format!("{} · {}", id.reference(), page.ticket.subject),
             chrome: Chrome::new(viewer, "tickets"),
             reference: id.reference(),
+            current_ticket: id.0,
             form_key: super::auth::random_token(),
             macros: playbooks::macro_choices(page.ticket.category, lang),
             playbook,
