@@ -50,9 +50,10 @@ impl AgentError {
             AgentError::InvalidName(problem) => {
                 Message::new("agent-error-name").with_message("problem", problem.message())
             }
-            AgentError::Password(problem) => {
-                Message::new("agent-error-password").with("detail", problem.to_string())
+            AgentError::Password(PasswordError::TooShort) => {
+                Message::new("agent-error-password").with("min", MIN_PASSWORD_CHARS.to_string())
             }
+            AgentError::Password(PasswordError::Hashing(_)) => Message::new("error-internal"),
             AgentError::EmailTaken(email) => {
                 Message::new("agent-error-email-taken").with("email", email.clone())
             }

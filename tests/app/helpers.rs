@@ -457,6 +457,24 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// A form the desk refused: sent back (303) to its page, which says
+    /// why. Returns that page.
+    pub fn refused_page(&self, response: reqwest::blocking::Response) -> scraper::Html {
+        assert_eq!(
+            response.status(),
+            303,
+            "a refused form is sent back to its page"
+        );
+        let page = self.page(&location(&response));
+        assert!(
+            !select(&page, ".error").is_empty(),
+            "the page says why the form was refused"
+        );
+        page
+    }
+}
+
 pub fn location(response: &reqwest::blocking::Response) -> String {
     response
         .headers()

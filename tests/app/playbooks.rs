@@ -465,8 +465,7 @@ fn agents_mark_manual_steps_with_notes_timeline_and_audit() -> TestResult {
             &csrf,
             &[("state", state), ("note", note)],
         );
-        assert_eq!(response.status(), 422, "{key}");
-        let page = scraper::Html::parse_document(&response.text()?);
+        let page = app.refused_page(response);
         assert_eq!(
             select(&page, ".error").first().map(|e| text_of(*e)),
             Some(message.to_owned())
@@ -630,8 +629,7 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
             ("form_key", &form_key),
         ],
     );
-    assert_eq!(response.status(), 422);
-    let refusal = scraper::Html::parse_document(&response.text()?);
+    let refusal = app.refused_page(response);
     let message = text_of(select(&refusal, ".error")[0]);
     assert!(
         message.contains("at most 120.00 CNY can still be refunded"),
@@ -703,21 +701,21 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
             ("after", "0"),
         ],
     );
-    assert_eq!(stale.status(), 422);
-    let stale = scraper::Html::parse_document(&stale.text()?);
+    let stale = app.refused_page(stale);
     assert_eq!(
         text_of(select(&stale, ".error")[0]),
         "another remedy was proposed on this ticket meanwhile: look at the page again"
     );
     assert_eq!(wallet_balance(&app, 1), before + 5_000);
-    let page = app.page(&path);
+    // The run's notice waited for the next page: the one the refusal led to.
     assert!(
-        select(&page, ".notice")
+        select(&stale, ".notice")
             .iter()
             .any(|n| !text_of(*n).is_empty())
     );
 
     // A second refund of the rest, from a fresh form, finishes the payment.
+    let page = app.page(&path);
     let response = app.post_form(
         &format!("{path}/remedies/refund"),
         &csrf,
@@ -812,8 +810,7 @@ fn remedies_are_refused_until_their_steps_pass_and_big_ones_wait_for_approval() 
             ("form_key", "k1"),
         ],
     );
-    assert_eq!(response.status(), 422);
-    let page = scraper::Html::parse_document(&response.text()?);
+    let page = app.refused_page(response);
     assert_eq!(
         text_of(select(&page, ".error")[0]),
         "this remedy waits for: The payment was cancelled"
@@ -961,14 +958,10 @@ fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult
                 &[("password", password)],
             )
         };
-    let response = approve(&su, &su_csrf, unfreeze, "");
-    assert_eq!(
-        response.status(),
-        403,
-        "no approval without the password typed again"
-    );
-    let response = approve(&su, &su_csrf, unfreeze, "not my password!");
-    assert_eq!(response.status(), 403);
+    // No approval without the password typed again.
+    let page = su.refused_page(approve(&su, &su_csrf, unfreeze, ""));
+    assert!(text_of(select(&page, ".error")[0]).contains("password"));
+    su.refused_page(approve(&su, &su_csrf, unfreeze, "not my password!"));
     let status_of = |remedy: RemedyId| -> String {
         remedies::table
             .find(remedy)
@@ -999,10 +992,7 @@ fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult
         )]
     );
     // Approving again changes nothing.
-    assert_eq!(
-        approve(&su, &su_csrf, unfreeze, AGENT_PASSWORD).status(),
-        409
-    );
+    su.refused_page(approve(&su, &su_csrf, unfreeze, AGENT_PASSWORD));
 
     // Su proposes a refund above the CNY threshold: Su cannot approve it,
     // Ada rejects it, and no money moves.
@@ -1043,21 +1033,17 @@ fn a_second_supervisor_approves_with_a_fresh_password_or_rejects() -> TestResult
         select(&page, &format!("[data-remedy-id='{big}'] form")).is_empty(),
         "no decision forms on one's own proposal"
     );
-    assert_eq!(approve(&su, &su_csrf, big, AGENT_PASSWORD).status(), 409);
+    su.refused_page(approve(&su, &su_csrf, big, AGENT_PASSWORD));
     assert_eq!(status_of(big), "proposed");
     let ada = app.browser();
     ada.sign_in_ok("ada@example.com");
     let ada_csrf = ada.csrf("/agent/approvals");
-    assert_eq!(
-        ada.post_form(
-            &format!("/agent/approvals/{big}/reject"),
-            &ada_csrf,
-            &[("reason", "")]
-        )
-        .status(),
-        422,
-        "a rejection says why"
-    );
+    // A rejection says why.
+    ada.refused_page(ada.post_form(
+        &format!("/agent/approvals/{big}/reject"),
+        &ada_csrf,
+        &[("reason", "")],
+    ));
     assert_eq!(
         ada.post_form(
             &format!("/agent/approvals/{big}/reject"),
@@ -1354,7 +1340,12 @@ fn admins_set_the_approval_thresholds() -> TestResult {
     );
     let csrf = ada.csrf("/agent/admin/thresholds");
     let response = ada.post_form("/agent/admin/thresholds", &csrf, &[("CNY", "1e3")]);
-    assert_eq!(response.status(), 422);
+    let page = ada.refused_page(response);
+    assert_eq!(
+        select(&page, "input[name=CNY]")[0].value().attr("value"),
+        Some("1e3"),
+        "what was typed is kept"
+    );
     let response = ada.post_form(
         "/agent/admin/thresholds",
         &csrf,

@@ -1,9 +1,9 @@
 //! `/agent/admin`: agents and roles, the SLA calendar, the audit log.
 //! Admins only: every handler takes `AdminViewer`.
 
-use super::auth::{AdminViewer, CsrfForm, take_flash};
+use super::auth::{AdminViewer, CsrfForm, RefusedForm, take_flash, take_refused};
 use super::tickets::sla_settings;
-use super::{Chrome, render, see_other, see_other_noting};
+use super::{Chrome, render, see_other, see_other_noting, see_other_refused};
 use crate::agents::{
     AgentChange, AgentError, NewAgentRequest, add_agent, change_agent, list_agents,
 };
@@ -56,8 +56,7 @@ async fn thresholds_view(
     state: &AppState,
     admin: &AdminViewer,
     notice: Option<String>,
-    error: Option<String>,
-    status: StatusCode,
+    refused: Option<RefusedForm>,
 ) -> Result<HttpResponse, DeskError> {
     let stored = state
         .db
@@ -75,18 +74,20 @@ async fn thresholds_view(
             rows: stored
                 .into_iter()
                 .map(|(currency, limit)| {
-                    (
-                        currency.code(),
-                        limit
-                            .map(|m| m.to_decimal().to_string())
-                            .unwrap_or_default(),
-                    )
+                    // After a refusal, what was typed; else what is stored.
+                    let typed = refused
+                        .as_ref()
+                        .and_then(|r| r.input.get(currency.code()).cloned());
+                    let stored = limit
+                        .map(|m| m.to_decimal().to_string())
+                        .unwrap_or_default();
+                    (currency.code(), typed.unwrap_or(stored))
                 })
                 .collect(),
             notice,
-            error,
+            error: refused.map(|r| r.error),
         },
-        status,
+        StatusCode::OK,
     )
 }
 
@@ -95,7 +96,7 @@ async fn thresholds_page(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    thresholds_view(&state, &admin, take_flash(&session), None, StatusCode::OK).await
+    thresholds_view(&state, &admin, take_flash(&session), take_refused(&session)).await
 }
 
 /// Saves every currency's threshold given (a blank one is left as it is).
@@ -114,14 +115,14 @@ async fn post_thresholds(
         match crate::playbooks::remedies::parse_threshold(text, currency) {
             Ok(minor) => changes.push((currency, minor)),
             Err(error) => {
-                return thresholds_view(
-                    &state,
-                    &admin,
-                    None,
-                    Some(error.message().text(admin.0.lang)),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+                let typed: Vec<(&str, &str)> = Currency::iter()
+                    .filter_map(|c| form.0.get(c.code()).map(|t| (c.code(), t.as_str())))
+                    .collect();
+                return see_other_refused(
+                    &session,
+                    "/agent/admin/thresholds",
+                    &RefusedForm::new(error.message().text(admin.0.lang), &typed),
+                );
             }
         }
     }
@@ -167,10 +168,18 @@ async fn agents_view(
     state: &AppState,
     admin: AdminViewer,
     notice: Option<String>,
-    error: Option<String>,
-    form: NewAgentForm,
-    status: actix_web::http::StatusCode,
+    refused: Option<RefusedForm>,
 ) -> Result<HttpResponse, DeskError> {
+    // After a refused form, what was typed (never the password).
+    let form = refused
+        .as_ref()
+        .map(|r| NewAgentForm {
+            email: r.value("email"),
+            name: r.value("name"),
+            role: r.value("role"),
+            password: String::new(),
+        })
+        .unwrap_or_default();
     let agents = state
         .db
         .run(|conn| list_agents(conn).map_err(agent_error))
@@ -183,10 +192,10 @@ async fn agents_view(
             roles: Role::iter().collect(),
             me: admin.0.id,
             notice,
-            error,
+            error: refused.map(|r| r.error),
             form,
         },
-        status,
+        StatusCode::OK,
     )
 }
 
@@ -195,15 +204,8 @@ async fn agents_page(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    agents_view(
-        &state,
-        admin,
-        take_flash(&session),
-        None,
-        NewAgentForm::default(),
-        StatusCode::OK,
-    )
-    .await
+    let (notice, refused) = (take_flash(&session), take_refused(&session));
+    agents_view(&state, admin, notice, refused).await
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -257,22 +259,18 @@ async fn add_agent_form(
             ),
         ),
         Err(AgentError::Db(db)) => Err(db.into()),
-        Err(error) => {
-            let form = NewAgentForm {
-                password: String::new(),
-                ..form
-            };
-            let message = error.message().text(admin.0.lang);
-            agents_view(
-                &state,
-                admin,
-                None,
-                Some(message),
-                form,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(error) => see_other_refused(
+            &session,
+            "/agent/admin/agents",
+            &RefusedForm::new(
+                error.message().text(admin.0.lang),
+                &[
+                    ("email", &form.email),
+                    ("name", &form.name),
+                    ("role", &form.role),
+                ],
+            ),
+        ),
     }
 }
 
@@ -356,22 +354,11 @@ async fn change_agent_form(
         Err(error @ AgentError::Unknown(_)) => {
             Err(DeskError::NotFound(error.message().text(admin.0.lang)))
         }
-        Err(error) => {
-            let status = match error {
-                AgentError::ChangedMeanwhile(_) => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            let message = error.message().text(admin.0.lang);
-            agents_view(
-                &state,
-                admin,
-                None,
-                Some(message),
-                NewAgentForm::default(),
-                status,
-            )
-            .await
-        }
+        Err(error) => see_other_refused(
+            &session,
+            "/agent/admin/agents",
+            &RefusedForm::new(error.message().text(admin.0.lang), &[]),
+        ),
     }
 }
 
@@ -409,21 +396,27 @@ async fn sla_view(
     state: &AppState,
     admin: &AdminViewer,
     notice: Option<String>,
-    error: Option<String>,
-    status: StatusCode,
+    refused: Option<RefusedForm>,
 ) -> Result<HttpResponse, DeskError> {
     let settings = sla_settings(state).await?;
     let calendar = &settings.calendar;
+    // After a refused calendar, what was typed; else what is stored.
+    let typed = |field: &str, stored: String| {
+        refused
+            .as_ref()
+            .and_then(|r| r.input.get(field).cloned())
+            .unwrap_or(stored)
+    };
     render(
         SlaPage {
             title: i18n::text(admin.0.lang, "admin-sla"),
             chrome: Chrome::new(&admin.0, "admin"),
-            time_zone: calendar.time_zone.name().to_owned(),
+            time_zone: typed("time_zone", calendar.time_zone.name().to_owned()),
             days: (1..=7)
                 .map(|n| (n, calendar.work_days.contains(&n)))
                 .collect(),
-            start: sla::clock(calendar.start_minute),
-            end: sla::clock(calendar.end_minute),
+            start: typed("start", sla::clock(calendar.start_minute)),
+            end: typed("end", sla::clock(calendar.end_minute)),
             targets: TicketPriority::iter()
                 .map(|p| (p, settings.target(p)))
                 .collect(),
@@ -433,9 +426,9 @@ async fn sla_view(
                 .map(|(day, name)| (day.format("%Y-%m-%d").to_string(), name.clone()))
                 .collect(),
             notice,
-            error,
+            error: refused.map(|r| r.error),
         },
-        status,
+        StatusCode::OK,
     )
 }
 
@@ -444,30 +437,25 @@ async fn sla_page(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    sla_view(&state, &admin, take_flash(&session), None, StatusCode::OK).await
+    sla_view(&state, &admin, take_flash(&session), take_refused(&session)).await
 }
 
 /// After an SLA change: the page again, saying what happened or why not.
-async fn sla_outcome(
-    state: &AppState,
+fn sla_outcome(
     admin: &AdminViewer,
     session: &Session,
     outcome: Result<(), SlaLoadError>,
     done: &'static str,
+    typed: &[(&str, &str)],
 ) -> Result<HttpResponse, DeskError> {
     match outcome {
         Ok(()) => see_other_noting(session, "/agent/admin/sla", i18n::text(admin.0.lang, done)),
         Err(SlaLoadError::Db(db)) => Err(db.into()),
-        Err(error) => {
-            sla_view(
-                state,
-                admin,
-                None,
-                Some(sla_error_text(&error, admin.0.lang)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(error) => see_other_refused(
+            session,
+            "/agent/admin/sla",
+            &RefusedForm::new(sla_error_text(&error, admin.0.lang), typed),
+        ),
     }
 }
 
@@ -519,7 +507,12 @@ async fn post_calendar(
         }
         Err(error) => Err(error.into()),
     };
-    sla_outcome(&state, &admin, &session, outcome, "sla-calendar-saved").await
+    let typed = [
+        ("time_zone", form.time_zone.as_str()),
+        ("start", form.start.as_str()),
+        ("end", form.end.as_str()),
+    ];
+    sla_outcome(&admin, &session, outcome, "sla-calendar-saved", &typed)
 }
 
 /// Why an SLA change was refused, in `lang`.
@@ -601,7 +594,7 @@ async fn post_target(
         }
         Err(error) => Err(error),
     };
-    sla_outcome(&state, &admin, &session, outcome, "sla-targets-saved").await
+    sla_outcome(&admin, &session, outcome, "sla-targets-saved", &[])
 }
 
 #[derive(Deserialize)]
@@ -639,7 +632,7 @@ async fn post_holiday(
                 .await
         }
     };
-    sla_outcome(&state, &admin, &session, outcome, "sla-holidays-saved").await
+    sla_outcome(&admin, &session, outcome, "sla-holidays-saved", &[])
 }
 
 #[derive(Template)]

@@ -2,9 +2,9 @@
 //! approve (typing their password again) or reject (saying why); nobody
 //! decides their own proposal.
 
-use super::auth::{CsrfForm, SupervisorViewer, take_flash};
+use super::auth::{CsrfForm, RefusedForm, SupervisorViewer, take_flash, take_refused};
 use super::tickets::{actor, sla_settings};
-use super::{Chrome, render, see_other_noting};
+use super::{Chrome, render, see_other_noting, see_other_refused};
 use crate::domain::RemedyId;
 use crate::i18n;
 use crate::playbooks::remedies::{self, Awaiting};
@@ -63,7 +63,6 @@ async fn view(
     viewer: &SupervisorViewer,
     notice: Option<String>,
     error: Option<String>,
-    status: StatusCode,
 ) -> Result<HttpResponse, DeskError> {
     let lang = viewer.0.lang;
     let word = |key: &str| i18n::text(lang, key);
@@ -112,7 +111,7 @@ async fn view(
             notice,
             error,
         },
-        status,
+        StatusCode::OK,
     )
 }
 
@@ -128,7 +127,8 @@ async fn approvals_page(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    view(&state, &viewer, take_flash(&session), None, StatusCode::OK).await
+    let refused = take_refused(&session).map(|r| r.error);
+    view(&state, &viewer, take_flash(&session), refused).await
 }
 
 #[derive(Deserialize)]
@@ -159,7 +159,11 @@ async fn approve(
             .map_err(DeskError::internal)?;
     if !matches {
         let message = i18n::text(viewer.0.lang, "approvals-wrong-password");
-        return view(&state, &viewer, None, Some(message), StatusCode::FORBIDDEN).await;
+        return see_other_refused(
+            &session,
+            "/agent/approvals",
+            &RefusedForm::new(message, &[]),
+        );
     }
     let settings = sla_settings(&state).await?;
     let actor = actor(&viewer.0);
@@ -167,26 +171,15 @@ async fn approve(
         .db
         .write(move |conn| remedies::approve(conn, &actor, remedy, &settings.calendar, sla::now()))
         .await;
-    decided(
-        &state,
-        &viewer,
-        &session,
-        outcome,
-        "approvals-approved",
-        StatusCode::CONFLICT,
-    )
-    .await
+    decided(&viewer, &session, outcome, "approvals-approved")
 }
 
-/// After a decision: back to the list saying what was done, or the list
-/// again with why not.
-async fn decided(
-    state: &AppState,
+/// After a decision: back to the list saying what was done, or why not.
+fn decided(
     viewer: &SupervisorViewer,
     session: &Session,
     outcome: Result<crate::domain::TicketId, TicketError>,
     done: &str,
-    refused: StatusCode,
 ) -> Result<HttpResponse, DeskError> {
     match outcome {
         Ok(ticket) => see_other_noting(
@@ -195,10 +188,11 @@ async fn decided(
             i18n::text_with(viewer.0.lang, done, &[("ticket", ticket.reference())]),
         ),
         Err(TicketError::Db(db)) => Err(db.into()),
-        Err(error) => {
-            let message = error.message().text(viewer.0.lang);
-            view(state, viewer, None, Some(message), refused).await
-        }
+        Err(error) => see_other_refused(
+            session,
+            "/agent/approvals",
+            &RefusedForm::new(error.message().text(viewer.0.lang), &[]),
+        ),
     }
 }
 
@@ -222,13 +216,5 @@ async fn reject(
         .db
         .write(move |conn| remedies::reject(conn, &actor, remedy, &reason, sla::now()))
         .await;
-    decided(
-        &state,
-        &viewer,
-        &session,
-        outcome,
-        "approvals-rejected",
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+    decided(&viewer, &session, outcome, "approvals-rejected")
 }

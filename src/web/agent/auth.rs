@@ -23,6 +23,7 @@ const AGENT_KEY: &str = "agent";
 const CSRF_KEY: &str = "csrf";
 const SEEN_KEY: &str = "seen";
 const FLASH_KEY: &str = "flash";
+const REFUSED_KEY: &str = "refused";
 /// How often a working agent's session is written back, pushing its idle
 /// deadline on.
 const REFRESH_SECONDS: i64 = 60;
@@ -306,4 +307,44 @@ pub fn take_flash(session: &Session) -> Option<String> {
     let notice = session.get::<String>(FLASH_KEY).ok().flatten()?;
     session.remove(FLASH_KEY);
     Some(notice)
+}
+
+/// A refused form: why, and what the agent typed, kept in the session for
+/// the page the browser is sent back to (post/redirect/get, so a reload
+/// never sends the form again).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct RefusedForm {
+    pub error: String,
+    pub input: std::collections::BTreeMap<String, String>,
+}
+
+impl RefusedForm {
+    pub fn new(error: String, input: &[(&str, &str)]) -> RefusedForm {
+        RefusedForm {
+            error,
+            input: input
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        }
+    }
+
+    /// What was typed in `field`; empty when nothing was.
+    pub fn value(&self, field: &str) -> String {
+        self.input.get(field).cloned().unwrap_or_default()
+    }
+}
+
+/// Keeps a refused form for the next page this agent sees.
+pub fn keep_refused(session: &Session, refused: &RefusedForm) -> Result<(), DeskError> {
+    session
+        .insert(REFUSED_KEY, refused)
+        .map_err(DeskError::internal)
+}
+
+/// The refused form kept for this page, if any; shown once.
+pub fn take_refused(session: &Session) -> Option<RefusedForm> {
+    let refused = session.get::<RefusedForm>(REFUSED_KEY).ok().flatten()?;
+    session.remove(REFUSED_KEY);
+    Some(refused)
 }

@@ -1,9 +1,9 @@
 //! Customers and transactions as agents look them up, and opening a ticket
 //! from either.
 
-use super::auth::{CsrfForm, Viewer};
+use super::auth::{CsrfForm, RefusedForm, Viewer, take_refused};
 use super::tickets::{actor, sla_settings};
-use super::{Chrome, path_segment, render, see_other, see_other_noting};
+use super::{Chrome, path_segment, render, see_other, see_other_noting, see_other_refused};
 use crate::db::models::{Customer, Ticket};
 use crate::domain::*;
 use crate::i18n::{self, Lang};
@@ -170,6 +170,19 @@ pub struct OpenTicketDraft {
     pub transaction: String,
 }
 
+impl OpenTicketDraft {
+    /// The draft a refused form kept.
+    fn from_refused(refused: &RefusedForm) -> OpenTicketDraft {
+        OpenTicketDraft {
+            category: refused.value("category"),
+            priority: refused.value("priority"),
+            subject: refused.value("subject"),
+            description: refused.value("description"),
+            transaction: refused.value("transaction"),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "agent/customers.html")]
 struct CustomerSearchPage {
@@ -224,7 +237,6 @@ async fn customer_view(
     id: CustomerId,
     draft: OpenTicketDraft,
     error: Option<String>,
-    status: StatusCode,
 ) -> Result<HttpResponse, DeskError> {
     let panel = state
         .db
@@ -255,7 +267,7 @@ async fn customer_view(
             ),
             panel,
         },
-        status,
+        StatusCode::OK,
     )
 }
 
@@ -263,14 +275,18 @@ async fn customer_page(
     viewer: Viewer,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    session: Session,
 ) -> Result<HttpResponse, DeskError> {
+    let refused = take_refused(&session);
     customer_view(
         &viewer,
         &state,
         CustomerId(id.into_inner()),
-        OpenTicketDraft::default(),
-        None,
-        StatusCode::OK,
+        refused
+            .as_ref()
+            .map(OpenTicketDraft::from_refused)
+            .unwrap_or_default(),
+        refused.map(|r| r.error),
     )
     .await
 }
@@ -290,14 +306,18 @@ pub struct OpenTicketForm {
 }
 
 impl OpenTicketForm {
-    fn draft(&self) -> OpenTicketDraft {
-        OpenTicketDraft {
-            category: self.category.clone(),
-            priority: self.priority.clone(),
-            subject: self.subject.clone(),
-            description: self.description.clone(),
-            transaction: self.transaction.clone(),
-        }
+    /// The form refused with `error`, its input kept.
+    fn refused(&self, error: String) -> RefusedForm {
+        RefusedForm::new(
+            error,
+            &[
+                ("category", &self.category),
+                ("priority", &self.priority),
+                ("subject", &self.subject),
+                ("description", &self.description),
+                ("transaction", &self.transaction),
+            ],
+        )
     }
 
     fn request(&self, customer: CustomerId) -> Result<NewTicket, DeskError> {
@@ -357,17 +377,11 @@ async fn open_for_customer(
     let form = form.0;
     match open_ticket(&viewer, &state, form.request(customer)?).await? {
         Ok(ticket) => opened(&session, &ticket, viewer.lang),
-        Err(message) => {
-            customer_view(
-                &viewer,
-                &state,
-                customer,
-                form.draft(),
-                Some(message),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(message) => see_other_refused(
+            &session,
+            &format!("/agent/customers/{customer}"),
+            &form.refused(message),
+        ),
     }
 }
 
@@ -427,7 +441,6 @@ async fn transaction_view(
     reference: String,
     draft: OpenTicketDraft,
     error: Option<String>,
-    status: StatusCode,
 ) -> Result<HttpResponse, DeskError> {
     let wanted = reference.clone();
     let found = state
@@ -466,7 +479,7 @@ async fn transaction_view(
             customer,
             tickets,
         },
-        status,
+        StatusCode::OK,
     )
 }
 
@@ -474,13 +487,18 @@ async fn transaction_page(
     viewer: Viewer,
     state: web::Data<AppState>,
     reference: web::Path<String>,
+    session: Session,
 ) -> Result<HttpResponse, DeskError> {
     let reference = reference.into_inner();
-    let draft = OpenTicketDraft {
-        transaction: reference.clone(),
-        ..OpenTicketDraft::default()
+    let refused = take_refused(&session);
+    let draft = match &refused {
+        Some(refused) => OpenTicketDraft::from_refused(refused),
+        None => OpenTicketDraft {
+            transaction: reference.clone(),
+            ..OpenTicketDraft::default()
+        },
     };
-    transaction_view(&viewer, &state, reference, draft, None, StatusCode::OK).await
+    transaction_view(&viewer, &state, reference, draft, refused.map(|r| r.error)).await
 }
 
 async fn open_for_transaction(
@@ -508,16 +526,10 @@ async fn open_for_transaction(
         })?;
     match open_ticket(&viewer, &state, form.request(customer)?).await? {
         Ok(ticket) => opened(&session, &ticket, viewer.lang),
-        Err(message) => {
-            transaction_view(
-                &viewer,
-                &state,
-                reference,
-                form.draft(),
-                Some(message),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(message) => see_other_refused(
+            &session,
+            &format!("/agent/transactions/{}", path_segment(&reference)),
+            &form.refused(message),
+        ),
     }
 }

@@ -182,6 +182,17 @@ pub fn see_other_noting(
     Ok(see_other(location))
 }
 
+/// Sends the browser back to the form's page after a refusal, the reason
+/// and the typed input kept for it.
+pub fn see_other_refused(
+    session: &actix_session::Session,
+    location: &str,
+    refused: &auth::RefusedForm,
+) -> Result<HttpResponse, DeskError> {
+    auth::keep_refused(session, refused)?;
+    Ok(see_other(location))
+}
+
 /// Sends the browser on after a form (post/redirect/get).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -1,8 +1,8 @@
 //! The queue and the ticket page.
 
-use super::auth::{CsrfForm, Viewer, take_flash};
+use super::auth::{CsrfForm, RefusedForm, Viewer, take_flash, take_refused};
 use super::sla_words::{self, SlaWords, sla_cell};
-use super::{Chrome, render, see_other_noting};
+use super::{Chrome, render, see_other_noting, see_other_refused};
 use crate::domain::*;
 use crate::i18n;
 use crate::playbooks::{self, PlaybookView};
@@ -362,7 +362,6 @@ async fn ticket_view(
     notice: Option<String>,
     error: Option<String>,
     draft: String,
-    status: StatusCode,
 ) -> Result<HttpResponse, DeskError> {
     let lang = viewer.lang;
     let now = sla::now();
@@ -404,7 +403,7 @@ async fn ticket_view(
             error,
             draft,
         },
-        status,
+        StatusCode::OK,
     )
 }
 
@@ -440,14 +439,19 @@ async fn ticket_page(
         }
         _ => String::new(),
     };
+    // After a refused form: why, and the reply as it was typed.
+    let refused = take_refused(&session);
+    let draft = match &refused {
+        Some(refused) if draft.is_empty() => refused.value("body"),
+        _ => draft,
+    };
     ticket_view(
         &viewer,
         &state,
         id,
         take_flash(&session),
-        None,
+        refused.map(|r| r.error),
         draft,
-        StatusCode::OK,
     )
     .await
 }
@@ -472,39 +476,28 @@ fn done(
     )
 }
 
-/// A refused change: the ticket page again, saying why, keeping the draft.
-async fn refused(
+/// A refused change: back to the ticket page, saying why, keeping the
+/// draft (post/redirect/get: a reload does not send the form again).
+fn refused(
     viewer: &Viewer,
-    state: &AppState,
+    session: &Session,
     id: TicketId,
     error: TicketError,
-    draft: String,
+    draft: &str,
 ) -> Result<HttpResponse, DeskError> {
-    let error = match error {
-        TicketError::Db(db) => return Err(db.into()),
-        other => other,
-    };
-    let status = match &error {
+    match error {
+        TicketError::Db(db) => Err(db.into()),
         TicketError::UnknownTicket(_) => {
-            return Err(DeskError::NotFound(error.message().text(viewer.lang)));
+            Err(DeskError::NotFound(error.message().text(viewer.lang)))
         }
-        TicketError::Calendar(_) | TicketError::Mail(_) => {
-            return Err(DeskError::internal(error));
-        }
-        TicketError::AssignOthers => return Err(DeskError::Forbidden),
-        TicketError::ChangedMeanwhile(_) | TicketError::Closed(_) => StatusCode::CONFLICT,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    ticket_view(
-        viewer,
-        state,
-        id,
-        None,
-        Some(error.message().text(viewer.lang)),
-        draft,
-        status,
-    )
-    .await
+        TicketError::Calendar(_) | TicketError::Mail(_) => Err(DeskError::internal(error)),
+        TicketError::AssignOthers => Err(DeskError::Forbidden),
+        error => see_other_refused(
+            session,
+            &format!("/agent/tickets/{}", id.reference()),
+            &RefusedForm::new(error.message().text(viewer.lang), &[("body", draft)]),
+        ),
+    }
 }
 
 #[derive(Deserialize)]
@@ -570,7 +563,7 @@ async fn post_reply(
                 },
             ),
         ),
-        Err(error) => refused(&viewer, &state, id, error, form.body).await,
+        Err(error) => refused(&viewer, &session, id, error, &form.body),
     }
 }
 
@@ -623,7 +616,7 @@ async fn post_fields(
             id,
             i18n::text(viewer.lang, "notice-ticket-updated"),
         ),
-        Err(error) => refused(&viewer, &state, id, error, String::new()).await,
+        Err(error) => refused(&viewer, &session, id, error, ""),
     }
 }
 
@@ -656,7 +649,7 @@ async fn post_step(
         .await
     {
         Ok(()) => done(&session, id, i18n::text(viewer.lang, "step-saved")),
-        Err(error) => refused(&viewer, &state, id, error, String::new()).await,
+        Err(error) => refused(&viewer, &session, id, error, ""),
     }
 }
 
@@ -717,6 +710,7 @@ async fn preview_remedy(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    session: Session,
     form: CsrfForm<RemedyForm>,
 ) -> Result<HttpResponse, DeskError> {
     let (reference, key) = path.into_inner();
@@ -741,7 +735,7 @@ async fn preview_remedy(
         .await;
     let plan = match planned {
         Ok(plan) => plan,
-        Err(error) => return refused(&viewer, &state, id, error, String::new()).await,
+        Err(error) => return refused(&viewer, &session, id, error, ""),
     };
     let lang = viewer.lang;
     let word = |key: &str| i18n::text(lang, key);
@@ -841,7 +835,7 @@ async fn post_remedy(
                 },
             ),
         ),
-        Err(error) => refused(&viewer, &state, id, error, String::new()).await,
+        Err(error) => refused(&viewer, &session, id, error, ""),
     }
 }
 
@@ -890,6 +884,6 @@ async fn post_link(
                 },
             ),
         ),
-        Err(error) => refused(&viewer, &state, id, error, String::new()).await,
+        Err(error) => refused(&viewer, &session, id, error, ""),
     }
 }
