@@ -6,7 +6,6 @@ use redress::db::schema::{audit_log, business_calendar, holidays, sla_policies, 
 use redress::domain::*;
 use redress::tickets::service::{self, Actor, NewTicket};
 use redress::tickets::sla;
-use scraper::Html;
 
 fn admin() -> TestApp {
     let app = TestApp::start();
