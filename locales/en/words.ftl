@@ -98,9 +98,9 @@ ticket-status-on-hold = On hold
 ticket-status-solved = Solved
 ticket-status-closed = Closed
 
-channel-web-form = Web form
-channel-agent = Agent
-channel-api = API
+channel-web-form = the web form
+channel-agent = an agent
+channel-api = the platform API
 
 ticket-event-kind-user-message = Customer message
 ticket-event-kind-public-reply = Public reply

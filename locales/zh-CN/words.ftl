@@ -98,8 +98,8 @@ ticket-status-solved = 已解决
 ticket-status-closed = 已关闭
 
 channel-web-form = 网页表单
-channel-agent = 客服
-channel-api = API
+channel-agent = 客服录入
+channel-api = 平台接口
 
 ticket-event-kind-user-message = 用户留言
 ticket-event-kind-public-reply = 公开回复

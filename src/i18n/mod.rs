@@ -194,6 +194,47 @@ fn arguments(values: &[(&str, String)]) -> HashMap<Cow<'static, str>, FluentValu
         .collect()
 }
 
+/// A span of time in words ("2h 05m", "2小时05分"), its sign ignored.
+pub fn duration(lang: Lang, minutes: i64) -> String {
+    let minutes = minutes.abs();
+    let (days, hours, rest) = (minutes / (24 * 60), minutes / 60 % 24, minutes % 60);
+    match (days, hours) {
+        (0, 0) => text_with(lang, "span-minutes", &[("m", rest.to_string())]),
+        (0, h) => text_with(
+            lang,
+            "span-hours",
+            &[("h", h.to_string()), ("m", format!("{rest:02}"))],
+        ),
+        (d, h) => text_with(
+            lang,
+            "span-days",
+            &[("d", d.to_string()), ("h", h.to_string())],
+        ),
+    }
+}
+
+/// A code that comes from outside the data model's enumerations (a
+/// platform's failure reason, an audit action) in words when the
+/// catalogs know it under `group`, as given otherwise.
+pub fn known_word(lang: Lang, group: &str, code: &str) -> String {
+    let code = code.trim();
+    let plain = code
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    let key = format!("{group}-{}", code.replace(['_', '.'], "-"));
+    if plain && has(lang, &key) {
+        text(lang, &key)
+    } else {
+        code.to_owned()
+    }
+}
+
+/// Why a transaction failed, as the platform said it: in words when it
+/// is one of the reasons the catalogs know.
+pub fn failure_reason(lang: Lang, reason: &str) -> String {
+    known_word(lang, "failure", reason)
+}
+
 /// The text of `key`; the key itself (and a warning in the log) when the
 /// catalog has no such text, so a missing text never breaks a page.
 pub fn text(lang: Lang, key: &str) -> String {

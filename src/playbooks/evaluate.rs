@@ -541,7 +541,12 @@ fn remedy_state(
                 "ev-remedy-rejected",
                 &[
                     ("at", w.time(r.at)),
-                    ("reason", r.failure.clone().unwrap_or_else(|| "—".into())),
+                    (
+                        "reason",
+                        r.failure
+                            .as_deref()
+                            .map_or_else(|| "—".into(), |f| i18n::failure_reason(w.lang, f)),
+                    ),
                 ],
             ),
         ),
@@ -803,9 +808,8 @@ fn judge_transaction(
             }
             let minutes = (w.now - tx.created_at).num_minutes().max(0);
             let values = vec![
-                ("minutes", minutes.to_string()),
-                ("hours", (minutes / 60).to_string()),
-                ("expected", RELEASE_MINUTES.to_string()),
+                ("paid", i18n::duration(w.lang, minutes)),
+                ("expected", i18n::duration(w.lang, RELEASE_MINUTES)),
             ];
             if minutes > RELEASE_MINUTES {
                 (Passed, w.say("ev-release-late", &values))
@@ -841,7 +845,9 @@ fn judge_transaction(
             let mut values = basics();
             values.push((
                 "reason",
-                tx.failure_reason.clone().unwrap_or_else(|| "—".into()),
+                tx.failure_reason
+                    .as_deref()
+                    .map_or_else(|| "—".into(), |f| i18n::failure_reason(w.lang, f)),
             ));
             (state, w.say("ev-top-up-status", &values))
         }

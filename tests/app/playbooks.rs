@@ -275,7 +275,9 @@ fn paid_not_released_reads_the_escrow_and_its_age() -> TestResult {
     assert!(
         found["release-delay"]
             .1
-            .contains("(26 hours); sellers usually release within 30 minutes.")
+            .ends_with("1d 2h ago; sellers usually release within 30m."),
+        "{}",
+        found["release-delay"].1
     );
     // The release waits for the payment evidence; the return for contact.
     let page = app.page(&format!("/agent/tickets/{}", id.reference()));
@@ -1426,7 +1428,9 @@ fn the_other_playbooks_read_their_evidence() -> TestResult {
     assert!(
         found["top-up-failed"]
             .1
-            .ends_with(") is failed; reason: channel_timeout.")
+            .ends_with(") is failed; reason: The payment channel timed out."),
+        "{}",
+        found["top-up-failed"].1
     );
     assert_eq!(
         found["no-wallet-credit"],

@@ -740,7 +740,11 @@ async fn audit_page(
                 None => i18n::word(admin.0.lang, row.actor_kind),
             },
             action: row.action,
-            entity: format!("{} {}", row.entity_type, row.entity_id),
+            entity: format!(
+                "{} {}",
+                i18n::known_word(admin.0.lang, "audit-entity", &row.entity_type),
+                row.entity_id
+            ),
             ticket: row.ticket_id.map(|id| id.reference()),
             before: row.before_json.unwrap_or_default(),
             after: row.after_json.unwrap_or_default(),

@@ -17,8 +17,10 @@ use askama::Template;
 const CHART_WIDTH: i64 = 640;
 /// Height of the bars' area; the day labels sit below it.
 const CHART_BARS: i64 = 140;
+/// Room above the bars for the top count label.
+const CHART_TOP: i64 = 12;
 /// Room on the left for the count labels.
-const CHART_LEFT: i64 = 36;
+const CHART_LEFT: i64 = 40;
 
 struct Bar {
     x: i64,
@@ -36,15 +38,17 @@ struct Tick {
 
 struct DayLabel {
     x: i64,
+    anchor: &'static str,
     text: String,
 }
 
-/// The tickets-opened-per-day chart, laid out: bars, count axis with
-/// gridlines, and a few day labels.
+/// The tickets-opened-per-day chart, laid out: bars, a count axis with
+/// round steps and gridlines, and the first, middle and last day.
 struct Chart {
     width: i64,
     height: i64,
     left: i64,
+    top: i64,
     base: i64,
     peak: i64,
     total: i64,
@@ -53,17 +57,34 @@ struct Chart {
     day_labels: Vec<DayLabel>,
 }
 
+/// The smallest of 1, 2, 5, 10, 20, 50… at least `n`.
+fn round_step(n: i64) -> i64 {
+    let mut step = 1;
+    loop {
+        for factor in [1, 2, 5] {
+            if step * factor >= n {
+                return step * factor;
+            }
+        }
+        step *= 10;
+    }
+}
+
 fn chart(per_day: &[(chrono::NaiveDate, i64)]) -> Chart {
-    let peak = per_day.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let peak = per_day.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    // Two round steps reach at least the busiest day.
+    let step = round_step(((peak + 1) / 2).max(1));
+    let top_value = step * 2;
     let slot = (CHART_WIDTH - CHART_LEFT) / per_day.len().max(1) as i64;
+    let base = CHART_TOP + CHART_BARS;
     let bars: Vec<Bar> = per_day
         .iter()
         .enumerate()
         .map(|(index, (day, count))| {
-            let height = count * CHART_BARS / peak;
+            let height = count * CHART_BARS / top_value;
             Bar {
                 x: CHART_LEFT + index as i64 * slot + 1,
-                y: CHART_BARS - height,
+                y: base - height,
                 width: (slot - 2).max(1),
                 height,
                 day: day.format("%Y-%m-%d").to_string(),
@@ -71,33 +92,38 @@ fn chart(per_day: &[(chrono::NaiveDate, i64)]) -> Chart {
             }
         })
         .collect();
-    let ticks = [0, peak / 2, peak]
-        .into_iter()
-        .collect::<std::collections::BTreeSet<i64>>()
+    let ticks = [0, step, top_value]
         .into_iter()
         .map(|value| Tick {
-            y: CHART_BARS - value * CHART_BARS / peak,
+            y: base - value * CHART_BARS / top_value,
             value,
         })
         .collect();
     let last = per_day.len().saturating_sub(1);
-    let day_labels = [0, last / 2, last]
+    let day_labels = [(0, "start"), (last / 2, "middle"), (last, "end")]
         .into_iter()
-        .collect::<std::collections::BTreeSet<usize>>()
+        .collect::<std::collections::BTreeMap<usize, &'static str>>()
         .into_iter()
-        .filter_map(|index| {
+        .filter_map(|(index, anchor)| {
             let (day, _) = per_day.get(index)?;
+            let x = CHART_LEFT + index as i64 * slot;
             Some(DayLabel {
-                x: CHART_LEFT + index as i64 * slot + slot / 2,
+                x: match anchor {
+                    "start" => x,
+                    "end" => x + slot,
+                    _ => x + slot / 2,
+                },
+                anchor,
                 text: day.format("%m-%d").to_string(),
             })
         })
         .collect();
     Chart {
         width: CHART_WIDTH,
-        height: CHART_BARS + 22,
+        height: base + 24,
         left: CHART_LEFT,
-        base: CHART_BARS,
+        top: CHART_TOP,
+        base,
         peak,
         total: per_day.iter().map(|(_, n)| *n).sum(),
         bars,
@@ -219,4 +245,31 @@ pub async fn dashboard(
         },
         StatusCode::OK,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_count_axis_steps_are_round() {
+        assert_eq!(
+            [1, 2, 3, 6, 11, 53, 99].map(round_step),
+            [1, 2, 5, 10, 20, 100, 100]
+        );
+        let days: Vec<(chrono::NaiveDate, i64)> = (1..=30)
+            .filter_map(|d| chrono::NaiveDate::from_ymd_opt(2026, 11, d))
+            .zip([106].into_iter().chain(std::iter::repeat(3)))
+            .collect();
+        let laid_out = chart(&days);
+        let values: Vec<i64> = laid_out.ticks.iter().map(|t| t.value).collect();
+        assert_eq!(values, [0, 100, 200]);
+        assert!(
+            laid_out
+                .bars
+                .iter()
+                .all(|b| b.y >= CHART_TOP && b.height <= CHART_BARS)
+        );
+        assert_eq!(laid_out.day_labels.len(), 3);
+    }
 }

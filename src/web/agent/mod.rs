@@ -98,6 +98,11 @@ impl Chrome {
         i18n::word(self.lang, value)
     }
 
+    /// A code from outside the enumerations, in words when known.
+    pub fn known(&self, group: &str, code: &str) -> String {
+        i18n::known_word(self.lang, group, code)
+    }
+
     /// A stored (UTC) time as the desk shows it: in the desk's zone.
     pub fn time(&self, at: &NaiveDateTime) -> String {
         clock::local_time(self.zone, *at)

@@ -10,18 +10,7 @@ use chrono_tz::Tz;
 
 /// "2h 05m" of a span in minutes (its sign ignored).
 pub fn span(minutes: i64, lang: Lang) -> String {
-    let minutes = minutes.abs();
-    let (days, hours, rest) = (minutes / (24 * 60), minutes / 60 % 24, minutes % 60);
-    let value = |n: i64| n.to_string();
-    match (days, hours) {
-        (0, 0) => i18n::text_with(lang, "span-minutes", &[("m", value(rest))]),
-        (0, h) => i18n::text_with(
-            lang,
-            "span-hours",
-            &[("h", value(h)), ("m", format!("{rest:02}"))],
-        ),
-        (d, h) => i18n::text_with(lang, "span-days", &[("d", value(d)), ("h", value(h))]),
-    }
+    i18n::duration(lang, minutes)
 }
 
 /// One SLA statement and whether it is a breach.
