@@ -84,6 +84,21 @@ pub fn account_code(kind: AccountKind, customer: Option<CustomerId>, currency: C
     }
 }
 
+/// What an account code names: its kind and, for a wallet, its customer
+/// (the inverse of `account_code`).
+pub fn parse_account_code(code: &str) -> Option<(AccountKind, Option<CustomerId>)> {
+    let mut parts = code.split(':');
+    let kind = match parts.next()? {
+        "wallet" => AccountKind::CustomerWallet,
+        other => other.parse().ok()?,
+    };
+    let customer = match (parts.next(), parts.next()) {
+        (Some(customer), Some(_)) => Some(CustomerId(customer.parse().ok()?)),
+        _ => None,
+    };
+    Some((kind, customer))
+}
+
 /// The account outside the wallet that money paid by `method` comes from
 /// or goes to.
 pub fn external_account(method: PaymentMethod) -> AccountKind {
@@ -121,5 +136,24 @@ impl Totals {
     /// What a wallet can still send: balance less what is held.
     pub fn available(&self) -> i64 {
         self.balance() - self.debits_pending
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn account_codes_read_back_as_their_kind_and_owner() {
+        for (kind, customer) in [
+            (AccountKind::CustomerWallet, Some(CustomerId(241))),
+            (AccountKind::Escrow, None),
+            (AccountKind::MerchantSettlement, None),
+        ] {
+            let code = account_code(kind, customer, Currency::Usdt);
+            assert_eq!(parse_account_code(&code), Some((kind, customer)), "{code}");
+        }
+        assert_eq!(parse_account_code("nonsense:1:CNY"), None);
+        assert_eq!(parse_account_code("wallet:x:CNY"), None);
     }
 }

@@ -36,6 +36,8 @@ pub struct EffectLine {
     pub amount: Money,
     /// What the account can use afterwards: its balance less its holds.
     pub available_after: Money,
+    /// How the account reads on a page (kind and owner).
+    pub label: Option<crate::tickets::view::AccountLabel>,
 }
 
 /// What a remedy will do, before it is confirmed.
@@ -190,6 +192,7 @@ fn line(code: String, now_available: i64, side: &'static str, amount: Money) -> 
         side,
         amount,
         available_after: Money::from_minor(after, amount.currency()),
+        label: None,
     }
 }
 
@@ -428,6 +431,11 @@ pub fn plan(
             plan.requires_approval = threshold(conn, total)?;
             plan.amount = Some(money);
         }
+    }
+    let codes: Vec<String> = plan.lines.iter().map(|l| l.account.clone()).collect();
+    let labels = crate::tickets::view::account_labels(conn, &codes)?;
+    for line in &mut plan.lines {
+        line.label = labels.get(&line.account).cloned();
     }
     Ok(plan)
 }

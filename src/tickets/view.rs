@@ -60,7 +60,7 @@ pub struct Party {
 
 /// A ledger account as a transfer line shows it: what it is and, for a
 /// wallet, whose.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountLabel {
     pub code: String,
     pub kind: AccountKind,
@@ -558,6 +558,38 @@ pub fn transaction_panel(
             .collect(),
         transaction,
     })
+}
+
+/// How ledger accounts named by code read on a page: kind and owner,
+/// whether or not the account has been opened yet.
+pub fn account_labels(
+    conn: &mut DbConnection,
+    codes: &[String],
+) -> Result<HashMap<String, AccountLabel>, DbError> {
+    let parsed: Vec<(String, AccountKind, Option<CustomerId>)> = codes
+        .iter()
+        .filter_map(|code| {
+            let (kind, owner) = crate::ledger::parse_account_code(code)?;
+            Some((code.clone(), kind, owner))
+        })
+        .collect();
+    let owners: Vec<CustomerId> = parsed.iter().filter_map(|(_, _, owner)| *owner).collect();
+    let names: HashMap<CustomerId, String> = customers::table
+        .filter(customers::id.eq_any(&owners))
+        .select((customers::id, customers::name))
+        .load::<(CustomerId, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(parsed
+        .into_iter()
+        .map(|(code, kind, owner)| {
+            let owner = owner.map(|id| Party {
+                id,
+                name: names.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+            });
+            (code.clone(), AccountLabel { code, kind, owner })
+        })
+        .collect())
 }
 
 /// The transaction with this reference: as typed, upper-cased, or with

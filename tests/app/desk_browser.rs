@@ -118,7 +118,9 @@ fn a_big_refund_goes_from_the_queue_through_approval_to_solved() -> TestResult {
     // Switch to Chinese from the header, and find the ticket by category.
     browser.click("#language-switch button[value='zh-CN']");
     assert_eq!(browser.text(".desk-nav a[href='/agent/tickets']"), "工单");
+    browser.look("dashboard-zh");
     browser.goto("/agent/tickets?view=all_open");
+    browser.look("all-open-zh");
     browser.choose("select[name=category]", "refund_not_received");
     browser.click("form.filters button[type=submit]");
     let rows = browser.texts("#queue tbody tr td.subject");
@@ -139,6 +141,7 @@ fn a_big_refund_goes_from_the_queue_through_approval_to_solved() -> TestResult {
         browser.text("[data-step=proof-supplied] .step-state"),
         "通过"
     );
+    browser.look("proof-marked-zh");
     browser.fill(
         "[data-step=reissue-refund] input[name=reason]",
         "原退款超时未到账，重新发起",
@@ -156,6 +159,7 @@ fn a_big_refund_goes_from_the_queue_through_approval_to_solved() -> TestResult {
 
     // A supervisor approves with a fresh password; that runs it.
     browser.sign_in("su@example.com", AGENT_PASSWORD);
+    browser.look("supervisor-dashboard");
     browser.goto("/agent/approvals");
     browser.look("approvals");
     browser.fill(
@@ -168,7 +172,9 @@ fn a_big_refund_goes_from_the_queue_through_approval_to_solved() -> TestResult {
 
     // The agent finds it done and solves the ticket with a reply.
     browser.sign_in("bo@example.com", AGENT_PASSWORD);
+    browser.look("dashboard-again-zh");
     browser.goto(&format!("/agent/tickets/{reference}"));
+    browser.look("remedy-done-zh");
     let timeline = browser.texts("#timeline li");
     assert!(
         timeline.iter().any(|entry| entry.contains("完成：")),
@@ -209,6 +215,7 @@ fn a_frozen_account_is_unfrozen_once_identity_is_verified() -> TestResult {
     let browser = Driver::start(&app.address, "unfreeze");
     browser.sign_in("bo@example.com", AGENT_PASSWORD);
     browser.click("#language-switch button[value='zh-CN']");
+    browser.look("dashboard-zh");
     browser.goto(&path);
     browser.look("frozen-zh");
     assert_eq!(
@@ -224,6 +231,7 @@ fn a_frozen_account_is_unfrozen_once_identity_is_verified() -> TestResult {
     for step in ["identity-verified", "password-changed"] {
         browser.choose(&format!("[data-step={step}] select[name=state]"), "passed");
         browser.click(&format!("[data-step={step}] button[type=submit]"));
+        browser.look(&format!("{step}-marked-zh"));
     }
     browser.look("verified-zh");
     assert_eq!(browser.text("#customer-panel dd:nth-of-type(4)"), "已认证");

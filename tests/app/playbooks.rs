@@ -658,12 +658,26 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
         })
         .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0][0], "merchant_settlement:CNY");
-    assert_eq!(lines[0][1], "money leaves");
-    assert_eq!(lines[0][2], "50.00 CNY");
+    // Accounts read as what they are and whose; the code stays a data
+    // attribute. Only the wallet's balance afterwards is shown.
+    assert_eq!(
+        lines[0],
+        ["Merchant settlement", "money leaves", "50.00 CNY", "—"]
+    );
     assert_eq!(
         lines[1],
-        ["wallet:1:CNY", "money arrives", "50.00 CNY", "430.00 CNY"]
+        ["Customer 1", "money arrives", "50.00 CNY", "430.00 CNY"]
+    );
+    let accounts: Vec<&str> = select(&preview, "#remedy-preview tbody tr")
+        .into_iter()
+        .filter_map(|row| row.value().attr("data-account"))
+        .collect();
+    assert_eq!(accounts, ["merchant_settlement:CNY", "wallet:1:CNY"]);
+    assert_eq!(
+        select(&preview, "#remedy-preview tbody tr a.party")[0]
+            .value()
+            .attr("href"),
+        Some("/agent/customers/1")
     );
     assert_eq!(
         text_of(select(&preview, "#approval")[0]),

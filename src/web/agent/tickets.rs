@@ -679,6 +679,7 @@ struct PreviewLabels {
 
 struct PreviewLine {
     account: String,
+    label: Option<view::AccountLabel>,
     side: &'static str,
     side_text: String,
     amount: String,
@@ -753,10 +754,18 @@ async fn preview_remedy(
                 .iter()
                 .map(|line| PreviewLine {
                     account: line.account.clone(),
+                    label: line.label.clone(),
                     side: line.side,
                     side_text: word(&format!("remedy-side-{}", line.side)),
                     amount: line.amount.to_string(),
-                    available_after: line.available_after.to_string(),
+                    // Only a wallet's balance means something to the
+                    // customer; outside accounts run negative by design.
+                    available_after: match &line.label {
+                        Some(label) if label.kind == AccountKind::CustomerWallet => {
+                            line.available_after.to_string()
+                        }
+                        _ => "—".to_owned(),
+                    },
                 })
                 .collect(),
             status_change: plan.status_change.map(|(from, to)| {
