@@ -792,7 +792,10 @@ fn judge_transaction(
                         &[
                             ("amount", money(hold.amount_minor, hold.currency)),
                             ("since", w.time(hold.created_at)),
-                            ("hours", w.hours_since(hold.created_at).to_string()),
+                            (
+                                "held",
+                                i18n::duration(w.lang, (w.now - hold.created_at).num_minutes()),
+                            ),
                         ],
                     ),
                 ),

@@ -3,37 +3,18 @@
 //! unfrozen once identity is verified.
 
 use crate::browser::Driver;
-use crate::desk_tickets::{agent_actor, desk};
+use crate::desk_tickets::{agent_actor, desk, open_ticket};
 use crate::helpers::*;
 use diesel::prelude::*;
-use redress::db::schema::{customers, ledger_transfers, transactions};
+use redress::db::schema::{customers, transactions};
 use redress::domain::*;
 use redress::platform::transactions::{TransactionRecord, record_transaction};
-use redress::tickets::{service, sla};
+use redress::tickets::service::NewTicket;
 
 fn record(app: &TestApp, record: TransactionRecord) {
     let reference = record.reference.clone();
     record_transaction(&mut app.db.conn(), &record)
         .unwrap_or_else(|e| panic!("{reference} is recorded: {e}"));
-}
-
-/// Moves a transaction and its transfers `days` into the past.
-fn age(app: &TestApp, reference: &str, days: i64) {
-    let mut conn = app.db.conn();
-    let id: TransactionId = transactions::table
-        .filter(transactions::reference.eq(reference))
-        .select(transactions::id)
-        .first(&mut conn)
-        .expect("the transaction");
-    let at = chrono::Utc::now().naive_utc() - chrono::Duration::days(days);
-    diesel::update(transactions::table.find(id))
-        .set(transactions::created_at.eq(at))
-        .execute(&mut conn)
-        .expect("aged");
-    diesel::update(ledger_transfers::table.filter(ledger_transfers::transaction_id.eq(id)))
-        .set(ledger_transfers::created_at.eq(at))
-        .execute(&mut conn)
-        .expect("aged transfers");
 }
 
 fn open(
@@ -44,13 +25,10 @@ fn open(
     subject: &str,
 ) -> TicketId {
     let bo = agent_actor(app, "bo@example.com");
-    let mut conn = app.db.conn();
-    let settings = sla::load(&mut conn).expect("SLA settings");
-    service::open(
-        &mut conn,
-        &settings,
+    open_ticket(
+        app,
         &bo,
-        service::NewTicket {
+        NewTicket {
             customer: CustomerId(customer),
             transaction: tx.map(str::to_owned),
             category,
@@ -59,8 +37,6 @@ fn open(
             description: "客户说退款一直没到账。".to_owned(),
         },
     )
-    .expect("the ticket opens")
-    .id
 }
 
 #[test]
@@ -95,7 +71,7 @@ fn a_big_refund_goes_from_the_queue_through_approval_to_solved() -> TestResult {
             ..TransactionRecord::default()
         },
     );
-    age(&app, "RFBIG1", 14);
+    crate::playbooks::age(&app, "RFBIG1", 14 * 24);
     let id = open(
         &app,
         1,

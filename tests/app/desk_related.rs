@@ -73,12 +73,12 @@ fn a_payment_and_its_refunds_link_to_each_other() -> TestResult {
         hrefs(&page, "#transaction-customer a"),
         ["/agent/customers/1"]
     );
-    let owners = hrefs(&refund, "#transaction-panel table.transfers a.party");
+    let owners = hrefs(&refund, "#transaction-panel .transfers a.party");
     assert!(
         owners.contains(&"/agent/customers/1".to_owned()),
         "{owners:?}"
     );
-    let cells: Vec<String> = select(&refund, "#transaction-panel table.transfers td")
+    let cells: Vec<String> = select(&refund, "#transaction-panel .transfers li")
         .into_iter()
         .map(text_of)
         .collect();

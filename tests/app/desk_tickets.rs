@@ -108,7 +108,7 @@ fn agents_open_tickets_from_a_customer_or_a_transaction() -> TestResult {
     assert_eq!(link, "/agent/customers/1");
     let page = app.page(&link);
     assert_eq!(
-        text_of(select(&page, "#customer-panel .wallets tbody td")[0]),
+        text_of(select(&page, "#customer-panel .wallets .currency")[0]),
         "CNY"
     );
     let csrf = app.csrf(&link);
@@ -174,10 +174,7 @@ fn agents_open_tickets_from_a_customer_or_a_transaction() -> TestResult {
         text_of(select(&page, "#transaction-panel .amount")[0]),
         "120.00 CNY"
     );
-    assert_eq!(
-        select(&page, "#transaction-panel .transfers tbody tr").len(),
-        1
-    );
+    assert_eq!(select(&page, "#transaction-panel .transfers li").len(), 1);
     // The description is an internal note.
     let notes = select(&page, "#timeline li[data-kind=internal_note] .event-body");
     assert_eq!(text_of(notes[0]), "Customer phoned: <b>still charged</b>");

@@ -101,7 +101,8 @@ fn steps(app: &TestApp, id: TicketId) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
-fn age(app: &TestApp, reference: &str, hours: i64) {
+/// Moves a transaction and its transfers `hours` into the past.
+pub(crate) fn age(app: &TestApp, reference: &str, hours: i64) {
     let mut conn = app.db.conn();
     let id: TransactionId = transactions::table
         .filter(transactions::reference.eq(reference))
@@ -254,7 +255,7 @@ fn paid_not_released_reads_the_escrow_and_its_age() -> TestResult {
         found["escrow-held"]
             .1
             .starts_with("Escrow hold of 500.000000 USDT pending since ")
-            && found["escrow-held"].1.ends_with(", 0 hours."),
+            && found["escrow-held"].1.ends_with(", for 0m."),
         "{}",
         found["escrow-held"].1
     );
@@ -267,7 +268,7 @@ fn paid_not_released_reads_the_escrow_and_its_age() -> TestResult {
     age(&app, "P2P-1", 26);
     let found = steps(&app, id);
     assert!(
-        found["escrow-held"].1.ends_with(", 26 hours."),
+        found["escrow-held"].1.ends_with(", for 1d 2h."),
         "{}",
         found["escrow-held"].1
     );
@@ -318,7 +319,7 @@ fn evidence_reads_in_chinese_too() -> TestResult {
     );
     let evidence = escrow.evidence.clone().unwrap_or_default();
     assert!(
-        evidence.starts_with("托管冻结 500.000000 USDT，自 ") && evidence.ends_with("已 0 小时。"),
+        evidence.starts_with("托管冻结 500.000000 USDT，自 ") && evidence.ends_with("已 0分钟。"),
         "{evidence}"
     );
 

@@ -740,11 +740,22 @@ async fn audit_page(
                 None => i18n::word(admin.0.lang, row.actor_kind),
             },
             action: row.action,
-            entity: format!(
-                "{} {}",
-                i18n::known_word(admin.0.lang, "audit-entity", &row.entity_type),
-                row.entity_id
-            ),
+            entity: {
+                // An agent is named; anything else by its id.
+                let named = (row.entity_type == "agent")
+                    .then(|| {
+                        row.entity_id
+                            .parse()
+                            .ok()
+                            .and_then(|id| names.get(&AgentId(id)))
+                    })
+                    .flatten();
+                format!(
+                    "{} {}",
+                    i18n::known_word(admin.0.lang, "audit-entity", &row.entity_type),
+                    named.cloned().unwrap_or_else(|| row.entity_id.clone())
+                )
+            },
             ticket: row.ticket_id.map(|id| id.reference()),
             before: row.before_json.unwrap_or_default(),
             after: row.after_json.unwrap_or_default(),

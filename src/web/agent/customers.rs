@@ -37,6 +37,24 @@ pub fn routes(config: &mut web::ServiceConfig) {
         );
 }
 
+/// The 404 of a customer id that names nobody.
+fn unknown_customer(viewer: &Viewer, id: CustomerId) -> DeskError {
+    DeskError::NotFound(i18n::text_with(
+        viewer.lang,
+        "error-unknown-customer",
+        &[("customer", id.to_string())],
+    ))
+}
+
+/// The 404 of a transaction reference that names none.
+fn unknown_transaction(viewer: &Viewer, reference: &str) -> DeskError {
+    DeskError::NotFound(i18n::text_with(
+        viewer.lang,
+        "error-unknown-transaction",
+        &[("reference", reference.to_owned())],
+    ))
+}
+
 #[derive(Deserialize, Default)]
 pub struct ListParams {
     /// Where the page continues (a link's cursor).
@@ -75,13 +93,7 @@ async fn customer_list(
         .db
         .run(move |conn| view::customer_list(conn, id, of, after))
         .await?
-        .ok_or_else(|| {
-            DeskError::NotFound(i18n::text_with(
-                viewer.lang,
-                "error-unknown-customer",
-                &[("customer", id.to_string())],
-            ))
-        })?;
+        .ok_or_else(|| unknown_customer(&viewer, id))?;
     let (path, title_key) = match of {
         ListOf::Tickets => ("tickets", "list-tickets-of"),
         ListOf::Transactions => ("transactions", "list-transactions-of"),
@@ -242,13 +254,7 @@ async fn customer_view(
         .db
         .run(move |conn| view::customer_panel(conn, id))
         .await?
-        .ok_or_else(|| {
-            DeskError::NotFound(i18n::text_with(
-                viewer.lang,
-                "error-unknown-customer",
-                &[("customer", id.to_string())],
-            ))
-        })?;
+        .ok_or_else(|| unknown_customer(&viewer, id))?;
     let transactions = panel
         .recent_transactions
         .iter()
@@ -457,13 +463,7 @@ async fn transaction_view(
             Ok(Some((panel, customer, tickets)))
         })
         .await?;
-    let (tx, customer, tickets) = found.ok_or_else(|| {
-        DeskError::NotFound(i18n::text_with(
-            viewer.lang,
-            "error-unknown-transaction",
-            &[("reference", reference.clone())],
-        ))
-    })?;
+    let (tx, customer, tickets) = found.ok_or_else(|| unknown_transaction(&viewer, &reference))?;
     let reference = tx.transaction.reference.clone();
     render(
         TransactionPage {
@@ -517,13 +517,7 @@ async fn open_for_transaction(
         .run(move |conn| view::find_transaction(conn, &wanted))
         .await?
         .map(|tx| tx.customer_id)
-        .ok_or_else(|| {
-            DeskError::NotFound(i18n::text_with(
-                viewer.lang,
-                "error-unknown-transaction",
-                &[("reference", reference.clone())],
-            ))
-        })?;
+        .ok_or_else(|| unknown_transaction(&viewer, &reference))?;
     match open_ticket(&viewer, &state, form.request(customer)?).await? {
         Ok(ticket) => opened(&session, &ticket, viewer.lang),
         Err(message) => see_other_refused(

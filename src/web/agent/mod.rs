@@ -93,6 +93,12 @@ impl Chrome {
         entry.summary(self.lang)
     }
 
+    /// A field's name as a label before its value ("Status:", "状态："),
+    /// for table cells that stand alone on a phone.
+    pub fn label(&self, key: &str) -> String {
+        i18n::text_with(self.lang, "label-colon", &[("label", self.t(key))])
+    }
+
     /// The words for a code of the data model.
     pub fn word<C: Coded>(&self, value: C) -> String {
         i18n::word(self.lang, value)
