@@ -254,7 +254,7 @@ async fn customer_view(
         .db
         .run(move |conn| view::customer_panel(conn, id))
         .await?
-        .ok_or_else(|| unknown_customer(&viewer, id))?;
+        .ok_or_else(|| unknown_customer(viewer, id))?;
     let transactions = panel
         .recent_transactions
         .iter()
@@ -463,7 +463,7 @@ async fn transaction_view(
             Ok(Some((panel, customer, tickets)))
         })
         .await?;
-    let (tx, customer, tickets) = found.ok_or_else(|| unknown_transaction(&viewer, &reference))?;
+    let (tx, customer, tickets) = found.ok_or_else(|| unknown_transaction(viewer, &reference))?;
     let reference = tx.transaction.reference.clone();
     render(
         TransactionPage {
