@@ -359,3 +359,6 @@ ticket-channel = via { $channel }
 label-colon = { $label }:
 form-choose = Choose…
 ticket-unlink-from = Unlink { $reference } from this ticket
+error-bad-value = “{ $value }” is not a valid value for { $field }.
+error-form-unreadable = This form could not be read (incomplete, damaged or too large); nothing was changed. Reload the page and try again.
+field-view = View

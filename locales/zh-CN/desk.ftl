@@ -359,3 +359,6 @@ ticket-channel = 来源：{ $channel }
 label-colon = { $label }：
 form-choose = 请选择…
 ticket-unlink-from = 取消关联 { $reference }
+error-bad-value = “{ $value }”不是“{ $field }”的有效值。
+error-form-unreadable = 无法读取此表单（不完整、已损坏或过大）；未做任何修改。请刷新页面后重试。
+field-view = 视图

@@ -692,7 +692,10 @@ fn the_queue_filters_searches_and_pages_through_every_ticket_once() -> TestResul
     let response = app.get("/agent/tickets?priority=whenever");
     assert_eq!(response.status(), 400);
     let page = Html::parse_document(&response.text()?);
-    assert!(text_of(select(&page, "p")[0]).contains("'whenever' is not a priority"));
+    assert_eq!(
+        text_of(select(&page, "p")[0]),
+        "“whenever” is not a valid value for Priority."
+    );
     assert_eq!(app.get("/agent/tickets?after=garbage").status(), 400);
     Ok(())
 }

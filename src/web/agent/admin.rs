@@ -3,7 +3,7 @@
 
 use super::auth::{AdminViewer, CsrfForm, RefusedForm, take_flash, take_refused};
 use super::tickets::sla_settings;
-use super::{Chrome, render, see_other, see_other_noting, see_other_refused};
+use super::{Chrome, bad_value, render, see_other, see_other_noting, see_other_refused};
 use crate::agents::{
     AgentChange, AgentError, NewAgentRequest, add_agent, change_agent, list_agents,
 };
@@ -557,7 +557,7 @@ async fn post_target(
 ) -> Result<HttpResponse, DeskError> {
     let form = form.0;
     let priority = TicketPriority::from_str(&form.priority)
-        .map_err(|_| DeskError::BadRequest(format!("'{}' is not a priority", form.priority)))?;
+        .map_err(|_| bad_value(admin.0.lang, "field-priority", &form.priority))?;
     let lang = admin.0.lang;
     let minutes = |hours: &str, minutes: &str, what: &str| {
         target_minutes(hours, minutes).ok_or_else(|| {
@@ -681,27 +681,27 @@ async fn audit_page(
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, DeskError> {
     let params = params.into_inner();
-    let bad = |what: &str, text: &str| DeskError::BadRequest(format!("'{text}' is not {what}"));
+    let bad = |field: &str, text: &str| bad_value(admin.0.lang, field, text);
     let trimmed = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
     let filter = AuditFilter {
         agent: trimmed(&params.agent)
-            .map(|t| t.parse().map(AgentId).map_err(|_| bad("an agent", &t)))
+            .map(|t| t.parse().map(AgentId).map_err(|_| bad("audit-agent", &t)))
             .transpose()?,
         action: trimmed(&crate::domain::text::search(&params.action)),
         ticket: trimmed(&params.ticket)
-            .map(|t| TicketId::parse_reference(&t).ok_or_else(|| bad("a ticket reference", &t)))
+            .map(|t| TicketId::parse_reference(&t).ok_or_else(|| bad("field-ticket", &t)))
             .transpose()?,
         from: trimmed(&params.from)
-            .map(|t| sla::parse_date(&t).map_err(|_| bad("a date", &t)))
+            .map(|t| sla::parse_date(&t).map_err(|_| bad("field-date", &t)))
             .transpose()?
             .map(|day| day.and_time(chrono::NaiveTime::MIN)),
         until: trimmed(&params.until)
-            .map(|t| sla::parse_date(&t).map_err(|_| bad("a date", &t)))
+            .map(|t| sla::parse_date(&t).map_err(|_| bad("field-date", &t)))
             .transpose()?
             .map(|day| day.and_time(chrono::NaiveTime::MIN) + chrono::Duration::days(1)),
     };
     let before = trimmed(&params.before)
-        .map(|t| t.parse::<i64>().map_err(|_| bad("a page", &t)))
+        .map(|t| t.parse::<i64>().map_err(|_| bad("pager-label", &t)))
         .transpose()?;
     let (rows, agents) = state
         .db

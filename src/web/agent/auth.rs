@@ -231,12 +231,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             .app_data::<web::Data<AppState>>()
             .is_some_and(|state| same_origin(request, state));
         let body = web::Bytes::from_request(request, payload);
+        let request = request.clone();
         Box::pin(async move {
-            let body = body
-                .await
-                .map_err(|e| DeskError::BadRequest(format!("the form could not be read: {e}")))?;
+            // Worded once the agent is known (their extractor runs first).
+            let unreadable = || {
+                DeskError::BadRequest(crate::i18n::text(
+                    request_lang(&request),
+                    "error-form-unreadable",
+                ))
+            };
+            let body = body.await.map_err(|_| unreadable())?;
             if body.len() > FORM_LIMIT {
-                return Err(DeskError::BadRequest("the form is too large".into()));
+                return Err(unreadable());
             }
             let expected: String = session.get(CSRF_KEY).ok().flatten().unwrap_or_default();
             let given = serde_urlencoded::from_bytes::<CsrfField>(&body)
@@ -247,7 +253,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             }
             serde_urlencoded::from_bytes::<T>(&body)
                 .map(CsrfForm)
-                .map_err(|e| DeskError::BadRequest(format!("the form is incomplete: {e}")))
+                .map_err(|_| unreadable())
         })
     }
 }

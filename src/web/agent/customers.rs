@@ -3,7 +3,9 @@
 
 use super::auth::{CsrfForm, RefusedForm, Viewer, take_refused};
 use super::tickets::{actor, sla_settings};
-use super::{Chrome, path_segment, render, see_other, see_other_noting, see_other_refused};
+use super::{
+    Chrome, bad_value, path_segment, render, see_other, see_other_noting, see_other_refused,
+};
 use crate::db::models::{Customer, Ticket};
 use crate::domain::*;
 use crate::i18n::{self, Lang};
@@ -326,11 +328,11 @@ impl OpenTicketForm {
         )
     }
 
-    fn request(&self, customer: CustomerId) -> Result<NewTicket, DeskError> {
+    fn request(&self, customer: CustomerId, lang: Lang) -> Result<NewTicket, DeskError> {
         let category = TicketCategory::from_str(self.category.trim())
-            .map_err(|_| DeskError::BadRequest(format!("category: '{}'", self.category)))?;
+            .map_err(|_| bad_value(lang, "field-category", &self.category))?;
         let priority = TicketPriority::from_str(self.priority.trim())
-            .map_err(|_| DeskError::BadRequest(format!("priority: '{}'", self.priority)))?;
+            .map_err(|_| bad_value(lang, "field-priority", &self.priority))?;
         Ok(NewTicket {
             customer,
             transaction: Some(self.transaction.clone()).filter(|t| !t.trim().is_empty()),
@@ -381,7 +383,7 @@ async fn open_for_customer(
 ) -> Result<HttpResponse, DeskError> {
     let customer = CustomerId(id.into_inner());
     let form = form.0;
-    match open_ticket(&viewer, &state, form.request(customer)?).await? {
+    match open_ticket(&viewer, &state, form.request(customer, viewer.lang)?).await? {
         Ok(ticket) => opened(&session, &ticket, viewer.lang),
         Err(message) => see_other_refused(
             &session,
@@ -518,7 +520,7 @@ async fn open_for_transaction(
         .await?
         .map(|tx| tx.customer_id)
         .ok_or_else(|| unknown_transaction(&viewer, &reference))?;
-    match open_ticket(&viewer, &state, form.request(customer)?).await? {
+    match open_ticket(&viewer, &state, form.request(customer, viewer.lang)?).await? {
         Ok(ticket) => opened(&session, &ticket, viewer.lang),
         Err(message) => see_other_refused(
             &session,

@@ -163,6 +163,17 @@ pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::Ser
     }
 }
 
+/// A 400 for a value a field cannot hold (a hand-made link, a tampered
+/// form), naming the field and the value in the reader's language.
+pub fn bad_value(lang: Lang, field: &str, value: &str) -> DeskError {
+    let shown: String = value.chars().take(40).collect();
+    DeskError::BadRequest(i18n::text_with(
+        lang,
+        "error-bad-value",
+        &[("field", i18n::text(lang, field)), ("value", shown)],
+    ))
+}
+
 /// Renders a page with its status.
 pub fn render(page: impl askama::Template, status: StatusCode) -> Result<HttpResponse, DeskError> {
     let html = page.render().map_err(DeskError::internal)?;

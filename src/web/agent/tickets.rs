@@ -2,9 +2,9 @@
 
 use super::auth::{CsrfForm, RefusedForm, Viewer, take_flash, take_refused};
 use super::sla_words::{self, SlaWords, sla_cell};
-use super::{Chrome, render, see_other_noting, see_other_refused};
+use super::{Chrome, bad_value, render, see_other_noting, see_other_refused};
 use crate::domain::*;
-use crate::i18n;
+use crate::i18n::{self, Lang};
 use crate::playbooks::{self, PlaybookView};
 use crate::tickets::agent_choices;
 use crate::tickets::queue::{self, AssigneeFilter, Cursor, Filters, QueueQuery, Sort, View};
@@ -85,12 +85,16 @@ pub struct QueueParams {
 
 /// An optional choice from a query string: empty means none, anything
 /// unknown is a 400 naming it.
-fn choice<T: FromStr>(value: &Option<String>, what: &str) -> Result<Option<T>, DeskError> {
+fn choice<T: FromStr>(
+    value: &Option<String>,
+    field: &str,
+    lang: Lang,
+) -> Result<Option<T>, DeskError> {
     match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(text) => T::from_str(text)
             .map(Some)
-            .map_err(|_| DeskError::BadRequest(format!("'{text}' is not a {what}"))),
+            .map_err(|_| bad_value(lang, field, text)),
     }
 }
 
@@ -180,30 +184,34 @@ async fn queue_page(
     params: web::Query<QueueParams>,
 ) -> Result<HttpResponse, DeskError> {
     let params = params.into_inner();
-    let view: View = choice(&params.view, "view")?.unwrap_or(View::Mine);
-    let sort: Sort = choice(&params.sort, "sort")?.unwrap_or(view.default_sort());
+    let lang = viewer.lang;
+    let view: View = choice(&params.view, "field-view", lang)?.unwrap_or(View::Mine);
+    let sort: Sort = choice(&params.sort, "queue-sort", lang)?.unwrap_or(view.default_sort());
     let assignee = match params.assignee.as_deref().map(str::trim) {
         None | Some("") => None,
         Some("none") => Some(AssigneeFilter::Nobody),
-        Some(id) => Some(AssigneeFilter::Agent(AgentId(id.parse().map_err(
-            |_| DeskError::BadRequest(format!("'{id}' is not an agent")),
-        )?))),
+        Some(id) => Some(AssigneeFilter::Agent(AgentId(
+            id.parse()
+                .map_err(|_| bad_value(lang, "field-assignee", id))?,
+        ))),
     };
     let currency = match params.currency.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(code) => Some(parse_currency(code).map_err(|e| DeskError::BadRequest(e.to_string()))?),
+        Some(code) => {
+            Some(parse_currency(code).map_err(|_| bad_value(lang, "field-currency", code))?)
+        }
     };
     let filters = Filters {
-        status: choice(&params.status, "status")?,
-        category: choice(&params.category, "category")?,
-        priority: choice(&params.priority, "priority")?,
+        status: choice(&params.status, "field-status", lang)?,
+        category: choice(&params.category, "field-category", lang)?,
+        priority: choice(&params.priority, "field-priority", lang)?,
         assignee,
         currency,
     };
     let after = match params.after.as_deref().filter(|a| !a.is_empty()) {
         Some(text) => Some(
             Cursor::decode(text)
-                .ok_or_else(|| DeskError::BadRequest("the page link is damaged".into()))?,
+                .ok_or_else(|| DeskError::BadRequest(i18n::text(lang, "error-page-link")))?,
         ),
         None => None,
     };
@@ -525,13 +533,9 @@ async fn post_reply(
     let public = match form.visibility.as_str() {
         "public" => true,
         "internal" => false,
-        other => {
-            return Err(DeskError::BadRequest(format!(
-                "'{other}' is neither a public reply nor an internal note"
-            )));
-        }
+        other => return Err(bad_value(viewer.lang, "reply-legend", other)),
     };
-    let status = choice::<TicketStatus>(&Some(form.status.clone()), "status")?;
+    let status = choice::<TicketStatus>(&Some(form.status.clone()), "field-status", viewer.lang)?;
     let settings = sla_settings(&state).await?;
     let domain = state
         .settings
@@ -593,14 +597,16 @@ async fn post_fields(
     let assignee = match form.assignee.trim() {
         "" => None,
         "none" => Some(None),
-        text => Some(Some(AgentId(text.parse().map_err(|_| {
-            DeskError::BadRequest(format!("'{text}' is not an agent"))
-        })?))),
+        text => {
+            Some(Some(AgentId(text.parse().map_err(|_| {
+                bad_value(viewer.lang, "field-assignee", text)
+            })?)))
+        }
     };
     let changes = Changes {
-        status: choice(&Some(form.status.clone()), "status")?,
-        priority: choice(&Some(form.priority.clone()), "priority")?,
-        category: choice(&Some(form.category.clone()), "category")?,
+        status: choice(&Some(form.status.clone()), "field-status", viewer.lang)?,
+        priority: choice(&Some(form.priority.clone()), "field-priority", viewer.lang)?,
+        category: choice(&Some(form.category.clone()), "field-category", viewer.lang)?,
         assignee,
         version: form.version,
     };
@@ -640,7 +646,7 @@ async fn post_step(
     let id = ticket_id(&reference)?;
     let form = form.0;
     let mark = StepMark::from_str(form.state.trim())
-        .map_err(|_| DeskError::BadRequest("a step is marked passed, failed or skipped".into()))?;
+        .map_err(|_| bad_value(viewer.lang, "step-mark", form.state.trim()))?;
     let actor = actor(&viewer);
     let note = form.note.clone();
     match state
