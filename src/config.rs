@@ -10,6 +10,10 @@ use url::Url;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./data";
+/// The sender of mails unless `REDRESS_MAIL_FROM` says otherwise.
+pub const DEFAULT_MAIL_FROM: &str = "Redress Support <support@redress.local>";
+/// Tries before a mail is marked failed.
+pub const DEFAULT_MAIL_TRIES: i64 = 8;
 /// Smallest secret we accept: the session key is derived from it.
 const MIN_SECRET_BYTES: usize = 32;
 const SECRET_FILE: &str = "secret.key";
@@ -86,6 +90,10 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub data_dir: PathBuf,
     pub mail_url: MailUrl,
+    /// Who mails come from (`REDRESS_MAIL_FROM`).
+    pub mail_from: lettre::message::Mailbox,
+    /// Tries before a mail is marked failed (`REDRESS_MAIL_TRIES`).
+    pub mail_tries: i64,
     /// `REDRESS_SECRET` when given; otherwise kept in the data folder.
     pub secret: Option<Secret>,
     pub base_url: Url,
@@ -125,6 +133,27 @@ impl Settings {
             None => MailUrl::Files(data_dir.join("mail")),
         };
 
+        let mail_from = get("REDRESS_MAIL_FROM")
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned())
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| {
+                invalid(
+                    "REDRESS_MAIL_FROM",
+                    format!("is not a sender address ({e})"),
+                )
+            })?;
+        let mail_tries = match get("REDRESS_MAIL_TRIES") {
+            Some(text) => text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=50).contains(n))
+                .ok_or_else(|| {
+                    invalid("REDRESS_MAIL_TRIES", "must be a whole number from 1 to 50")
+                })?,
+            None => DEFAULT_MAIL_TRIES,
+        };
+
         let secret = match get("REDRESS_SECRET") {
             Some(text) if text.len() < MIN_SECRET_BYTES => {
                 return Err(invalid(
@@ -155,6 +184,8 @@ impl Settings {
             database_url,
             data_dir,
             mail_url,
+            mail_from,
+            mail_tries,
             secret,
             base_url,
             base_url_given,
@@ -325,6 +356,9 @@ mod tests {
             ("REDRESS_BIND", "localhost"),
             ("DATABASE_URL", "mysql://db/redress"),
             ("REDRESS_MAIL_URL", "http://mail"),
+            ("REDRESS_MAIL_FROM", "not an address"),
+            ("REDRESS_MAIL_TRIES", "0"),
+            ("REDRESS_MAIL_TRIES", "many"),
             ("REDRESS_SECRET", "short"),
             ("REDRESS_BASE_URL", "not a url"),
         ] {

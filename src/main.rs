@@ -9,6 +9,7 @@ use redress::config::Settings;
 use redress::db::{self, Database, DatabaseUrl};
 use redress::demo::{self, GenerateOptions, GenerateSummary};
 use redress::domain::Role;
+use redress::mail::worker::{self, WorkerSettings};
 use redress::web::Application;
 use std::io::{BufRead, IsTerminal};
 use std::net::{SocketAddr, TcpListener};
@@ -86,6 +87,17 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// E-mail: run the outbox worker on its own (serve runs one too).
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send the outbox's due mails until stopped (SIGTERM or Ctrl-C).
+    Work,
 }
 
 #[derive(Subcommand)]
@@ -240,6 +252,9 @@ fn run(cli: Cli) -> Result<()> {
                 Err(anyhow::anyhow!("the ledger has violations"))
             }
         }
+        Command::Mail {
+            command: MailCommand::Work,
+        } => mail_work(&settings),
         Command::Agent {
             command: AgentCommand::Add { email, name, role },
         } => agent_add(&settings, &email, &name, role),
@@ -560,14 +575,46 @@ fn serve(settings: Settings) -> Result<()> {
         .load_or_create_secret()
         .context("cannot load the session secret")?;
     let db = open_database(&settings.database_url, POOL_SIZE)?;
+    let mailer = redress::mail::transport::Mailer::new(&settings.mail_url)
+        .map_err(|reason| anyhow::anyhow!("REDRESS_MAIL_URL: {reason}"))?;
     let listener = TcpListener::bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, database = %settings.database_url, "listening");
+    let worker = WorkerSettings::new(settings.mail_from.clone(), settings.mail_tries);
     actix_web::rt::System::new().block_on(async move {
+        // The mail worker runs beside the server and stops after it,
+        // finishing the mail in hand.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mail = actix_web::rt::spawn(worker::work(db.clone(), mailer, worker, stopped));
         let app = Application::build(listener, db, settings)?;
-        app.run_until_stopped().await
+        let served = app.run_until_stopped().await;
+        let _ = stop.send(true);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), mail).await;
+        served
     })?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// The outbox worker alone, until SIGTERM or Ctrl-C.
+fn mail_work(settings: &Settings) -> Result<()> {
+    let db = open_database(&settings.database_url, 2)?;
+    let mailer = redress::mail::transport::Mailer::new(&settings.mail_url)
+        .map_err(|reason| anyhow::anyhow!("REDRESS_MAIL_URL: {reason}"))?;
+    let worker = WorkerSettings::new(settings.mail_from.clone(), settings.mail_tries);
+    actix_web::rt::System::new().block_on(async move {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mail = actix_web::rt::spawn(worker::work(db, mailer, worker, stopped));
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        let _ = stop.send(true);
+        let _ = mail.await;
+        Ok::<(), std::io::Error>(())
+    })?;
     Ok(())
 }

@@ -2,3 +2,5 @@
 //! transaction as the event they tell of; a worker sends them later.
 
 pub mod outbox;
+pub mod transport;
+pub mod worker;

@@ -21,5 +21,6 @@ mod exactness;
 mod helpers;
 mod http;
 mod ledger;
+mod mail;
 mod playbooks;
 mod remedies;

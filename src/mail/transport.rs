@@ -1,0 +1,106 @@
+//! Where mail goes, from `REDRESS_MAIL_URL`: an SMTP server (STARTTLS when
+//! offered, or as `?tls=required|none` says; implicit TLS for `smtps://`),
+//! or `.eml` files in a folder. Credentials in the URL are used, never
+//! logged.
+
+use crate::config::MailUrl;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+/// How long one SMTP conversation may take before it counts as failed.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A configured way to send mail.
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Why a mail was not sent. A transient failure (a 4xx answer, a server
+/// that is down, slow or unreachable) is worth trying again soon; a
+/// permanent one (a 5xx answer, an address that cannot be written) is
+/// still tried again, but only up to the configured tries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFailure {
+    Transient(String),
+    Permanent(String),
+}
+
+impl SendFailure {
+    pub fn text(&self) -> &str {
+        match self {
+            SendFailure::Transient(text) | SendFailure::Permanent(text) => text,
+        }
+    }
+}
+
+impl Mailer {
+    /// The mailer `url` names; a bad URL is an error naming what is wrong.
+    pub fn new(mail_url: &MailUrl) -> Result<Mailer, String> {
+        match mail_url {
+            MailUrl::Files(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                Ok(Mailer::Files(AsyncFileTransport::new(dir)))
+            }
+            MailUrl::Smtp(url) | MailUrl::Smtps(url) => {
+                let host = url.host_str().unwrap_or_default().to_owned();
+                let implicit = matches!(mail_url, MailUrl::Smtps(_));
+                let mode = url
+                    .query_pairs()
+                    .find(|(key, _)| key == "tls")
+                    .map(|(_, value)| value.into_owned());
+                let parameters =
+                    || TlsParameters::new(host.clone()).map_err(|e| format!("TLS for {host}: {e}"));
+                let tls = match (implicit, mode.as_deref()) {
+                    (true, None | Some("required")) => Tls::Wrapper(parameters()?),
+                    (false, None | Some("opportunistic")) => Tls::Opportunistic(parameters()?),
+                    (false, Some("required")) => Tls::Required(parameters()?),
+                    (false, Some("none")) => Tls::None,
+                    (_, Some(other)) => {
+                        return Err(format!(
+                            "tls={other}: use tls=required or tls=none (smtps:// is always TLS)"
+                        ));
+                    }
+                };
+                let port = url.port().unwrap_or(if implicit { 465 } else { 25 });
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
+                    .port(port)
+                    .tls(tls)
+                    .timeout(Some(SMTP_TIMEOUT));
+                if !url.username().is_empty() {
+                    let user = percent_encoding::percent_decode_str(url.username())
+                        .decode_utf8_lossy()
+                        .into_owned();
+                    let password =
+                        percent_encoding::percent_decode_str(url.password().unwrap_or_default())
+                            .decode_utf8_lossy()
+                            .into_owned();
+                    builder = builder.credentials(Credentials::new(user, password));
+                }
+                Ok(Mailer::Smtp(builder.build()))
+            }
+        }
+    }
+
+    /// Sends one message.
+    pub async fn send(&self, message: Message) -> Result<(), SendFailure> {
+        match self {
+            Mailer::Files(files) => files
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendFailure::Transient(format!("cannot write the mail file: {e}"))),
+            Mailer::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendFailure::Permanent(e.to_string())
+                } else {
+                    SendFailure::Transient(e.to_string())
+                }
+            }),
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! The outbox worker against a real SMTP server (Debian's aiosmtpd, run by
+//! `tests/smtp_server.py`): delivery with both parts and threading, a
+//! server down then up, temporary and permanent refusals, two worker
+//! processes sharing one database, and the file transport.
+
+use crate::desk_tickets::{agent_actor, desk, new_ticket, open_ticket};
+use crate::helpers::*;
+use diesel::prelude::*;
+use redress::config::MailUrl;
+use redress::db::Database;
+use redress::db::schema::outbox_emails;
+use redress::domain::*;
+use redress::mail::outbox::{AgentReply, OutgoingMail, agent_reply, enqueue};
+use redress::mail::transport::Mailer;
+use redress::mail::worker::{WorkerSettings, work_once};
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A real SMTP server on a port of its own, keeping what it receives.
+struct SmtpServer {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl SmtpServer {
+    fn start(dir: PathBuf) -> SmtpServer {
+        let mut server = SmtpServer {
+            port: free_port(),
+            dir,
+            child: None,
+        };
+        server.up();
+        server
+    }
+
+    /// A server not yet listening: mail to it fails until `up`.
+    fn down(dir: PathBuf) -> SmtpServer {
+        SmtpServer {
+            port: free_port(),
+            dir,
+            child: None,
+        }
+    }
+
+    fn up(&mut self) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
+        // Debian's Python, where python3-aiosmtpd installs.
+        let python =
+            std::env::var("REDRESS_TEST_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg(self.port.to_string())
+            .arg(&self.dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs the SMTP server (install python3-aiosmtpd)");
+        let stdout = child.stdout.take().expect("its output");
+        let mut first = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("the SMTP server says it is ready");
+        assert_eq!(first.trim(), "ready", "the SMTP server started");
+        self.child = Some(child);
+    }
+
+    /// The answer to every following message: "250" accepts.
+    fn answer(&self, line: &str) {
+        std::fs::write(self.dir.join("answer"), line).expect("the answer is set");
+    }
+
+    fn url(&self) -> MailUrl {
+        MailUrl::parse(&format!("smtp://127.0.0.1:{}?tls=none", self.port)).expect("a mail URL")
+    }
+
+    /// The messages received, parsed, in order.
+    fn received(&self) -> Vec<Received> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort();
+        files.iter().map(|file| Received::read(file)).collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A received message, as a mail client would read it.
+#[derive(Debug, Clone)]
+struct Received {
+    message_id: String,
+    in_reply_to: Option<String>,
+    to: String,
+    subject: String,
+    text: String,
+    html: String,
+}
+
+impl Received {
+    fn read(file: &std::path::Path) -> Received {
+        let raw = std::fs::read(file).expect("the message file");
+        let message = mail_parser::MessageParser::default()
+            .parse(&raw)
+            .expect("the message parses");
+        let address = |list: Option<&mail_parser::Address>| {
+            list.and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Received {
+            message_id: format!("<{}>", message.message_id().unwrap_or_default()),
+            in_reply_to: message.in_reply_to().as_text().map(|id| format!("<{id}>")),
+            to: address(message.to()),
+            subject: message.subject().unwrap_or_default().to_owned(),
+            text: message.body_text(0).unwrap_or_default().into_owned(),
+            html: message.body_html(0).unwrap_or_default().into_owned(),
+        }
+    }
+}
+
+fn settings(max_attempts: i64) -> WorkerSettings {
+    let mut settings = WorkerSettings::new(
+        "Redress Support <support@redress.test>"
+            .parse()
+            .expect("a sender"),
+        max_attempts,
+    );
+    settings.retry_base = chrono::Duration::milliseconds(1);
+    settings.poll = Duration::from_millis(50);
+    settings
+}
+
+fn plain_mail(n: usize) -> OutgoingMail {
+    OutgoingMail {
+        to: format!("user{n}@example.com"),
+        locale: Locale::En,
+        template: "agent_reply",
+        subject: format!("Mail {n}"),
+        body_text: format!("Hello {n}"),
+        body_html: format!("<p>Hello {n}</p>"),
+        ticket: None,
+        customer: None,
+    }
+}
+
+fn queue(db: &TestDb, count: usize) -> Vec<String> {
+    let mut conn = db.conn();
+    (0..count)
+        .map(|n| enqueue(&mut conn, plain_mail(n), "redress.test").expect("queued"))
+        .collect()
+}
+
+fn statuses(db: &TestDb) -> BTreeMap<String, i64> {
+    let rows: Vec<String> = outbox_emails::table
+        .select(outbox_emails::status)
+        .load(&mut db.conn())
+        .expect("the outbox");
+    let mut counts = BTreeMap::new();
+    for status in rows {
+        *counts.entry(status).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Runs worker rounds until nothing is due or `deadline` passes.
+fn drain(db: &TestDb, mailer: &Mailer, settings: &WorkerSettings, deadline: Duration) {
+    let database = Database::open(&db.url, 2).expect("the database opens");
+    actix_web::rt::System::new().block_on(async {
+        let until = Instant::now() + deadline;
+        while Instant::now() < until {
+            let claimed = work_once(&database, mailer, settings)
+                .await
+                .expect("a worker round");
+            let queued = statuses(db).get("queued").copied().unwrap_or(0);
+            if claimed == 0 && queued == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
+
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+#[test]
+fn a_reply_arrives_once_in_the_customers_language_threaded_with_both_parts() -> TestResult {
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 0);
+    let bo = agent_actor(&app, "bo@example.com");
+    let ticket = open_ticket(&app, &bo, new_ticket(1, "退款没到"));
+    let reply = |body: &str| {
+        agent_reply(&AgentReply {
+            to: "customer1@example.com",
+            customer_name: "王芳",
+            locale: Locale::ZhCn,
+            ticket,
+            customer: CustomerId(1),
+            subject: "退款没到",
+            agent_name: "Bo Agent",
+            body,
+        })
+        .expect("the mail renders")
+    };
+    let first = enqueue(
+        &mut app.db.conn(),
+        reply("您好，我们在查。"),
+        "redress.test",
+    )?;
+    let second = enqueue(
+        &mut app.db.conn(),
+        reply("退款已重新发起。\n\n<script>x</script>"),
+        "redress.test",
+    )?;
+    let folder = temp_dir();
+    let server = SmtpServer::start(folder.path().to_path_buf());
+    let mailer = Mailer::new(&server.url()).map_err(|e| e.to_string())?;
+    drain(&app.db, &mailer, &settings(3), Duration::from_secs(20));
+    let got = server.received();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].message_id, first);
+    assert_eq!(got[1].message_id, second);
+    assert_eq!(
+        got[1].in_reply_to.as_deref(),
+        Some(first.as_str()),
+        "threaded"
+    );
+    assert_eq!(got[0].in_reply_to, None);
+    assert_eq!(got[0].to, "customer1@example.com");
+    assert_eq!(
+        got[0].subject,
+        format!("回复：退款没到 [{}]", ticket.reference())
+    );
+    assert!(got[0].text.contains("您好，我们在查。"), "{}", got[0].text);
+    assert!(
+        got[1].html.contains("&#60;script&#62;x"),
+        "escaped: {}",
+        got[1].html
+    );
+    assert!(!got[1].html.contains("<script>"));
+    assert_eq!(statuses(&app.db), BTreeMap::from([("sent".into(), 2)]));
+    // Nothing is sent twice: another round finds nothing to do.
+    drain(&app.db, &mailer, &settings(3), Duration::from_secs(2));
+    assert_eq!(server.received().len(), 2);
+    Ok(())
+}
+
+#[test]
+fn a_server_down_then_up_gets_every_mail_exactly_once() -> TestResult {
+    let db = TestDb::new();
+    let ids = queue(&db, 5);
+    let folder = temp_dir();
+    let mut server = SmtpServer::down(folder.path().to_path_buf());
+    let mailer = Mailer::new(&server.url()).map_err(|e| e.to_string())?;
+    let settings = settings(5);
+    let database = Database::open(&db.url, 2)?;
+    actix_web::rt::System::new()
+        .block_on(async { work_once(&database, &mailer, &settings).await })?;
+    // Refused by a closed port: each queued again, with the error kept.
+    assert_eq!(statuses(&db), BTreeMap::from([("queued".into(), 5)]));
+    let (attempts, error): (i64, Option<String>) = outbox_emails::table
+        .select((outbox_emails::attempts, outbox_emails::last_error))
+        .first(&mut db.conn())?;
+    assert_eq!(attempts, 1);
+    assert!(error.is_some_and(|e| !e.is_empty()));
+    server.up();
+    drain(&db, &mailer, &settings, Duration::from_secs(30));
+    let mut got: Vec<String> = server
+        .received()
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    got.sort();
+    let mut expected = ids;
+    expected.sort();
+    assert_eq!(got, expected, "each once");
+    assert_eq!(statuses(&db), BTreeMap::from([("sent".into(), 5)]));
+    Ok(())
+}
+
+#[test]
+fn a_4xx_is_tried_again_and_a_5xx_ends_failed_after_the_tries() -> TestResult {
+    let db = TestDb::new();
+    let folder = temp_dir();
+    let server = SmtpServer::start(folder.path().to_path_buf());
+    let mailer = Mailer::new(&server.url()).map_err(|e| e.to_string())?;
+    let settings = settings(3);
+    let database = Database::open(&db.url, 2)?;
+    let round = || {
+        actix_web::rt::System::new()
+            .block_on(async { work_once(&database, &mailer, &settings).await })
+            .expect("a worker round")
+    };
+    queue(&db, 1);
+    server.answer("451 4.3.0 Try again later");
+    assert_eq!(round(), 1);
+    assert_eq!(statuses(&db), BTreeMap::from([("queued".into(), 1)]));
+    server.answer("250");
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(round(), 1);
+    let (status, attempts): (String, i64) = outbox_emails::table
+        .select((outbox_emails::status, outbox_emails::attempts))
+        .first(&mut db.conn())?;
+    assert_eq!((status.as_str(), attempts), ("sent", 2));
+    assert_eq!(server.received().len(), 1);
+
+    // A permanent refusal: tried the configured three times, then failed.
+    diesel::delete(outbox_emails::table).execute(&mut db.conn())?;
+    queue(&db, 1);
+    server.answer("550 5.1.1 No such user");
+    for _ in 0..5 {
+        round();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, attempts, error): (String, i64, Option<String>) = outbox_emails::table
+        .select((
+            outbox_emails::status,
+            outbox_emails::attempts,
+            outbox_emails::last_error,
+        ))
+        .first(&mut db.conn())?;
+    assert_eq!((status.as_str(), attempts), ("failed", 3));
+    assert!(error.unwrap_or_default().contains("550"));
+    assert_eq!(server.received().len(), 1, "nothing more arrived");
+    Ok(())
+}
+
+#[test]
+fn two_worker_processes_deliver_500_mails_none_twice_none_lost() -> TestResult {
+    let db = TestDb::new();
+    let mut expected = queue(&db, 500);
+    let folder = temp_dir();
+    let server = SmtpServer::start(folder.path().to_path_buf());
+    let url = format!("smtp://127.0.0.1:{}?tls=none", server.port);
+    let workers: Vec<Child> = (0..2)
+        .map(|_| {
+            redress_command(&db)
+                .args(["mail", "work"])
+                .env("REDRESS_MAIL_URL", &url)
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("a worker process")
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline && statuses(&db).get("sent").copied().unwrap_or(0) < 500 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for mut worker in workers {
+        // SIGTERM: each finishes the mail in hand and stops.
+        let _ = Command::new("kill").arg(worker.id().to_string()).status();
+        let stopped = worker.wait()?;
+        assert!(stopped.success(), "a worker stops cleanly on SIGTERM");
+    }
+    let mut got: Vec<String> = server
+        .received()
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got.len(), 500, "none lost, none twice");
+    assert_eq!(got, expected);
+    assert_eq!(statuses(&db), BTreeMap::from([("sent".into(), 500)]));
+    Ok(())
+}
+
+#[test]
+fn the_file_transport_writes_eml_files_that_parse() -> TestResult {
+    let db = TestDb::new();
+    let ids = queue(&db, 3);
+    let folder = temp_dir();
+    let mailer =
+        Mailer::new(&MailUrl::Files(folder.path().join("mail"))).map_err(|e| e.to_string())?;
+    drain(&db, &mailer, &settings(3), Duration::from_secs(10));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder.path().join("mail"))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3);
+    let mut got: Vec<String> = files.iter().map(|f| Received::read(f).message_id).collect();
+    got.sort();
+    let mut expected = ids;
+    expected.sort();
+    assert_eq!(got, expected);
+    let first = Received::read(&files[0]);
+    assert!(first.subject.starts_with("Mail "));
+    assert!(first.text.starts_with("Hello "));
+    assert!(first.html.contains("<p>Hello "));
+    Ok(())
+}
