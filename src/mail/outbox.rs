@@ -32,15 +32,15 @@ pub fn header_safe(text: &str) -> String {
         .join(" ")
 }
 
+/// The right-hand side of every Message-ID: the left is 128 random bits,
+/// so one fixed name keeps them unique and lets replies be matched.
+pub const MESSAGE_ID_DOMAIN: &str = "redress.local";
+
 /// Queues a mail in the caller's transaction; answers its Message-ID.
-pub fn enqueue(
-    conn: &mut DbConnection,
-    mail: OutgoingMail,
-    domain: &str,
-) -> Result<String, DbError> {
+pub fn enqueue(conn: &mut DbConnection, mail: OutgoingMail) -> Result<String, DbError> {
     let mut bytes = [0_u8; 16];
     rand::rng().fill_bytes(&mut bytes);
-    let message_id = format!("<{}@{}>", hex::encode(bytes), header_safe(domain));
+    let message_id = format!("<{}@{MESSAGE_ID_DOMAIN}>", hex::encode(bytes));
     let now: NaiveDateTime = Utc::now().naive_utc().trunc_subsecs(6);
     diesel::insert_into(outbox_emails::table)
         .values((
@@ -60,6 +60,35 @@ pub fn enqueue(
         ))
         .execute(conn)?;
     Ok(message_id)
+}
+
+/// A mail about a ticket, to its customer, worded from the catalogs (the
+/// caller gives the subject and body in the customer's language): the
+/// HTML part is the body escaped, a paragraph a line.
+pub fn worded(
+    customer: &crate::db::models::Customer,
+    ticket: TicketId,
+    template: &'static str,
+    subject: String,
+    body: String,
+) -> OutgoingMail {
+    let html = format!(
+        "<p>{}</p>",
+        askama::filters::escape(&body, askama::filters::Html)
+            .map(|escaped| escaped.to_string())
+            .unwrap_or_default()
+            .replace('\n', "</p><p>")
+    );
+    OutgoingMail {
+        to: customer.email.clone(),
+        locale: customer.locale,
+        template,
+        subject,
+        body_text: body,
+        body_html: html,
+        ticket: Some(ticket),
+        customer: Some(customer.id),
+    }
 }
 
 #[derive(Template)]

@@ -649,7 +649,7 @@ fn execute(
     )?;
     let customer = crate::db::models::Customer::find(conn, ticket.customer_id)?
         .ok_or(TicketError::UnknownCustomer(ticket.customer_id))?;
-    outbox::enqueue(conn, remedy_mail(&customer, ticket, plan), "redress.local")?;
+    outbox::enqueue(conn, remedy_mail(&customer, ticket, plan))?;
     Ok(())
 }
 
@@ -765,23 +765,7 @@ fn remedy_mail(
         &format!("mail-remedy-body-{}", kind.replace('_', "-")),
         &values,
     );
-    let html = format!(
-        "<p>{}</p>",
-        askama::filters::escape(&body, askama::filters::Html)
-            .map(|escaped| escaped.to_string())
-            .unwrap_or_default()
-            .replace('\n', "</p><p>")
-    );
-    OutgoingMail {
-        to: customer.email.clone(),
-        locale: customer.locale,
-        template: "remedy_executed",
-        subject,
-        body_text: body,
-        body_html: html,
-        ticket: Some(ticket.id),
-        customer: Some(customer.id),
-    }
+    outbox::worded(customer, ticket.id, "remedy_executed", subject, body)
 }
 
 /// A remedy waiting for a second person, as the approvals page lists it.

@@ -290,6 +290,28 @@ fn audit_ticket(
 }
 
 /// The ticket's customer.
+/// Tells the customer their ticket is solved, in their language, in the
+/// transaction that solves it.
+fn queue_solved_mail(conn: &mut DbConnection, ticket: &Ticket) -> Result<(), TicketError> {
+    use crate::i18n::{Lang, text_with};
+    let customer = the_customer(conn, ticket)?;
+    let lang = Lang::from(customer.locale);
+    let values = [
+        ("name", customer.name.clone()),
+        ("ticket", ticket.id.reference()),
+        ("subject", ticket.subject.clone()),
+    ];
+    let mail = outbox::worded(
+        &customer,
+        ticket.id,
+        "ticket_solved",
+        text_with(lang, "mail-solved-subject", &values),
+        text_with(lang, "mail-solved-body", &values),
+    );
+    outbox::enqueue(conn, mail)?;
+    Ok(())
+}
+
 fn the_customer(conn: &mut DbConnection, ticket: &Ticket) -> Result<Customer, TicketError> {
     Customer::find(conn, ticket.customer_id)?
         .ok_or(TicketError::UnknownCustomer(ticket.customer_id))
@@ -486,7 +508,6 @@ pub fn reply(
     actor: &Actor,
     id: TicketId,
     reply: Reply,
-    mail_domain: &str,
 ) -> Result<Ticket, TicketError> {
     let body = check_body(&reply.body)?;
     write_transaction(conn, |conn| {
@@ -512,7 +533,7 @@ pub fn reply(
                 body: &body,
             })
             .map_err(|e| TicketError::Mail(e.to_string()))?;
-            outbox::enqueue(conn, mail, mail_domain)?;
+            outbox::enqueue(conn, mail)?;
             if ticket.first_responded_at.is_none() {
                 ticket.first_responded_at = Some(at);
             }
@@ -523,6 +544,10 @@ pub fn reply(
             .or((reply.public && ticket.status == TicketStatus::New).then_some(TicketStatus::Open));
         if let Some(to) = status.filter(|to| *to != ticket.status) {
             apply_status(&mut ticket, to, sla, at)?;
+            // A public reply already tells the customer; a note does not.
+            if to == TicketStatus::Solved && !reply.public {
+                queue_solved_mail(conn, &ticket)?;
+            }
             event(
                 conn,
                 id,
@@ -761,6 +786,9 @@ pub fn change(
             let from = ticket.status;
             apply_status(&mut ticket, to, sla, at)?;
             log.note(conn, "status", json!(from), json!(to))?;
+            if to == TicketStatus::Solved {
+                queue_solved_mail(conn, &ticket)?;
+            }
         }
         if let Some(to) = changes.priority.filter(|to| *to != ticket.priority) {
             log.note(conn, "priority", json!(ticket.priority), json!(to))?;

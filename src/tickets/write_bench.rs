@@ -61,7 +61,6 @@ struct Fixture {
     actor: Actor,
     customers: Vec<Customer>,
     sla: SlaSettings,
-    mail_domain: String,
 }
 
 /// Runs `writes` of each kind with one client, then with `clients` at
@@ -110,7 +109,6 @@ pub fn run(
         },
         customers: sample,
         sla: sla::load(&mut conn).map_err(|e| DbError::Migration(e.to_string()))?,
-        mail_domain: "redress.local".into(),
     });
     drop(conn);
     let mut rates = Vec::new();
@@ -156,15 +154,8 @@ fn round(
                 status: None,
                 version: ticket.version,
             };
-            let (sla, actor, id, domain) = (
-                f.sla.clone(),
-                f.actor.clone(),
-                ticket.id,
-                f.mail_domain.clone(),
-            );
-            db.write_blocking(move |conn| {
-                service::reply(conn, &sla, &actor, id, reply.clone(), &domain)
-            })
+            let (sla, actor, id) = (f.sla.clone(), f.actor.clone(), ticket.id);
+            db.write_blocking(move |conn| service::reply(conn, &sla, &actor, id, reply.clone()))
         }
     })?;
     let (reply_rate, replied) = replied;

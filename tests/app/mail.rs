@@ -166,7 +166,7 @@ fn plain_mail(n: usize) -> OutgoingMail {
 fn queue(db: &TestDb, count: usize) -> Vec<String> {
     let mut conn = db.conn();
     (0..count)
-        .map(|n| enqueue(&mut conn, plain_mail(n), "redress.test").expect("queued"))
+        .map(|n| enqueue(&mut conn, plain_mail(n)).expect("queued"))
         .collect()
 }
 
@@ -223,15 +223,10 @@ fn a_reply_arrives_once_in_the_customers_language_threaded_with_both_parts() -> 
         })
         .expect("the mail renders")
     };
-    let first = enqueue(
-        &mut app.db.conn(),
-        reply("您好，我们在查。"),
-        "redress.test",
-    )?;
+    let first = enqueue(&mut app.db.conn(), reply("您好，我们在查。"))?;
     let second = enqueue(
         &mut app.db.conn(),
         reply("退款已重新发起。\n\n<script>x</script>"),
-        "redress.test",
     )?;
     let folder = temp_dir();
     let server = SmtpServer::start(folder.path().to_path_buf());
@@ -411,5 +406,68 @@ fn the_file_transport_writes_eml_files_that_parse() -> TestResult {
     assert!(first.subject.starts_with("Mail "));
     assert!(first.text.starts_with("Hello "));
     assert!(first.html.contains("<p>Hello "));
+    Ok(())
+}
+
+#[test]
+fn solving_a_ticket_tells_the_customer_once() -> TestResult {
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 0);
+    let bo = agent_actor(&app, "bo@example.com");
+    let id = open_ticket(&app, &bo, new_ticket(1, "Refund missing"));
+    let path = format!("/agent/tickets/{}", id.reference());
+    let csrf = app.csrf(&path);
+    let version = |app: &TestApp| crate::desk_tickets::version_of(app, id).to_string();
+    let solved_mails = |app: &TestApp| -> Vec<String> {
+        outbox_emails::table
+            .filter(outbox_emails::ticket_id.eq(id))
+            .filter(outbox_emails::template.eq("ticket_solved"))
+            .select(outbox_emails::subject)
+            .load(&mut app.db.conn())
+            .expect("the outbox")
+    };
+    let response = app.post_form(
+        &format!("{path}/fields"),
+        &csrf,
+        &[
+            ("status", "solved"),
+            ("priority", ""),
+            ("category", ""),
+            ("assignee", ""),
+            ("version", &version(&app)),
+        ],
+    );
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        solved_mails(&app),
+        [format!(
+            "[{}] Your request is solved: Refund missing",
+            id.reference()
+        )]
+    );
+    // Reopened, then solved with a public reply: the reply is the news.
+    app.post_form(
+        &format!("{path}/fields"),
+        &csrf,
+        &[
+            ("status", "open"),
+            ("priority", ""),
+            ("category", ""),
+            ("assignee", ""),
+            ("version", &version(&app)),
+        ],
+    );
+    let response = app.post_form(
+        &format!("{path}/reply"),
+        &csrf,
+        &[
+            ("body", "Done."),
+            ("visibility", "public"),
+            ("status", "solved"),
+            ("version", &version(&app)),
+        ],
+    );
+    assert_eq!(response.status(), 303);
+    assert_eq!(solved_mails(&app).len(), 1);
     Ok(())
 }

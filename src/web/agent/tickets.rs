@@ -537,12 +537,6 @@ async fn post_reply(
     };
     let status = choice::<TicketStatus>(&Some(form.status.clone()), "field-status", viewer.lang)?;
     let settings = sla_settings(&state).await?;
-    let domain = state
-        .settings
-        .base_url
-        .host_str()
-        .unwrap_or("redress.local")
-        .to_owned();
     let actor = actor(&viewer);
     let reply = Reply {
         body: form.body.clone(),
@@ -552,7 +546,7 @@ async fn post_reply(
     };
     match state
         .db
-        .write(move |conn| service::reply(conn, &settings, &actor, id, reply.clone(), &domain))
+        .write(move |conn| service::reply(conn, &settings, &actor, id, reply.clone()))
         .await
     {
         Ok(_) => done(
