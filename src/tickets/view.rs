@@ -42,7 +42,7 @@ impl std::fmt::Display for Total {
 
 impl Total {
     /// A total from ids read with a limit of `COUNT_CAP + 1`.
-    fn of(found: usize) -> Total {
+    pub fn of(found: usize) -> Total {
         let cap = COUNT_CAP as usize;
         Total {
             count: found.min(cap),

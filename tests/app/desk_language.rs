@@ -139,6 +139,7 @@ fn desk_pages(app: &TestApp) -> Vec<String> {
         "/agent/admin/sla",
         "/agent/admin/thresholds",
         "/agent/admin/audit",
+        "/agent/admin/mail",
     ]
     .iter()
     .map(|p| (*p).to_owned())

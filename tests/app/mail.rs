@@ -471,3 +471,55 @@ fn solving_a_ticket_tells_the_customer_once() -> TestResult {
     assert_eq!(solved_mails(&app).len(), 1);
     Ok(())
 }
+
+#[test]
+fn admins_see_the_outbox_and_retry_a_failed_mail() -> TestResult {
+    let app = TestApp::start();
+    add_test_agent(&app.db, "ada@example.com", "Ada Admin", Role::Admin);
+    app.sign_in_ok("ada@example.com");
+    queue(&app.db, 3);
+    let failed: i64 = outbox_emails::table
+        .select(outbox_emails::id)
+        .order(outbox_emails::id)
+        .first(&mut app.db.conn())?;
+    diesel::update(outbox_emails::table.find(failed))
+        .set((
+            outbox_emails::status.eq("failed"),
+            outbox_emails::attempts.eq(8_i64),
+            outbox_emails::last_error.eq(Some("550 5.1.1 No such user")),
+        ))
+        .execute(&mut app.db.conn())?;
+    let page = app.page("/agent/admin/mail");
+    let value = |css: &str| text_of(select(&page, &format!("{css} .stat-value"))[0]);
+    assert_eq!(
+        (
+            value("#mail-queued"),
+            value("#mail-sent"),
+            value("#mail-failed")
+        ),
+        ("2".into(), "0".into(), "1".into())
+    );
+    let row = select(&page, &format!("#failed-mail tr[data-mail='{failed}']"));
+    assert_eq!(row.len(), 1);
+    assert!(text_of(row[0]).contains("550 5.1.1 No such user"));
+    let csrf = app.csrf("/agent/admin/mail");
+    let retry = || app.post_form(&format!("/agent/admin/mail/{failed}/retry"), &csrf, &[]);
+    assert_eq!(retry().status(), 303);
+    let (status, attempts): (String, i64) = outbox_emails::table
+        .find(failed)
+        .select((outbox_emails::status, outbox_emails::attempts))
+        .first(&mut app.db.conn())?;
+    assert_eq!((status.as_str(), attempts), ("queued", 0));
+    let audited: i64 = redress::db::schema::audit_log::table
+        .filter(redress::db::schema::audit_log::action.eq("mail.retry"))
+        .count()
+        .get_result(&mut app.db.conn())?;
+    assert_eq!(audited, 1);
+    // Again: it is not failed any more, and nothing changes.
+    app.refused_page(retry());
+    let agent = app.browser();
+    add_test_agent(&app.db, "bo@example.com", "Bo Agent", Role::Agent);
+    agent.sign_in_ok("bo@example.com");
+    assert_eq!(agent.get("/agent/admin/mail").status(), 403);
+    Ok(())
+}

@@ -38,7 +38,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/admin/sla/holidays", web::post().to(post_holiday))
         .route("/admin/thresholds", web::get().to(thresholds_page))
         .route("/admin/thresholds", web::post().to(post_thresholds))
-        .route("/admin/audit", web::get().to(audit_page));
+        .route("/admin/audit", web::get().to(audit_page))
+        .route("/admin/mail", web::get().to(mail_page))
+        .route("/admin/mail/{id}/retry", web::post().to(retry_mail));
 }
 
 #[derive(Template)]
@@ -145,6 +147,63 @@ async fn post_thresholds(
         "/agent/admin/thresholds",
         i18n::text(admin.0.lang, "thresholds-saved"),
     )
+}
+
+#[derive(Template)]
+#[template(path = "agent/admin/mail.html")]
+struct MailPage {
+    title: String,
+    chrome: Chrome,
+    summary: crate::mail::admin::MailSummary,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+/// The outbox: how many mails wait, went and failed; the failed ones.
+async fn mail_page(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, DeskError> {
+    let summary = state.db.run(crate::mail::admin::summary).await?;
+    render(
+        MailPage {
+            title: i18n::text(admin.0.lang, "admin-mail"),
+            chrome: Chrome::new(&admin.0, "admin"),
+            summary,
+            notice: take_flash(&session),
+            error: take_refused(&session).map(|r| r.error),
+        },
+        StatusCode::OK,
+    )
+}
+
+/// Queues a failed mail again (audited).
+async fn retry_mail(
+    admin: AdminViewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    session: Session,
+    _form: CsrfForm<super::signin::NoFields>,
+) -> Result<HttpResponse, DeskError> {
+    let (id, by) = (id.into_inner(), admin.0.id);
+    let retried = state
+        .db
+        .write(move |conn| crate::mail::admin::retry(conn, id, by))
+        .await?;
+    if retried {
+        see_other_noting(
+            &session,
+            "/agent/admin/mail",
+            i18n::text(admin.0.lang, "mail-retried"),
+        )
+    } else {
+        see_other_refused(
+            &session,
+            "/agent/admin/mail",
+            &RefusedForm::new(i18n::text(admin.0.lang, "mail-not-failed"), &[]),
+        )
+    }
 }
 
 async fn admin_home(_admin: AdminViewer) -> HttpResponse {
