@@ -343,8 +343,9 @@ impl ListCursor {
     }
 }
 
-/// Which of a customer's records a full list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which of a customer's records a full list shows (its path segment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ListOf {
     Tickets,
     Transactions,

@@ -26,11 +26,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/customers", web::get().to(customer_search))
         .route("/customers/{id}", web::get().to(customer_page))
         .route("/customers/{id}/tickets", web::post().to(open_for_customer))
-        .route("/customers/{id}/tickets", web::get().to(customer_tickets))
-        .route(
-            "/customers/{id}/transactions",
-            web::get().to(customer_transactions),
-        )
+        .route("/customers/{id}/{list}", web::get().to(customer_list_page))
         .route("/transactions", web::get().to(transaction_search))
         .route("/transactions/{reference}", web::get().to(transaction_page))
         .route(
@@ -96,9 +92,10 @@ async fn customer_list(
         .run(move |conn| view::customer_list(conn, id, of, after))
         .await?
         .ok_or_else(|| unknown_customer(&viewer, id))?;
-    let (path, title_key) = match of {
-        ListOf::Tickets => ("tickets", "list-tickets-of"),
-        ListOf::Transactions => ("transactions", "list-transactions-of"),
+    let path: &'static str = of.into();
+    let title_key = match of {
+        ListOf::Tickets => "list-tickets-of",
+        ListOf::Transactions => "list-transactions-of",
     };
     render(
         CustomerListPage {
@@ -119,24 +116,17 @@ async fn customer_list(
     )
 }
 
-async fn customer_tickets(
+/// `/agent/customers/{id}/tickets` and `…/transactions`.
+async fn customer_list_page(
     viewer: Viewer,
     state: web::Data<AppState>,
-    id: web::Path<i64>,
+    path: web::Path<(i64, String)>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, DeskError> {
-    let id = CustomerId(id.into_inner());
-    customer_list(viewer, state, id, params.into_inner(), ListOf::Tickets).await
-}
-
-async fn customer_transactions(
-    viewer: Viewer,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    params: web::Query<ListParams>,
-) -> Result<HttpResponse, DeskError> {
-    let id = CustomerId(id.into_inner());
-    customer_list(viewer, state, id, params.into_inner(), ListOf::Transactions).await
+    let (id, list) = path.into_inner();
+    let of = ListOf::from_str(&list)
+        .map_err(|_| DeskError::NotFound(i18n::text(viewer.lang, "error-not-found")))?;
+    customer_list(viewer, state, CustomerId(id), params.into_inner(), of).await
 }
 
 #[derive(Deserialize, Default)]
