@@ -178,9 +178,38 @@ impl Driver {
         )
     }
 
+    /// Clicks a link or a form's button and waits for the page it loads:
+    /// every click in the desk leads to a new page, and reading before it
+    /// has arrived would read the old one.
     pub fn click(&self, css: &str) {
         let element = self.element(css);
+        self.run(
+            self.client()
+                .execute("window.redressOldPage = true;", vec![]),
+            "mark the page",
+        );
         self.run(element.click(), &format!("click {css}"));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let arrived = self
+                .runtime
+                .block_on(self.client().execute(
+                    "return window.redressOldPage !== true && document.readyState === 'complete';",
+                    vec![],
+                ))
+                .ok()
+                .and_then(|value| value.as_bool())
+                .unwrap_or(false);
+            if arrived {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} on {} loaded no page",
+                self.path()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn fill(&self, css: &str, text: &str) {
@@ -261,6 +290,20 @@ impl Driver {
             assert!(
                 document <= window,
                 "{path} ({name}) scrolls sideways at {width} px: {document} px wide"
+            );
+            let wrapped = self.run(
+                self.client().execute(
+                    "return [...document.querySelectorAll('.ref, .ref > a')]\
+                       .filter(e => e.getClientRects().length > 1)\
+                       .map(e => e.textContent.trim());",
+                    vec![],
+                ),
+                "look for wrapped references",
+            );
+            assert_eq!(
+                wrapped.as_array().map(Vec::len).unwrap_or(0),
+                0,
+                "{path} ({name}) at {width} px wraps references: {wrapped}"
             );
         }
         self.vendor(
