@@ -54,9 +54,10 @@ impl MailUrl {
             }
             return Ok(MailUrl::Files(PathBuf::from(path)));
         }
-        let url = Url::parse(text).map_err(|e| format!("'{text}' is not a URL ({e})"))?;
+        // The URL may hold a password: errors never repeat it.
+        let url = Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(format!("'{text}' names no host"));
+            return Err("names no host".to_owned());
         }
         match url.scheme() {
             "smtp" => Ok(MailUrl::Smtp(url)),

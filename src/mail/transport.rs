@@ -60,10 +60,13 @@ impl Mailer {
                     (false, None | Some("opportunistic")) => Tls::Opportunistic(parameters()?),
                     (false, Some("required")) => Tls::Required(parameters()?),
                     (false, Some("none")) => Tls::None,
-                    (_, Some(other)) => {
+                    (true, Some(other)) => {
                         return Err(format!(
-                            "tls={other}: use tls=required or tls=none (smtps:// is always TLS)"
+                            "tls={other}: smtps:// is always TLS; use smtp:// with tls=none for none"
                         ));
+                    }
+                    (false, Some(other)) => {
+                        return Err(format!("tls={other}: use tls=required or tls=none"));
                     }
                 };
                 let port = url.port().unwrap_or(if implicit { 465 } else { 25 });

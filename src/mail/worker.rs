@@ -96,6 +96,7 @@ pub fn claim(
             outbox_emails::table
                 .filter(outbox_emails::id.eq(id))
                 .filter(outbox_emails::status.eq("queued"))
+                .filter(outbox_emails::next_attempt_at.le(at))
                 .filter(free()),
         )
         .set((
@@ -113,6 +114,28 @@ pub fn claim(
         .order(outbox_emails::id)
         .select(OutboxMail::as_select())
         .load(conn)?)
+}
+
+/// Renews `owner`'s lease on a mail just before it is sent, so a send
+/// always starts with a whole lease ahead; false when the lease was lost
+/// (run out and taken by another worker), and then the mail is not sent.
+pub fn renew(
+    conn: &mut DbConnection,
+    id: i64,
+    owner: &str,
+    at: NaiveDateTime,
+    lease: Span,
+) -> Result<bool, DbError> {
+    let renewed = diesel::update(
+        outbox_emails::table
+            .filter(outbox_emails::id.eq(id))
+            .filter(outbox_emails::status.eq("queued"))
+            .filter(outbox_emails::lease_owner.eq(owner))
+            .filter(outbox_emails::lease_expires_at.gt(at)),
+    )
+    .set(outbox_emails::lease_expires_at.eq(at + lease))
+    .execute(conn)?;
+    Ok(renewed == 1)
 }
 
 /// The Message-ID of a ticket's first mail, which its later mails answer.
@@ -245,6 +268,14 @@ pub async fn work_once(
         .await?;
     let count = claimed.len();
     for mail in claimed {
+        let (id, owner) = (mail.id, settings.owner.clone());
+        if !db
+            .write(move |conn| renew(conn, id, &owner, now(), lease))
+            .await?
+        {
+            tracing::warn!(mail = mail.id, "a mail's lease ran out before it was sent");
+            continue;
+        }
         let ticket = mail.ticket_id;
         let root = db.run(move |conn| thread_root(conn, ticket)).await?;
         let outcome = match message(&mail, &settings.from, root.as_deref()) {

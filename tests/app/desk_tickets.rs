@@ -817,3 +817,41 @@ fn time_pending_moves_the_resolution_target_on() -> TestResult {
     assert_eq!(resumed.resolution_due_at, Some(due.resolution));
     Ok(())
 }
+
+#[test]
+fn a_refused_note_comes_back_as_a_note_on_its_own_ticket_only() -> TestResult {
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 0);
+    let bo = agent_actor(&app, "bo@example.com");
+    let first = open_ticket(&app, &bo, new_ticket(1, "First"));
+    let second = open_ticket(&app, &bo, new_ticket(1, "Second"));
+    let path = format!("/agent/tickets/{}", first.reference());
+    let csrf = app.csrf(&path);
+    // A stale version: refused, and sent back to its own page.
+    let response = app.post_form(
+        &format!("{path}/reply"),
+        &csrf,
+        &[
+            ("body", "Only for us: the bank is slow."),
+            ("visibility", "internal"),
+            ("status", ""),
+            ("version", "0"),
+        ],
+    );
+    assert_eq!(location(&response), path);
+    // Another tab's page does not show it, nor take it.
+    let other = app.page(&format!("/agent/tickets/{}", second.reference()));
+    assert!(select(&other, ".error").is_empty());
+    assert_eq!(text_of(select(&other, "#reply-body")[0]), "");
+    let page = app.refused_page(response);
+    assert_eq!(
+        text_of(select(&page, "#reply-body")[0]),
+        "Only for us: the bank is slow."
+    );
+    let checked: Vec<&str> = select(&page, "input[name=visibility][checked]")
+        .into_iter()
+        .filter_map(|input| input.value().attr("value"))
+        .collect();
+    assert_eq!(checked, ["internal"], "never turned into a public reply");
+    Ok(())
+}

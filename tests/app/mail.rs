@@ -523,3 +523,35 @@ fn admins_see_the_outbox_and_retry_a_failed_mail() -> TestResult {
     assert_eq!(agent.get("/agent/admin/mail").status(), 403);
     Ok(())
 }
+
+#[test]
+fn a_lease_lost_is_never_sent_and_a_backed_off_mail_waits() -> TestResult {
+    use redress::mail::worker::{claim, renew};
+    let db = TestDb::new();
+    queue(&db, 1);
+    let mut conn = db.conn();
+    let at = chrono::Utc::now().naive_utc();
+    let lease = chrono::Duration::minutes(2);
+    let first = claim(&mut conn, "worker-a", at, lease, 10)?;
+    assert_eq!(first.len(), 1);
+    assert!(
+        claim(&mut conn, "worker-b", at, lease, 10)?.is_empty(),
+        "held by a"
+    );
+    // A's lease runs out (a slow send): B takes the row over, and A may
+    // no longer send it.
+    let later = at + chrono::Duration::minutes(3);
+    assert_eq!(claim(&mut conn, "worker-b", later, lease, 10)?.len(), 1);
+    assert!(!renew(&mut conn, first[0].id, "worker-a", later, lease)?);
+    assert!(renew(&mut conn, first[0].id, "worker-b", later, lease)?);
+    // A mail put back with a backoff is not claimed before it is due.
+    diesel::update(outbox_emails::table)
+        .set((
+            outbox_emails::lease_owner.eq(None::<String>),
+            outbox_emails::lease_expires_at.eq(None::<chrono::NaiveDateTime>),
+            outbox_emails::next_attempt_at.eq(later + chrono::Duration::minutes(10)),
+        ))
+        .execute(&mut conn)?;
+    assert!(claim(&mut conn, "worker-c", later, lease, 10)?.is_empty());
+    Ok(())
+}

@@ -98,7 +98,8 @@ async fn thresholds_page(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    thresholds_view(&state, &admin, take_flash(&session), take_refused(&session)).await
+    let refused = take_refused(&session, "/agent/admin/thresholds");
+    thresholds_view(&state, &admin, take_flash(&session), refused).await
 }
 
 /// Saves every currency's threshold given (a blank one is left as it is).
@@ -172,7 +173,7 @@ async fn mail_page(
             chrome: Chrome::new(&admin.0, "admin"),
             summary,
             notice: take_flash(&session),
-            error: take_refused(&session).map(|r| r.error),
+            error: take_refused(&session, "/agent/admin/mail").map(|r| r.error),
         },
         StatusCode::OK,
     )
@@ -263,7 +264,8 @@ async fn agents_page(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    let (notice, refused) = (take_flash(&session), take_refused(&session));
+    let refused = take_refused(&session, "/agent/admin/agents");
+    let notice = take_flash(&session);
     agents_view(&state, admin, notice, refused).await
 }
 
@@ -496,7 +498,8 @@ async fn sla_page(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    sla_view(&state, &admin, take_flash(&session), take_refused(&session)).await
+    let refused = take_refused(&session, "/agent/admin/sla");
+    sla_view(&state, &admin, take_flash(&session), refused).await
 }
 
 /// After an SLA change: the page again, saying what happened or why not.

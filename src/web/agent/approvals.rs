@@ -127,7 +127,7 @@ async fn approvals_page(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    let refused = take_refused(&session).map(|r| r.error);
+    let refused = take_refused(&session, "/agent/approvals").map(|r| r.error);
     view(&state, &viewer, take_flash(&session), refused).await
 }
 

@@ -322,6 +322,9 @@ pub fn take_flash(session: &Session) -> Option<String> {
 pub struct RefusedForm {
     pub error: String,
     pub input: std::collections::BTreeMap<String, String>,
+    /// The page it belongs to: another tab's page never shows it.
+    #[serde(default)]
+    pub path: String,
 }
 
 impl RefusedForm {
@@ -332,6 +335,7 @@ impl RefusedForm {
                 .iter()
                 .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
                 .collect(),
+            path: String::new(),
         }
     }
 
@@ -348,9 +352,13 @@ pub fn keep_refused(session: &Session, refused: &RefusedForm) -> Result<(), Desk
         .map_err(DeskError::internal)
 }
 
-/// The refused form kept for this page, if any; shown once.
-pub fn take_refused(session: &Session) -> Option<RefusedForm> {
+/// The refused form kept for the page at `path`, if any; shown once.
+/// One kept for another page stays for that page.
+pub fn take_refused(session: &Session, path: &str) -> Option<RefusedForm> {
     let refused = session.get::<RefusedForm>(REFUSED_KEY).ok().flatten()?;
+    if refused.path != path {
+        return None;
+    }
     session.remove(REFUSED_KEY);
     Some(refused)
 }

@@ -275,11 +275,12 @@ async fn customer_page(
     id: web::Path<i64>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    let refused = take_refused(&session);
+    let id = id.into_inner();
+    let refused = take_refused(&session, &format!("/agent/customers/{id}"));
     customer_view(
         &viewer,
         &state,
-        CustomerId(id.into_inner()),
+        CustomerId(id),
         refused
             .as_ref()
             .map(OpenTicketDraft::from_refused)
@@ -482,7 +483,8 @@ async fn transaction_page(
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
     let reference = reference.into_inner();
-    let refused = take_refused(&session);
+    let here = format!("/agent/transactions/{}", path_segment(&reference));
+    let refused = take_refused(&session, &here);
     let draft = match &refused {
         Some(refused) => OpenTicketDraft::from_refused(refused),
         None => OpenTicketDraft {

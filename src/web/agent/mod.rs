@@ -211,7 +211,9 @@ pub fn see_other_refused(
     location: &str,
     refused: &auth::RefusedForm,
 ) -> Result<HttpResponse, DeskError> {
-    auth::keep_refused(session, refused)?;
+    let mut refused = refused.clone();
+    refused.path = location.to_owned();
+    auth::keep_refused(session, &refused)?;
     Ok(see_other(location))
 }
 

@@ -361,6 +361,7 @@ struct TicketTemplate {
     notice: Option<String>,
     error: Option<String>,
     draft: String,
+    draft_internal: bool,
 }
 
 async fn ticket_view(
@@ -369,7 +370,7 @@ async fn ticket_view(
     id: TicketId,
     notice: Option<String>,
     error: Option<String>,
-    draft: String,
+    draft: Draft,
 ) -> Result<HttpResponse, DeskError> {
     let lang = viewer.lang;
     let now = sla::now();
@@ -409,7 +410,8 @@ async fn ticket_view(
             page,
             notice,
             error,
-            draft,
+            draft: draft.body,
+            draft_internal: draft.internal,
         },
         StatusCode::OK,
     )
@@ -448,20 +450,34 @@ async fn ticket_page(
         _ => String::new(),
     };
     // After a refused form: why, and the reply as it was typed.
-    let refused = take_refused(&session);
+    let refused = take_refused(&session, &format!("/agent/tickets/{}", id.reference()));
     let draft = match &refused {
         Some(refused) if draft.is_empty() => refused.value("body"),
         _ => draft,
     };
+    // A refused internal note comes back as a note, never as a reply.
+    let internal = refused
+        .as_ref()
+        .is_some_and(|r| r.value("visibility") == "internal");
     ticket_view(
         &viewer,
         &state,
         id,
         take_flash(&session),
         refused.map(|r| r.error),
-        draft,
+        Draft {
+            body: draft,
+            internal,
+        },
     )
     .await
+}
+
+/// The reply box as the page shows it.
+struct Draft {
+    body: String,
+    /// Kept as an internal note (after a refused note).
+    internal: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -491,7 +507,7 @@ fn refused(
     session: &Session,
     id: TicketId,
     error: TicketError,
-    draft: &str,
+    input: &[(&str, &str)],
 ) -> Result<HttpResponse, DeskError> {
     match error {
         TicketError::Db(db) => Err(db.into()),
@@ -503,7 +519,7 @@ fn refused(
         error => see_other_refused(
             session,
             &format!("/agent/tickets/{}", id.reference()),
-            &RefusedForm::new(error.message().text(viewer.lang), &[("body", draft)]),
+            &RefusedForm::new(error.message().text(viewer.lang), input),
         ),
     }
 }
@@ -561,7 +577,13 @@ async fn post_reply(
                 },
             ),
         ),
-        Err(error) => refused(&viewer, &session, id, error, &form.body),
+        Err(error) => refused(
+            &viewer,
+            &session,
+            id,
+            error,
+            &[("body", &form.body), ("visibility", &form.visibility)],
+        ),
     }
 }
 
@@ -616,7 +638,7 @@ async fn post_fields(
             id,
             i18n::text(viewer.lang, "notice-ticket-updated"),
         ),
-        Err(error) => refused(&viewer, &session, id, error, ""),
+        Err(error) => refused(&viewer, &session, id, error, &[]),
     }
 }
 
@@ -649,7 +671,7 @@ async fn post_step(
         .await
     {
         Ok(()) => done(&session, id, i18n::text(viewer.lang, "step-saved")),
-        Err(error) => refused(&viewer, &session, id, error, ""),
+        Err(error) => refused(&viewer, &session, id, error, &[]),
     }
 }
 
@@ -736,7 +758,7 @@ async fn preview_remedy(
         .await;
     let plan = match planned {
         Ok(plan) => plan,
-        Err(error) => return refused(&viewer, &session, id, error, ""),
+        Err(error) => return refused(&viewer, &session, id, error, &[]),
     };
     let lang = viewer.lang;
     let word = |key: &str| i18n::text(lang, key);
@@ -844,7 +866,7 @@ async fn post_remedy(
                 },
             ),
         ),
-        Err(error) => refused(&viewer, &session, id, error, ""),
+        Err(error) => refused(&viewer, &session, id, error, &[]),
     }
 }
 
@@ -893,6 +915,6 @@ async fn post_link(
                 },
             ),
         ),
-        Err(error) => refused(&viewer, &session, id, error, ""),
+        Err(error) => refused(&viewer, &session, id, error, &[]),
     }
 }
