@@ -100,7 +100,6 @@ ticket-assign-me = Me
 ticket-assign-nobody = Nobody
 ticket-linked-transaction = Linked transaction
 ticket-link = Link
-ticket-unlink = Unlink
 timeline-status = Status { $from } → { $to }
 timeline-assigned = Assigned { $from } → { $to }
 timeline-field = { $field } { $from } → { $to }

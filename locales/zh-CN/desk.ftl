@@ -100,7 +100,6 @@ ticket-assign-me = 我
 ticket-assign-nobody = 不分配
 ticket-linked-transaction = 关联交易
 ticket-link = 关联
-ticket-unlink = 取消关联
 timeline-status = 状态 { $from } → { $to }
 timeline-assigned = 分配 { $from } → { $to }
 timeline-field = { $field } { $from } → { $to }

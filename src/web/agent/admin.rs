@@ -284,8 +284,8 @@ pub struct NewAgentForm {
 fn agent_error(error: AgentError) -> DeskError {
     match error {
         AgentError::Db(db) => db.into(),
-        AgentError::Unknown(_) => DeskError::NotFound(error.message().to_string()),
-        other => DeskError::BadRequest(other.message().to_string()),
+        // Listing agents refuses nothing: anything else is a fault.
+        other => DeskError::internal(other),
     }
 }
 

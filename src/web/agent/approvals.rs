@@ -118,7 +118,8 @@ async fn view(
 fn decided_error(error: TicketError) -> DeskError {
     match error {
         TicketError::Db(db) => db.into(),
-        other => DeskError::BadRequest(other.message().to_string()),
+        // Reading the waiting remedies refuses nothing: anything else is a fault.
+        other => DeskError::internal(other),
     }
 }
 

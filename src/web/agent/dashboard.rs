@@ -1,7 +1,6 @@
 //! `/agent`: the desk at a glance.
 
 use super::auth::Viewer;
-use super::sla_words::span;
 use super::{Chrome, render};
 use crate::domain::TicketCategory;
 use crate::i18n::{self, Lang};
@@ -170,7 +169,8 @@ struct DashboardPage {
 }
 
 fn median_cell(period: &'static str, medians: &Medians, lang: Lang) -> MedianCell {
-    let shown = |minutes: Option<i64>| minutes.map_or_else(|| "—".to_owned(), |m| span(m, lang));
+    let shown =
+        |minutes: Option<i64>| minutes.map_or_else(|| "—".to_owned(), |m| i18n::duration(lang, m));
     MedianCell {
         period,
         first_response: shown(medians.first_response),

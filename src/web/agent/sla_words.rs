@@ -8,11 +8,6 @@ use crate::web::clock::local_time;
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 
-/// "2h 05m" of a span in minutes (its sign ignored).
-pub fn span(minutes: i64, lang: Lang) -> String {
-    i18n::duration(lang, minutes)
-}
-
 /// One SLA statement and whether it is a breach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaWords {
@@ -34,7 +29,7 @@ pub fn sla_cell(ticket: &Ticket, now: NaiveDateTime, lang: Lang) -> SlaWords {
             i18n::text_with(
                 lang,
                 "sla-overdue",
-                &[("span", span((now - due).num_minutes(), lang))],
+                &[("span", i18n::duration(lang, (now - due).num_minutes()))],
             ),
             true,
         ),
@@ -42,7 +37,7 @@ pub fn sla_cell(ticket: &Ticket, now: NaiveDateTime, lang: Lang) -> SlaWords {
             i18n::text_with(
                 lang,
                 "sla-left",
-                &[("span", span((due - now).num_minutes(), lang))],
+                &[("span", i18n::duration(lang, (due - now).num_minutes()))],
             ),
             false,
         ),
@@ -71,7 +66,7 @@ fn target(
         [
             ("at", local_time(zone, at)),
             ("due", local_time(zone, due)),
-            ("span", span(minutes, lang)),
+            ("span", i18n::duration(lang, minutes)),
         ]
     };
     match done {

@@ -329,9 +329,14 @@ async fn queue_page(
     )
 }
 
-fn ticket_id(reference: &str) -> Result<TicketId, DeskError> {
-    TicketId::parse_reference(reference)
-        .ok_or_else(|| DeskError::NotFound(format!("there is no ticket {reference}")))
+fn ticket_id(reference: &str, lang: Lang) -> Result<TicketId, DeskError> {
+    TicketId::parse_reference(reference).ok_or_else(|| {
+        DeskError::NotFound(
+            TicketError::UnknownTicket(reference.chars().take(40).collect())
+                .message()
+                .text(lang),
+        )
+    })
 }
 
 #[derive(Template)]
@@ -374,7 +379,7 @@ async fn ticket_view(
 ) -> Result<HttpResponse, DeskError> {
     let lang = viewer.lang;
     let now = sla::now();
-    let (page, _settings, playbook) = state
+    let (page, playbook) = state
         .db
         .run(move |conn| {
             let page = view::ticket_page(conn, id)?;
@@ -383,11 +388,16 @@ async fn ticket_view(
                 Some(page) => playbooks::view(conn, &page.ticket, &settings.calendar, now, lang)?,
                 None => None,
             };
-            Ok::<_, DeskError>((page, settings, playbook))
+            Ok::<_, DeskError>((page, playbook))
         })
         .await?;
-    let page =
-        page.ok_or_else(|| DeskError::NotFound(format!("there is no ticket {}", id.reference())))?;
+    let page = page.ok_or_else(|| {
+        DeskError::NotFound(
+            TicketError::UnknownTicket(id.reference())
+                .message()
+                .text(lang),
+        )
+    })?;
     render(
         TicketTemplate {
             title: format!("{} · {}", id.reference(), page.ticket.subject),
@@ -424,7 +434,7 @@ async fn ticket_page(
     params: web::Query<TicketParams>,
     session: Session,
 ) -> Result<HttpResponse, DeskError> {
-    let id = ticket_id(&reference)?;
+    let id = ticket_id(&reference, viewer.lang)?;
     // A reply macro asked for: its text, filled, becomes the draft.
     let draft = match params.into_inner().r#macro {
         Some(key) if key.len() <= 64 => {
@@ -544,7 +554,7 @@ async fn post_reply(
     session: Session,
     form: CsrfForm<ReplyForm>,
 ) -> Result<HttpResponse, DeskError> {
-    let id = ticket_id(&reference)?;
+    let id = ticket_id(&reference, viewer.lang)?;
     let form = form.0;
     let public = match form.visibility.as_str() {
         "public" => true,
@@ -608,7 +618,7 @@ async fn post_fields(
     session: Session,
     form: CsrfForm<FieldsForm>,
 ) -> Result<HttpResponse, DeskError> {
-    let id = ticket_id(&reference)?;
+    let id = ticket_id(&reference, viewer.lang)?;
     let form = form.0;
     let assignee = match form.assignee.trim() {
         "" => None,
@@ -659,7 +669,7 @@ async fn post_step(
     form: CsrfForm<StepForm>,
 ) -> Result<HttpResponse, DeskError> {
     let (reference, key) = path.into_inner();
-    let id = ticket_id(&reference)?;
+    let id = ticket_id(&reference, viewer.lang)?;
     let form = form.0;
     let mark = StepMark::from_str(form.state.trim())
         .map_err(|_| bad_value(viewer.lang, "step-mark", form.state.trim()))?;
@@ -737,7 +747,7 @@ async fn preview_remedy(
     form: CsrfForm<RemedyForm>,
 ) -> Result<HttpResponse, DeskError> {
     let (reference, key) = path.into_inner();
-    let id = ticket_id(&reference)?;
+    let id = ticket_id(&reference, viewer.lang)?;
     let form = form.0;
     let amount = form.amount.clone();
     let plan_key = key.clone();
@@ -838,7 +848,7 @@ async fn post_remedy(
 ) -> Result<HttpResponse, DeskError> {
     use playbooks::remedies::{Proposal, Proposed, propose};
     let (reference, key) = path.into_inner();
-    let id = ticket_id(&reference)?;
+    let id = ticket_id(&reference, viewer.lang)?;
     let form = form.0;
     let proposal = Proposal {
         step: key,
@@ -885,7 +895,7 @@ async fn post_link(
     session: Session,
     form: CsrfForm<LinkForm>,
 ) -> Result<HttpResponse, DeskError> {
-    let id = ticket_id(&reference)?;
+    let id = ticket_id(&reference, viewer.lang)?;
     let form = form.0;
     let actor = actor(&viewer);
     let linked = form.reference.trim().to_owned();
