@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod evidence;
 pub mod i18n;
 pub mod ledger;
 pub mod mail;

@@ -98,6 +98,11 @@ enum Command {
 enum MailCommand {
     /// Send the outbox's due mails until stopped (SIGTERM or Ctrl-C).
     Work,
+    /// Take one RFC 5322 message on standard input, as an MTA's pipe gives
+    /// it: it lands on its ticket, or opens one. Exits 65 when the message
+    /// itself is at fault (the MTA bounces it) and 75 when Redress cannot
+    /// take it now (the MTA tries again).
+    Receive,
 }
 
 #[derive(Subcommand)]
@@ -255,6 +260,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Mail {
             command: MailCommand::Work,
         } => mail_work(&settings),
+        Command::Mail {
+            command: MailCommand::Receive,
+        } => mail_receive(&settings),
         Command::Agent {
             command: AgentCommand::Add { email, name, role },
         } => agent_add(&settings, &email, &name, role),
@@ -595,6 +603,37 @@ fn serve(settings: Settings) -> Result<()> {
     })?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// One message from standard input, with sysexits codes an MTA
+/// understands.
+fn mail_receive(settings: &Settings) -> Result<()> {
+    use redress::mail::inbound;
+    use std::io::Read;
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .take(inbound::MAX_MESSAGE_BYTES as u64 + 1)
+        .read_to_end(&mut raw)?;
+    let db = open_database(&settings.database_url, 2)?;
+    let dir = redress::evidence::directory(&settings.data_dir);
+    let received = actix_web::rt::System::new()
+        .block_on(async move { inbound::receive(&db, &dir, &raw).await });
+    match received {
+        Ok(receipt) => {
+            println!("{}", receipt.json());
+            Ok(())
+        }
+        Err(error) => {
+            eprintln!("redress: {error}");
+            const EX_DATAERR: i32 = 65;
+            const EX_TEMPFAIL: i32 = 75;
+            std::process::exit(if error.is_senders() {
+                EX_DATAERR
+            } else {
+                EX_TEMPFAIL
+            });
+        }
+    }
 }
 
 /// The outbox worker alone, until SIGTERM or Ctrl-C.

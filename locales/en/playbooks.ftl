@@ -120,41 +120,13 @@ mail-remedy-reverse-withdrawal = Your withdrawal has been returned to your walle
 mail-remedy-credit-top-up = Your top-up has been credited
 mail-remedy-unfreeze = Your account has been unfrozen
 mail-remedy-unlock = Your account has been unlocked
-mail-remedy-body-refund = Dear { $name },
-
-    we have refunded { $amount } for { $reference } to your wallet. Refunds normally show within 3–5 business days.
-
-    Ticket { $ticket }
-mail-remedy-body-release = Dear { $name },
-
-    the { $amount } of trade { $reference } have been released to your wallet.
-
-    Ticket { $ticket }
-mail-remedy-body-return-to-seller = Dear { $name },
-
-    the { $amount } held for trade { $reference } have been returned to the seller's wallet, as the trade was not paid.
-
-    Ticket { $ticket }
-mail-remedy-body-reverse-withdrawal = Dear { $name },
-
-    your withdrawal { $reference } of { $amount } has been stopped, and the amount is back in your wallet.
-
-    Ticket { $ticket }
-mail-remedy-body-credit-top-up = Dear { $name },
-
-    your top-up { $reference } of { $amount } has been credited to your wallet.
-
-    Ticket { $ticket }
-mail-remedy-body-unfreeze = Dear { $name },
-
-    your account has been unfrozen; you can send money again.
-
-    Ticket { $ticket }
-mail-remedy-body-unlock = Dear { $name },
-
-    your account has been unlocked. Please set a new password when you next sign in.
-
-    Ticket { $ticket }
+mail-remedy-body-refund = We have refunded { $amount } for { $reference } to your wallet. Refunds normally show within 3–5 business days.
+mail-remedy-body-release = The { $amount } of trade { $reference } have been released to your wallet.
+mail-remedy-body-return-to-seller = The { $amount } held for trade { $reference } have been returned to the seller's wallet, as the trade was not paid.
+mail-remedy-body-reverse-withdrawal = Your withdrawal { $reference } of { $amount } has been stopped, and the amount is back in your wallet.
+mail-remedy-body-credit-top-up = Your top-up { $reference } of { $amount } has been credited to your wallet.
+mail-remedy-body-unfreeze = Your account has been unfrozen; you can send money again.
+mail-remedy-body-unlock = Your account has been unlocked. Please set a new password when you next sign in.
 
 approvals-title = Remedies awaiting approval
 approvals-none = Nothing waits for approval.
@@ -171,11 +143,7 @@ ev-remedy-done = Done { $at }: { $amount }.
 ev-remedy-awaiting = Proposed { $at } ({ $amount }): waiting for a supervisor's approval.
 ev-remedy-rejected = Rejected { $at }: { $reason }
 mail-remedy-reissue-refund = Your refund has been issued again
-mail-remedy-body-reissue-refund = Dear { $name },
-
-    your earlier refund for { $reference } did not arrive, so we have refunded { $amount } again, this time to your wallet.
-
-    Ticket { $ticket }
+mail-remedy-body-reissue-refund = Your earlier refund for { $reference } did not arrive, so we have refunded { $amount } again, this time to your wallet.
 
 # Refusals of remedies and playbook steps.
 refusal-kind-awaiting = a remedy of this kind already waits for approval on this ticket

@@ -146,3 +146,6 @@ transfer-kind-refund = Refund
 transfer-kind-credit = Credit
 transfer-kind-fee = Fee
 transfer-kind-reversal = Reversal
+channel-email = e-mail
+ticket-event-kind-auto-reply = Automatic reply
+ticket-event-kind-mail-bounce = Mail bounced

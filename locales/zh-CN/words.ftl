@@ -145,3 +145,6 @@ transfer-kind-refund = 退款
 transfer-kind-credit = 补偿入账
 transfer-kind-fee = 手续费
 transfer-kind-reversal = 冲正
+channel-email = 电子邮件
+ticket-event-kind-auto-reply = 自动回复
+ticket-event-kind-mail-bounce = 邮件被退回

@@ -244,10 +244,23 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     }
     match conn {
         DbConnection::Sqlite(c) => {
+            // Foreign keys stay off while migrating, as SQLite's procedure
+            // for rebuilding a table asks, and are checked afterwards.
             c.batch_execute(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;"
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = OFF;"
             ))?;
-            apply(c, SQLITE_MIGRATIONS)
+            let applied = apply(c, SQLITE_MIGRATIONS)?;
+            let broken: Vec<ForeignKeyProblem> =
+                diesel::sql_query("PRAGMA foreign_key_check").load(c)?;
+            c.batch_execute("PRAGMA foreign_keys = ON;")?;
+            match broken.first() {
+                Some(problem) => Err(DbError::Migration(format!(
+                    "after migrating, {} rows of {} point at rows that do not exist",
+                    broken.len(),
+                    problem.table
+                ))),
+                None => Ok(applied),
+            }
         }
         DbConnection::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
@@ -256,6 +269,13 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
             applied
         }
     }
+}
+
+/// A row `PRAGMA foreign_key_check` reports.
+#[derive(QueryableByName)]
+struct ForeignKeyProblem {
+    #[diesel(sql_type = Text)]
+    table: String,
 }
 
 #[derive(QueryableByName)]

@@ -139,6 +139,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    inbound_messages (id) {
+        id -> Int8,
+        message_id -> Text,
+        sender -> Text,
+        subject -> Text,
+        kind -> Text,
+        ticket_id -> Nullable<Int8>,
+        event_id -> Nullable<Int8>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ledger_accounts (id) {
         id -> Int8,
         code -> Text,
@@ -341,6 +354,8 @@ diesel::joinable!(attachments -> ticket_events (event_id));
 diesel::joinable!(attachments -> tickets (ticket_id));
 diesel::joinable!(audit_log -> agents (actor_agent_id));
 diesel::joinable!(audit_log -> tickets (ticket_id));
+diesel::joinable!(inbound_messages -> ticket_events (event_id));
+diesel::joinable!(inbound_messages -> tickets (ticket_id));
 diesel::joinable!(ledger_accounts -> customers (customer_id));
 diesel::joinable!(ledger_transfers -> remedies (remedy_id));
 diesel::joinable!(ledger_transfers -> tickets (ticket_id));
@@ -373,6 +388,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     health_checks,
     holidays,
     idempotency_records,
+    inbound_messages,
     ledger_accounts,
     ledger_transfers,
     login_attempts,

@@ -110,7 +110,7 @@ text_enum! {
 
     TicketStatus { New, Open, Pending, OnHold, Solved, Closed }
 
-    Channel { WebForm, Agent, Api }
+    Channel { WebForm, Agent, Api, Email }
 
     TicketEventKind {
         UserMessage,
@@ -127,6 +127,10 @@ text_enum! {
         RemedyExecuted,
         EmailSent,
         EmailFailed,
+        /// An automatic answer (an out-of-office) came back by mail.
+        AutoReply,
+        /// A mail to the customer bounced.
+        MailBounce,
     }
 
     Actor { Customer, Agent, System }

@@ -3,7 +3,6 @@
 use crate::db::schema::outbox_emails;
 use crate::db::{DbConnection, DbError};
 use crate::domain::{CustomerId, Locale, TicketId};
-use askama::Template;
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use rand::RngCore;
@@ -60,108 +59,6 @@ pub fn enqueue(conn: &mut DbConnection, mail: OutgoingMail) -> Result<String, Db
         ))
         .execute(conn)?;
     Ok(message_id)
-}
-
-/// A mail about a ticket, to its customer, worded from the catalogs (the
-/// caller gives the subject and body in the customer's language): the
-/// HTML part is the body escaped, a paragraph a line.
-pub fn worded(
-    customer: &crate::db::models::Customer,
-    ticket: TicketId,
-    template: &'static str,
-    subject: String,
-    body: String,
-) -> OutgoingMail {
-    let html = format!(
-        "<p>{}</p>",
-        askama::filters::escape(&body, askama::filters::Html)
-            .map(|escaped| escaped.to_string())
-            .unwrap_or_default()
-            .replace('\n', "</p><p>")
-    );
-    OutgoingMail {
-        to: customer.email.clone(),
-        locale: customer.locale,
-        template,
-        subject,
-        body_text: body,
-        body_html: html,
-        ticket: Some(ticket),
-        customer: Some(customer.id),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "email/agent_reply.txt")]
-struct AgentReplyText<'a> {
-    zh: bool,
-    name: &'a str,
-    reference: &'a str,
-    agent: &'a str,
-    body: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "email/agent_reply.html")]
-struct AgentReplyHtml<'a> {
-    zh: bool,
-    name: &'a str,
-    reference: &'a str,
-    agent: &'a str,
-    paragraphs: Vec<&'a str>,
-}
-
-/// An agent's public reply, in the customer's language.
-pub struct AgentReply<'a> {
-    pub to: &'a str,
-    pub customer_name: &'a str,
-    pub locale: Locale,
-    pub ticket: TicketId,
-    pub customer: CustomerId,
-    pub subject: &'a str,
-    pub agent_name: &'a str,
-    pub body: &'a str,
-}
-
-pub fn agent_reply(reply: &AgentReply<'_>) -> Result<OutgoingMail, askama::Error> {
-    let zh = reply.locale == Locale::ZhCn;
-    let reference = reply.ticket.reference();
-    let text = AgentReplyText {
-        zh,
-        name: reply.customer_name,
-        reference: &reference,
-        agent: reply.agent_name,
-        body: reply.body,
-    }
-    .render()?;
-    let html = AgentReplyHtml {
-        zh,
-        name: reply.customer_name,
-        reference: &reference,
-        agent: reply.agent_name,
-        paragraphs: reply
-            .body
-            .split("\n\n")
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect(),
-    }
-    .render()?;
-    let subject = if zh {
-        format!("回复：{} [{reference}]", reply.subject)
-    } else {
-        format!("Re: {} [{reference}]", reply.subject)
-    };
-    Ok(OutgoingMail {
-        to: reply.to.to_owned(),
-        locale: reply.locale,
-        template: "agent_reply",
-        subject,
-        body_text: text,
-        body_html: html,
-        ticket: Some(reply.ticket),
-        customer: Some(reply.customer),
-    })
 }
 
 #[cfg(test)]

@@ -182,6 +182,59 @@ fn store_customer(conn: &mut DbConnection, c: &CheckedCustomer) -> Result<Upsert
     Ok(upserted)
 }
 
+/// The customer with this (parsed) e-mail address, created when unknown:
+/// someone who writes in or files a dispute before the platform told
+/// Redress about them. The reference is made up (`RDC-` and 16 random hex
+/// digits) until the platform sends its own. Two at once for one new
+/// address: the loser of the race to the unique address runs again.
+pub fn for_email(
+    conn: &mut DbConnection,
+    email: &str,
+    name: Option<&str>,
+    locale: Locale,
+) -> Result<Customer, DbError> {
+    if let Some(customer) = Customer::by_email(conn, email)? {
+        return Ok(customer);
+    }
+    let name = name
+        .map(str::to_owned)
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
+    let mut random = [0_u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+    let external_ref = format!("RDC-{}", hex::encode(random));
+    let now = Utc::now().naive_utc();
+    let id: CustomerId = diesel::insert_into(customers::table)
+        .values((
+            customers::external_ref.eq(&external_ref),
+            customers::email.eq(email),
+            customers::name.eq(&name),
+            customers::locale.eq(locale),
+            customers::status.eq(CustomerStatus::Active),
+            customers::identity_verified.eq(false),
+            customers::created_at.eq(now),
+            customers::updated_at.eq(now),
+        ))
+        .returning(customers::id)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        AuditEntry {
+            actor: AuditActor::Customer,
+            agent: None,
+            action: "customer.create".to_owned(),
+            entity_type: "customer".to_owned(),
+            entity_id: id.to_string(),
+            ticket: None,
+            before: None,
+            after: Some(
+                serde_json::json!({ "email": email, "name": name, "locale": locale.as_str() }),
+            ),
+        },
+    )?;
+    Customer::find(conn, id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))
+}
+
 /// A status change as the platform reports it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

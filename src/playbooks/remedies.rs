@@ -12,11 +12,12 @@ use crate::db::schema::{approval_thresholds, ledger_accounts, remedies, ticket_e
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::text::{self};
 use crate::domain::*;
-use crate::i18n::{self, Lang, Message};
+use crate::i18n::{Lang, Message};
 use crate::ledger::remedies::{
     self as ledger, RemedyContext, RemedyError, StatusChange, open_hold, refundable,
 };
 use crate::ledger::{LedgerError, Totals, account_code, external_account};
+use crate::mail::letters;
 use crate::mail::outbox::{self, OutgoingMail};
 use crate::tickets::service::{Actor, TicketError, no_step, refusal};
 use crate::tickets::sla::BusinessCalendar;
@@ -649,7 +650,7 @@ fn execute(
     )?;
     let customer = crate::db::models::Customer::find(conn, ticket.customer_id)?
         .ok_or(TicketError::UnknownCustomer(ticket.customer_id))?;
-    outbox::enqueue(conn, remedy_mail(&customer, ticket, plan))?;
+    outbox::enqueue(conn, remedy_mail(&customer, ticket, plan)?)?;
     Ok(())
 }
 
@@ -731,12 +732,9 @@ fn remedy_mail(
     customer: &crate::db::models::Customer,
     ticket: &Ticket,
     plan: &Plan,
-) -> OutgoingMail {
-    let lang = Lang::from(customer.locale);
+) -> Result<OutgoingMail, TicketError> {
     let kind: &'static str = plan.kind.into();
-    let values = vec![
-        ("name", customer.name.clone()),
-        ("ticket", ticket.id.reference()),
+    let values = [
         (
             "amount",
             plan.amount.map(|m| m.to_string()).unwrap_or_default(),
@@ -749,23 +747,8 @@ fn remedy_mail(
                 .unwrap_or_default(),
         ),
     ];
-    let subject = i18n::text_with(
-        lang,
-        "mail-remedy-subject",
-        &[
-            ("ticket", ticket.id.reference()),
-            (
-                "what",
-                i18n::text(lang, &format!("mail-remedy-{}", kind.replace('_', "-"))),
-            ),
-        ],
-    );
-    let body = i18n::text_with(
-        lang,
-        &format!("mail-remedy-body-{}", kind.replace('_', "-")),
-        &values,
-    );
-    outbox::worded(customer, ticket.id, "remedy_executed", subject, body)
+    letters::remedy_executed(customer, ticket.id, &kind.replace('_', "-"), &values)
+        .map_err(|e| TicketError::Mail(e.to_string()))
 }
 
 /// A remedy waiting for a second person, as the approvals page lists it.

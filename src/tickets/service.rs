@@ -11,8 +11,9 @@ use crate::db::schema::{agents, ticket_events, tickets};
 use crate::db::{DbConnection, DbError, write_transaction};
 use crate::domain::text::{self, TextError};
 use crate::domain::*;
+use crate::evidence::{self, RefusedFile, StoredFile};
 use crate::i18n::Message;
-use crate::mail::outbox::{self, AgentReply};
+use crate::mail::{letters, outbox};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
@@ -242,6 +243,7 @@ fn apply_status(
     Ok(())
 }
 
+/// An agent's event on the ticket's timeline.
 fn event(
     conn: &mut DbConnection,
     ticket: TicketId,
@@ -251,12 +253,33 @@ fn event(
     data: Option<serde_json::Value>,
     at: NaiveDateTime,
 ) -> Result<TicketEventId, TicketError> {
+    timeline_event(
+        conn,
+        ticket,
+        kind,
+        (crate::domain::Actor::Agent, Some(agent)),
+        body,
+        data,
+        at,
+    )
+}
+
+/// An event on the ticket's timeline, by whoever made it.
+pub fn timeline_event(
+    conn: &mut DbConnection,
+    ticket: TicketId,
+    kind: TicketEventKind,
+    (actor, agent): (crate::domain::Actor, Option<AgentId>),
+    body: Option<&str>,
+    data: Option<serde_json::Value>,
+    at: NaiveDateTime,
+) -> Result<TicketEventId, TicketError> {
     Ok(diesel::insert_into(ticket_events::table)
         .values((
             ticket_events::ticket_id.eq(ticket),
             ticket_events::kind.eq(kind),
-            ticket_events::actor.eq(crate::domain::Actor::Agent),
-            ticket_events::agent_id.eq(Some(agent)),
+            ticket_events::actor.eq(actor),
+            ticket_events::agent_id.eq(agent),
             ticket_events::body.eq(body),
             ticket_events::data.eq(data.map(|d| d.to_string())),
             ticket_events::created_at.eq(at),
@@ -293,21 +316,9 @@ fn audit_ticket(
 /// Tells the customer their ticket is solved, in their language, in the
 /// transaction that solves it.
 fn queue_solved_mail(conn: &mut DbConnection, ticket: &Ticket) -> Result<(), TicketError> {
-    use crate::i18n::{Lang, text_with};
     let customer = the_customer(conn, ticket)?;
-    let lang = Lang::from(customer.locale);
-    let values = [
-        ("name", customer.name.clone()),
-        ("ticket", ticket.id.reference()),
-        ("subject", ticket.subject.clone()),
-    ];
-    let mail = outbox::worded(
-        &customer,
-        ticket.id,
-        "ticket_solved",
-        text_with(lang, "mail-solved-subject", &values),
-        text_with(lang, "mail-solved-body", &values),
-    );
+    let mail = letters::ticket_solved(&customer, ticket.id, &ticket.subject)
+        .map_err(|e| TicketError::Mail(e.to_string()))?;
     outbox::enqueue(conn, mail)?;
     Ok(())
 }
@@ -425,30 +436,8 @@ pub fn open(
             sla_due_at: None,
             sla_paused_minutes: 0,
         };
-        apply_sla(&mut ticket, sla)?;
-        let id: TicketId = diesel::insert_into(tickets::table)
-            .values((
-                tickets::customer_id.eq(ticket.customer_id),
-                tickets::transaction_id.eq(ticket.transaction_id),
-                tickets::category.eq(ticket.category),
-                tickets::priority.eq(ticket.priority),
-                tickets::status.eq(ticket.status),
-                tickets::assignee_id.eq(ticket.assignee_id),
-                tickets::channel.eq(ticket.channel),
-                tickets::subject.eq(&ticket.subject),
-                tickets::amount_minor.eq(ticket.amount_minor),
-                tickets::currency.eq(ticket.currency),
-                tickets::version.eq(1_i64),
-                tickets::first_response_due_at.eq(ticket.first_response_due_at),
-                tickets::resolution_due_at.eq(ticket.resolution_due_at),
-                tickets::sla_due_at.eq(ticket.sla_due_at),
-                tickets::created_at.eq(at),
-                tickets::updated_at.eq(at),
-            ))
-            .returning(tickets::id)
-            .get_result(conn)?;
-        ticket.id = id;
-        terms::index(conn, id, &subject)?;
+        insert(conn, sla, &mut ticket)?;
+        let id = ticket.id;
         if !description.is_empty() {
             event(
                 conn,
@@ -488,6 +477,186 @@ pub fn open(
     })
 }
 
+/// Stores a new ticket with its SLA clocks and indexes its subject; sets
+/// its id.
+fn insert(
+    conn: &mut DbConnection,
+    sla: &SlaSettings,
+    ticket: &mut Ticket,
+) -> Result<(), TicketError> {
+    apply_sla(ticket, sla)?;
+    ticket.id = diesel::insert_into(tickets::table)
+        .values((
+            tickets::customer_id.eq(ticket.customer_id),
+            tickets::transaction_id.eq(ticket.transaction_id),
+            tickets::category.eq(ticket.category),
+            tickets::priority.eq(ticket.priority),
+            tickets::status.eq(ticket.status),
+            tickets::assignee_id.eq(ticket.assignee_id),
+            tickets::channel.eq(ticket.channel),
+            tickets::subject.eq(&ticket.subject),
+            tickets::amount_minor.eq(ticket.amount_minor),
+            tickets::currency.eq(ticket.currency),
+            tickets::version.eq(1_i64),
+            tickets::first_response_due_at.eq(ticket.first_response_due_at),
+            tickets::resolution_due_at.eq(ticket.resolution_due_at),
+            tickets::sla_due_at.eq(ticket.sla_due_at),
+            tickets::created_at.eq(ticket.created_at),
+            tickets::updated_at.eq(ticket.updated_at),
+        ))
+        .returning(tickets::id)
+        .get_result(conn)?;
+    terms::index(conn, ticket.id, &ticket.subject)?;
+    Ok(())
+}
+
+/// What a customer sends to a ticket: its text (quoted history already
+/// trimmed), the files that passed the checks, and those that did not.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerMessage<'a> {
+    pub body: &'a str,
+    pub files: &'a [StoredFile],
+    pub refused: &'a [RefusedFile],
+    /// How it came: by e-mail, by the tracking page.
+    pub via: Channel,
+}
+
+/// The customer's message on the timeline, with its files, and the audit
+/// row; answers the event.
+fn customer_message_event(
+    conn: &mut DbConnection,
+    ticket: TicketId,
+    message: CustomerMessage<'_>,
+    action: &str,
+    at: NaiveDateTime,
+) -> Result<TicketEventId, TicketError> {
+    let body = message.body.trim();
+    let body = match body.is_empty() {
+        true => None,
+        false => Some(check_body(
+            &body.chars().take(MAX_BODY_CHARS).collect::<String>(),
+        )?),
+    };
+    let data = json!({ "via": message.via, "refused": message.refused });
+    let event_id = timeline_event(
+        conn,
+        ticket,
+        TicketEventKind::UserMessage,
+        (crate::domain::Actor::Customer, None),
+        body.as_deref(),
+        Some(data),
+        at,
+    )?;
+    evidence::attach(
+        conn,
+        ticket,
+        event_id,
+        crate::domain::Actor::Customer,
+        message.files,
+        at,
+    )?;
+    audit::record(
+        conn,
+        AuditEntry {
+            actor: AuditActor::Customer,
+            agent: None,
+            action: action.to_owned(),
+            entity_type: "ticket".to_owned(),
+            entity_id: ticket.reference(),
+            ticket: Some(ticket),
+            before: None,
+            after: Some(json!({
+                "event": event_id,
+                "via": message.via,
+                "files": message.files.iter().map(|f| &f.sha256).collect::<Vec<_>>(),
+                "refused": message.refused.len(),
+            })),
+        },
+    )?;
+    Ok(event_id)
+}
+
+/// Adds a customer's message to their ticket. A solved ticket opens again
+/// and one waiting on the customer goes back to the agents; a closed one
+/// is refused (the caller opens a new ticket).
+pub fn add_customer_message(
+    conn: &mut DbConnection,
+    sla: &SlaSettings,
+    id: TicketId,
+    message: CustomerMessage<'_>,
+) -> Result<(Ticket, TicketEventId), TicketError> {
+    write_transaction(conn, |conn| {
+        let mut ticket = find_for_update(conn, id)?;
+        if ticket.status == TicketStatus::Closed {
+            return Err(TicketError::Closed(id.reference()));
+        }
+        let read_version = ticket.version;
+        let at = now();
+        let event_id = customer_message_event(conn, id, message, "ticket.customer_message", at)?;
+        let from = ticket.status;
+        if matches!(from, TicketStatus::Solved | TicketStatus::Pending) {
+            apply_status(&mut ticket, TicketStatus::Open, sla, at)?;
+            timeline_event(
+                conn,
+                id,
+                TicketEventKind::StatusChange,
+                (crate::domain::Actor::System, None),
+                None,
+                Some(json!({ "from": from, "to": TicketStatus::Open })),
+                at,
+            )?;
+        }
+        apply_sla(&mut ticket, sla)?;
+        ticket.updated_at = at;
+        save(conn, &ticket, read_version)?;
+        ticket.version = read_version + 1;
+        Ok((ticket, event_id))
+    })
+}
+
+/// A ticket a customer opens themselves (by e-mail now), unassigned and
+/// new, with their message as its first event.
+pub fn open_for_customer(
+    conn: &mut DbConnection,
+    sla: &SlaSettings,
+    customer: &Customer,
+    category: TicketCategory,
+    subject: &str,
+    message: CustomerMessage<'_>,
+) -> Result<(Ticket, TicketEventId), TicketError> {
+    let subject = check_subject(subject)?;
+    write_transaction(conn, |conn| {
+        let at = now();
+        let mut ticket = Ticket {
+            id: TicketId(0),
+            customer_id: customer.id,
+            transaction_id: None,
+            category,
+            priority: TicketPriority::Normal,
+            status: TicketStatus::New,
+            assignee_id: None,
+            channel: message.via,
+            subject: subject.clone(),
+            amount_minor: None,
+            currency: None,
+            version: 1,
+            first_response_due_at: None,
+            resolution_due_at: None,
+            first_responded_at: None,
+            sla_paused_at: None,
+            solved_at: None,
+            closed_at: None,
+            created_at: at,
+            updated_at: at,
+            sla_due_at: None,
+            sla_paused_minutes: 0,
+        };
+        insert(conn, sla, &mut ticket)?;
+        let event_id = customer_message_event(conn, ticket.id, message, "ticket.open", at)?;
+        Ok((ticket, event_id))
+    })
+}
+
 /// A reply or internal note from the ticket page.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -522,17 +691,8 @@ pub fn reply(
         let event_id = event(conn, id, kind, actor.id, Some(&body), None, at)?;
         if reply.public {
             let customer = the_customer(conn, &ticket)?;
-            let mail = outbox::agent_reply(&AgentReply {
-                to: &customer.email,
-                customer_name: &customer.name,
-                locale: customer.locale,
-                ticket: id,
-                customer: customer.id,
-                subject: &ticket.subject,
-                agent_name: &actor.name,
-                body: &body,
-            })
-            .map_err(|e| TicketError::Mail(e.to_string()))?;
+            let mail = letters::agent_reply(&customer, id, &ticket.subject, &actor.name, &body)
+                .map_err(|e| TicketError::Mail(e.to_string()))?;
             outbox::enqueue(conn, mail)?;
             if ticket.first_responded_at.is_none() {
                 ticket.first_responded_at = Some(at);

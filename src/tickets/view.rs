@@ -5,7 +5,8 @@ use crate::db::models::{
     Customer, LedgerAccount, LedgerTransfer, Ticket, TicketEvent, Transaction,
 };
 use crate::db::schema::{
-    agents, customers, ledger_accounts, ledger_transfers, ticket_events, tickets, transactions,
+    agents, attachments, customers, ledger_accounts, ledger_transfers, ticket_events, tickets,
+    transactions,
 };
 use crate::db::{DbConnection, DbError};
 use crate::domain::*;
@@ -137,8 +138,45 @@ pub struct TransactionPanel {
 #[derive(Debug, Clone)]
 pub struct TimelineEntry {
     pub event: TicketEvent,
-    pub who: String,
+    /// The agent's or the customer's name; none for Redress itself.
+    pub who: Option<String>,
     pub data: serde_json::Value,
+    /// The files that came with it.
+    pub files: Vec<AttachmentLine>,
+}
+
+/// A file on the ticket, as the timeline lists it.
+#[derive(Debug, Clone, Queryable)]
+pub struct AttachmentLine {
+    pub event_id: Option<TicketEventId>,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+impl AttachmentLine {
+    /// The catalog key for the file's type.
+    pub fn type_key(&self) -> &'static str {
+        match self.content_type.as_str() {
+            "image/png" => "file-type-png",
+            "image/jpeg" => "file-type-jpeg",
+            _ => "file-type-pdf",
+        }
+    }
+
+    /// "PNG image, 42 KB" and the like.
+    pub fn size(&self) -> String {
+        match self.size_bytes {
+            n if n < 1024 => format!("{n} B"),
+            n if n < 1024 * 1024 => format!("{} KB", (n + 1023) / 1024),
+            n => format!(
+                "{}.{} MB",
+                n / (1024 * 1024),
+                (n % (1024 * 1024)) * 10 / (1024 * 1024)
+            ),
+        }
+    }
 }
 
 impl TimelineEntry {
@@ -160,6 +198,29 @@ impl TimelineEntry {
             Err(_) if datum == "—" => text(lang, "timeline-nobody"),
             Err(_) => datum,
         }
+    }
+
+    /// The files that came with a customer's message but were not
+    /// accepted, each with why, in words.
+    pub fn refused_files(&self, lang: Lang) -> Vec<String> {
+        let refused: Vec<crate::evidence::RefusedFile> = self
+            .data
+            .get("refused")
+            .and_then(|list| serde_json::from_value(list.clone()).ok())
+            .unwrap_or_default();
+        refused
+            .iter()
+            .map(|file| {
+                text_with(
+                    lang,
+                    "timeline-file-refused",
+                    &[
+                        ("name", file.name.clone()),
+                        ("reason", text(lang, file.reason.key())),
+                    ],
+                )
+            })
+            .collect()
     }
 
     /// What the event says, in words from the catalogs.
@@ -254,6 +315,15 @@ impl TimelineEntry {
                     ),
                 ],
             ),
+            TicketEventKind::AutoReply => {
+                text_with(lang, "timeline-auto-reply", &[("from", self.datum("from"))])
+            }
+            TicketEventKind::MailBounce => {
+                text_with(lang, "timeline-bounce", &[("from", self.datum("from"))])
+            }
+            TicketEventKind::UserMessage if self.datum("via") == Channel::Email.as_str() => {
+                text(lang, "timeline-by-email")
+            }
             kind => crate::i18n::word(lang, kind),
         }
     }
@@ -735,13 +805,30 @@ pub fn ticket_page(conn: &mut DbConnection, id: TicketId) -> Result<Option<Ticke
                 .load::<(AgentId, String)>(conn)?,
         );
     }
+    let mut files: Vec<AttachmentLine> = attachments::table
+        .filter(attachments::ticket_id.eq(id))
+        .order(attachments::id)
+        .limit(TIMELINE_ROWS)
+        .select((
+            attachments::event_id,
+            attachments::original_name,
+            attachments::content_type,
+            attachments::size_bytes,
+            attachments::sha256,
+        ))
+        .load(conn)?;
     let timeline = events
         .into_iter()
         .map(|event| TimelineEntry {
             who: match (event.actor, event.agent_id.and_then(|id| names.get(&id))) {
-                (_, Some(name)) => name.clone(),
-                (Actor::Customer, None) => customer.customer.name.clone(),
-                (actor, None) => actor.to_string(),
+                (_, Some(name)) => Some(name.clone()),
+                (Actor::Customer, None) => Some(customer.customer.name.clone()),
+                (_, None) => None,
+            },
+            files: {
+                let (mine, others) = files.drain(..).partition(|f| f.event_id == Some(event.id));
+                files = others;
+                mine
             },
             data: event
                 .data

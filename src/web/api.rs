@@ -4,6 +4,7 @@
 
 use super::AppState;
 use crate::db::DbError;
+use crate::mail::inbound::{self, InboundError};
 use crate::platform::customers::{
     CustomerRecord, IngestError, StatusRecord, Upserted, set_status, upsert_customer,
 };
@@ -38,6 +39,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 web::post().to(post_status),
             )
             .route("/transactions", web::post().to(post_transaction))
+            .service(
+                web::resource("/inbound-mail")
+                    .app_data(web::PayloadConfig::new(inbound::MAX_MESSAGE_BYTES))
+                    .route(web::post().to(post_inbound_mail)),
+            )
             .route(
                 "/transactions/{reference}/status",
                 web::post().to(post_transaction_status),
@@ -107,6 +113,25 @@ impl From<IngestError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, error.to_string())
             }
             IngestError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<InboundError> for ApiError {
+    fn from(error: InboundError) -> Self {
+        match error {
+            error if error.is_senders() => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+            }
+            InboundError::Db(db)
+            | InboundError::Ticket(crate::tickets::service::TicketError::Db(db)) => db.into(),
+            error => {
+                tracing::error!(%error, "an inbound mail could not be taken");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the message could not be taken; nothing was recorded, send it again",
+                )
+            }
         }
     }
 }
@@ -218,4 +243,15 @@ async fn post_transaction_status(
         }
         StatusChanged::Unchanged => json!({ "reference": reference, "unchanged": true }),
     }))
+}
+
+/// One raw RFC 5322 message, as a mail service's webhook forwards it.
+async fn post_inbound_mail(
+    _client: PlatformClient,
+    state: web::Data<AppState>,
+    raw: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let dir = crate::evidence::directory(&state.settings.data_dir);
+    let receipt = inbound::receive(&state.db, &dir, &raw).await?;
+    Ok(HttpResponse::Ok().json(receipt.json()))
 }

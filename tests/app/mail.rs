@@ -10,7 +10,8 @@ use redress::config::MailUrl;
 use redress::db::Database;
 use redress::db::schema::outbox_emails;
 use redress::domain::*;
-use redress::mail::outbox::{AgentReply, OutgoingMail, agent_reply, enqueue};
+use redress::mail::letters;
+use redress::mail::outbox::{OutgoingMail, enqueue};
 use redress::mail::transport::Mailer;
 use redress::mail::worker::{WorkerSettings, work_once};
 use std::collections::BTreeMap;
@@ -210,18 +211,13 @@ fn a_reply_arrives_once_in_the_customers_language_threaded_with_both_parts() -> 
     funded_wallet(&mut app.db.conn(), 1, 0);
     let bo = agent_actor(&app, "bo@example.com");
     let ticket = open_ticket(&app, &bo, new_ticket(1, "退款没到"));
+    let mut customer = redress::db::models::Customer::find(&mut app.db.conn(), CustomerId(1))?
+        .ok_or("customer 1")?;
+    customer.name = "王芳".into();
+    customer.locale = Locale::ZhCn;
     let reply = |body: &str| {
-        agent_reply(&AgentReply {
-            to: "customer1@example.com",
-            customer_name: "王芳",
-            locale: Locale::ZhCn,
-            ticket,
-            customer: CustomerId(1),
-            subject: "退款没到",
-            agent_name: "Bo Agent",
-            body,
-        })
-        .expect("the mail renders")
+        letters::agent_reply(&customer, ticket, "退款没到", "Bo Agent", body)
+            .expect("the mail renders")
     };
     let first = enqueue(&mut app.db.conn(), reply("您好，我们在查。"))?;
     let second = enqueue(
@@ -258,6 +254,112 @@ fn a_reply_arrives_once_in_the_customers_language_threaded_with_both_parts() -> 
     // Nothing is sent twice: another round finds nothing to do.
     drain(&app.db, &mailer, &settings(3), Duration::from_secs(2));
     assert_eq!(server.received().len(), 2);
+    Ok(())
+}
+
+#[test]
+fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> TestResult {
+    use redress::db::models::Customer;
+    let app = desk();
+    funded_wallet(&mut app.db.conn(), 1, 0);
+    funded_wallet(&mut app.db.conn(), 2, 0);
+    let bo = agent_actor(&app, "bo@example.com");
+    let ticket = open_ticket(&app, &bo, new_ticket(1, "Refund missing"));
+    let english = Customer::find(&mut app.db.conn(), CustomerId(1))?.ok_or("customer 1")?;
+    let mut chinese = Customer::find(&mut app.db.conn(), CustomerId(2))?.ok_or("customer 2")?;
+    chinese.locale = Locale::ZhCn;
+    let amount = [
+        ("amount", "120.50 CNY".to_owned()),
+        ("reference", "PAY-9".to_owned()),
+    ];
+    let mut queued = Vec::new();
+    for customer in [&english, &chinese] {
+        for mail in [
+            letters::agent_reply(
+                customer,
+                ticket,
+                "Refund missing",
+                "Bo Agent",
+                "We are on it.",
+            )?,
+            letters::remedy_executed(customer, ticket, "refund", &amount)?,
+            letters::remedy_executed(customer, ticket, "unfreeze", &[])?,
+            letters::ticket_solved(customer, ticket, "Refund missing")?,
+        ] {
+            queued.push((customer.email.clone(), mail.subject.clone()));
+            enqueue(&mut app.db.conn(), mail)?;
+        }
+    }
+    let folder = temp_dir();
+    let server = SmtpServer::start(folder.path().to_path_buf());
+    let mailer = Mailer::new(&server.url()).map_err(|e| e.to_string())?;
+    drain(&app.db, &mailer, &settings(3), Duration::from_secs(20));
+    let got = server.received();
+    let reference = ticket.reference();
+    let mut arrived: Vec<(String, String)> = got
+        .iter()
+        .map(|m| (m.to.clone(), m.subject.clone()))
+        .collect();
+    arrived.sort();
+    queued.sort();
+    assert_eq!(
+        arrived, queued,
+        "each mail once, to its customer, with its subject"
+    );
+    let find = |subject: &str| {
+        got.iter()
+            .find(|m| m.subject == subject)
+            .unwrap_or_else(|| panic!("a mail with subject {subject}"))
+    };
+    let expectations = [
+        (
+            format!("Re: Refund missing [{reference}]"),
+            "Bo Agent answered your request",
+            "Dear Customer 1,",
+        ),
+        (
+            format!("[{reference}] Your refund has been issued"),
+            "We have refunded 120.50 CNY for PAY-9",
+            "Redress support",
+        ),
+        (
+            format!("[{reference}] Your account has been unfrozen"),
+            "you can send money again",
+            "Dear Customer 1,",
+        ),
+        (
+            format!("[{reference}] Your request is solved: Refund missing"),
+            "as solved",
+            "keep RD-",
+        ),
+        (
+            format!("回复：Refund missing [{reference}]"),
+            "客服 Bo Agent 回复了您的问题",
+            "Customer 2，您好：",
+        ),
+        (
+            format!("[{reference}] 您的退款已发起"),
+            "我们已将 PAY-9 的 120.50 CNY 退回您的钱包",
+            "Redress 客服中心",
+        ),
+        (
+            format!("[{reference}] 您的账户已解冻"),
+            "可以正常转出资金",
+            "工单 RD-",
+        ),
+        (
+            format!("[{reference}] 您的问题已解决：Refund missing"),
+            "已标记为已解决",
+            "直接回复本邮件",
+        ),
+    ];
+    for (subject, words, frame) in &expectations {
+        let mail = find(subject);
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains(words), "{subject}: {part}");
+            assert!(part.contains(frame), "{subject}: {part}");
+        }
+    }
     Ok(())
 }
 

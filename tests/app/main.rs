@@ -20,6 +20,7 @@ mod desk_tickets;
 mod exactness;
 mod helpers;
 mod http;
+mod inbound_mail;
 mod ledger;
 mod mail;
 mod playbooks;
