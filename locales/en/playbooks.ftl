@@ -120,7 +120,7 @@ mail-remedy-reverse-withdrawal = Your withdrawal has been returned to your walle
 mail-remedy-credit-top-up = Your top-up has been credited
 mail-remedy-unfreeze = Your account has been unfrozen
 mail-remedy-unlock = Your account has been unlocked
-mail-remedy-body-refund = We have refunded { $amount } for { $reference } to your wallet. Refunds normally show within 3–5 business days.
+mail-remedy-body-refund = We have refunded { $amount } for { $reference } to your wallet. Refunds normally show within 3–5 business days, so by { $by } at the latest.
 mail-remedy-body-release = The { $amount } of trade { $reference } have been released to your wallet.
 mail-remedy-body-return-to-seller = The { $amount } held for trade { $reference } have been returned to the seller's wallet, as the trade was not paid.
 mail-remedy-body-reverse-withdrawal = Your withdrawal { $reference } of { $amount } has been stopped, and the amount is back in your wallet.
@@ -143,7 +143,7 @@ ev-remedy-done = Done { $at }: { $amount }.
 ev-remedy-awaiting = Proposed { $at } ({ $amount }): waiting for a supervisor's approval.
 ev-remedy-rejected = Rejected { $at }: { $reason }
 mail-remedy-reissue-refund = Your refund has been issued again
-mail-remedy-body-reissue-refund = Your earlier refund for { $reference } did not arrive, so we have refunded { $amount } again, this time to your wallet.
+mail-remedy-body-reissue-refund = Your earlier refund for { $reference } did not arrive, so we have refunded { $amount } again, this time to your wallet. Please allow 3–5 business days, until { $by } at the latest.
 
 # Refusals of remedies and playbook steps.
 refusal-kind-awaiting = a remedy of this kind already waits for approval on this ticket

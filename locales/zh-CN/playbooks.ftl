@@ -120,7 +120,7 @@ mail-remedy-reverse-withdrawal = 您的提现已退回钱包
 mail-remedy-credit-top-up = 您的充值已入账
 mail-remedy-unfreeze = 您的账户已解冻
 mail-remedy-unlock = 您的账户已解锁
-mail-remedy-body-refund = 我们已将 { $reference } 的 { $amount } 退回您的钱包。退款通常在 3–5 个工作日内到账。
+mail-remedy-body-refund = 我们已将 { $reference } 的 { $amount } 退回您的钱包。退款通常在 3–5 个工作日内到账，最迟 { $by }。
 mail-remedy-body-release = 交易 { $reference } 的 { $amount } 已放入您的钱包。
 mail-remedy-body-return-to-seller = 由于交易 { $reference } 未付款，托管的 { $amount } 已退回卖家钱包。
 mail-remedy-body-reverse-withdrawal = 您的提现 { $reference }（{ $amount }）已撤回，款项已回到您的钱包。
@@ -143,7 +143,7 @@ ev-remedy-done = 已于 { $at } 完成：{ $amount }。
 ev-remedy-awaiting = 已于 { $at } 提出（{ $amount }），等待主管批准。
 ev-remedy-rejected = 已于 { $at } 被拒绝：{ $reason }
 mail-remedy-reissue-refund = 您的退款已重新发起
-mail-remedy-body-reissue-refund = 您此前 { $reference } 的退款未能到账，我们已将 { $amount } 重新退回到您的钱包。
+mail-remedy-body-reissue-refund = 您此前 { $reference } 的退款未能到账，我们已将 { $amount } 重新退回到您的钱包，通常 3–5 个工作日内到账，最迟 { $by }。
 
 # 补救措施与流程步骤的拒绝说明。
 refusal-kind-awaiting = 此工单已有同类补救措施在等待批准

@@ -279,13 +279,14 @@ mod tests {
             &[
                 ("amount", "120.00 CNY".into()),
                 ("reference", "PAY-1".into()),
+                ("by", "2026-12-09".into()),
             ],
         )?;
         assert_eq!(refund.subject, "[RD-000009] Your refund has been issued");
         assert!(
             refund
                 .body_text
-                .contains("We have refunded 120.00 CNY for PAY-1"),
+                .contains("We have refunded 120.00 CNY for PAY-1 to your wallet. Refunds normally show within 3–5 business days, so by 2026-12-09 at the latest."),
             "{}",
             refund.body_text
         );

@@ -54,6 +54,9 @@ pub struct Plan {
     pub requires_approval: bool,
     /// A reissue: the overdue pending refund it gives up.
     pub reissue_of: Option<Transaction>,
+    /// When money sent now should show at the latest (refunds take up to
+    /// five business days), as a date in the business calendar's zone.
+    pub arrives_by: chrono::NaiveDate,
 }
 
 /// What proposing did.
@@ -274,6 +277,7 @@ pub fn plan(
         status_change: None,
         requires_approval: false,
         reissue_of: None,
+        arrives_by: calendar.add_business_days(now, super::evaluate::REFUND_DAYS.1),
     };
     let wallet_of = |conn: &mut DbConnection, customer: CustomerId, currency: Currency| {
         let code = account_code(AccountKind::CustomerWallet, Some(customer), currency);
@@ -746,6 +750,11 @@ fn remedy_mail(
                 .map(|t| t.reference.clone())
                 .unwrap_or_default(),
         ),
+    ];
+    let values = [
+        values[0].clone(),
+        values[1].clone(),
+        ("by", plan.arrives_by.format("%Y-%m-%d").to_string()),
     ];
     letters::remedy_executed(customer, ticket.id, &kind.replace('_', "-"), &values)
         .map_err(|e| TicketError::Mail(e.to_string()))

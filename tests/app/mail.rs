@@ -271,6 +271,7 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
     let amount = [
         ("amount", "120.50 CNY".to_owned()),
         ("reference", "PAY-9".to_owned()),
+        ("by", "2026-12-09".to_owned()),
     ];
     let mut queued = Vec::new();
     for customer in [&english, &chinese] {
@@ -319,7 +320,7 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
         ),
         (
             format!("[{reference}] Your refund has been issued"),
-            "We have refunded 120.50 CNY for PAY-9",
+            "We have refunded 120.50 CNY for PAY-9 to your wallet. Refunds normally show within 3–5 business days, so by 2026-12-09 at the latest.",
             "Redress support",
         ),
         (
@@ -339,7 +340,7 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
         ),
         (
             format!("[{reference}] 您的退款已发起"),
-            "我们已将 PAY-9 的 120.50 CNY 退回您的钱包",
+            "我们已将 PAY-9 的 120.50 CNY 退回您的钱包。退款通常在 3–5 个工作日内到账，最迟 2026-12-09。",
             "Redress 客服中心",
         ),
         (

@@ -799,7 +799,14 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
     assert_eq!(mails[0].0, "customer1@example.com");
     assert_eq!(mails[0].1, "[RD-000001] Your refund has been issued");
     assert!(
-        mails[0].2.contains("We have refunded 50.00 CNY for PAY-1"),
+        mails[0].2.contains("We have refunded 50.00 CNY for PAY-1")
+            && mails[0].2.contains(&format!(
+                "so by {} at the latest",
+                sla::load(&mut app.db.conn())?
+                    .calendar
+                    .add_business_days(chrono::Utc::now().naive_utc(), 5)
+                    .format("%Y-%m-%d")
+            )),
         "{}",
         mails[0].2
     );
