@@ -15,5 +15,6 @@ pub mod ledger;
 pub mod mail;
 pub mod platform;
 pub mod playbooks;
+pub mod throttle;
 pub mod tickets;
 pub mod web;

@@ -233,7 +233,23 @@ fn init_tracing() {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let settings = Settings::from_env().context("invalid configuration")?;
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        // An MTA bounces mail on any other failure: a setting being fixed
+        // must only delay it.
+        Err(error)
+            if matches!(
+                cli.command,
+                Command::Mail {
+                    command: MailCommand::Receive
+                }
+            ) =>
+        {
+            eprintln!("redress: invalid configuration: {error}");
+            std::process::exit(EX_TEMPFAIL);
+        }
+        Err(error) => return Err(error).context("invalid configuration"),
+    };
     match cli.command {
         Command::Serve { bind } => serve_command(settings, bind),
         Command::Migrate => migrate(&settings),
@@ -605,19 +621,28 @@ fn serve(settings: Settings) -> Result<()> {
     Ok(())
 }
 
+/// sysexits(3): the message is at fault; the MTA bounces it.
+const EX_DATAERR: i32 = 65;
+/// sysexits(3): try again later; the MTA keeps the message.
+const EX_TEMPFAIL: i32 = 75;
+
 /// One message from standard input, with sysexits codes an MTA
-/// understands.
+/// understands: whatever keeps Redress from taking it now (settings, a
+/// database down or busy) is temporary, so the MTA tries again later.
 fn mail_receive(settings: &Settings) -> Result<()> {
-    use redress::mail::inbound;
+    use redress::mail::inbound::{self, InboundError};
     use std::io::Read;
-    let mut raw = Vec::new();
-    std::io::stdin()
-        .take(inbound::MAX_MESSAGE_BYTES as u64 + 1)
-        .read_to_end(&mut raw)?;
-    let db = open_database(&settings.database_url, 2)?;
-    let dir = redress::evidence::directory(&settings.data_dir);
-    let received = actix_web::rt::System::new()
-        .block_on(async move { inbound::receive(&db, &dir, &raw).await });
+    let received = (|| -> Result<inbound::Receipt, InboundError> {
+        let mut raw = Vec::new();
+        std::io::stdin()
+            .take(inbound::MAX_MESSAGE_BYTES as u64 + 1)
+            .read_to_end(&mut raw)
+            .map_err(|e| InboundError::Storage(e.to_string()))?;
+        let db = Database::open(&settings.database_url, 2)?;
+        let dir = redress::evidence::directory(&settings.data_dir);
+        actix_web::rt::System::new()
+            .block_on(async move { inbound::receive(&db, &dir, &raw).await })
+    })();
     match received {
         Ok(receipt) => {
             println!("{}", receipt.json());
@@ -625,8 +650,6 @@ fn mail_receive(settings: &Settings) -> Result<()> {
         }
         Err(error) => {
             eprintln!("redress: {error}");
-            const EX_DATAERR: i32 = 65;
-            const EX_TEMPFAIL: i32 = 75;
             std::process::exit(if error.is_senders() {
                 EX_DATAERR
             } else {

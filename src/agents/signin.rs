@@ -8,6 +8,7 @@ use crate::db::schema::{agents, login_attempts, login_throttles};
 use crate::db::{DbConnection, DbError, write_transaction};
 use crate::domain::text;
 use crate::domain::{AgentId, AuditActor};
+use crate::throttle;
 use chrono::{Duration, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 
@@ -68,7 +69,9 @@ pub fn prepare(conn: &mut DbConnection, email: &str, ip: &str) -> Result<SignInC
     write_transaction(conn, |conn| {
         let at = now();
         for key in throttle_keys(&email, ip) {
-            count_try(conn, &key, at)?;
+            if let Err(minutes) = throttle::count(conn, &key, MAX_FAILURES, FAILURE_WINDOW, at)? {
+                return Err(SignInError::Throttled { minutes });
+            }
         }
         let agent = agents::table
             .filter(agents::email.eq(&email))
@@ -80,67 +83,6 @@ pub fn prepare(conn: &mut DbConnection, email: &str, ip: &str) -> Result<SignInC
             agent,
         })
     })
-}
-
-fn count_try(conn: &mut DbConnection, key: &str, at: NaiveDateTime) -> Result<(), SignInError> {
-    use login_throttles::dsl as t;
-    let since = at - FAILURE_WINDOW;
-    // Twice at most: a key seen for the first time by two tries at once is
-    // inserted by one of them, and the other counts on the row it finds.
-    for _ in 0..2 {
-        // A window that has passed starts again with this try.
-        let restarted = diesel::update(
-            t::login_throttles
-                .filter(t::key.eq(key))
-                .filter(t::window_started_at.le(since)),
-        )
-        .set((t::window_started_at.eq(at), t::tries.eq(1_i64)))
-        .execute(conn)?;
-        let counted = restarted == 1
-            || diesel::update(
-                t::login_throttles
-                    .filter(t::key.eq(key))
-                    .filter(t::window_started_at.gt(since))
-                    .filter(t::tries.lt(MAX_FAILURES as i64)),
-            )
-            .set(t::tries.eq(t::tries + 1))
-            .execute(conn)?
-                == 1;
-        if counted {
-            return Ok(());
-        }
-        let started: Option<NaiveDateTime> = t::login_throttles
-            .find(key)
-            .select(t::window_started_at)
-            .first(conn)
-            .optional()?;
-        if let Some(started) = started {
-            // Tries are allowed again once the window has passed.
-            let wait = (started + FAILURE_WINDOW - at).num_seconds();
-            return Err(SignInError::Throttled {
-                minutes: (wait + 59).div_euclid(60).max(1),
-            });
-        }
-        // A savepoint keeps a lost race to insert the row from failing the
-        // transaction.
-        let inserted = conn.transaction(|conn| {
-            diesel::insert_into(t::login_throttles)
-                .values((
-                    t::key.eq(key),
-                    t::window_started_at.eq(at),
-                    t::tries.eq(1_i64),
-                ))
-                .execute(conn)
-        });
-        match inserted {
-            Ok(_) => return Ok(()),
-            Err(error) if crate::db::is_unique_violation(&error) => continue,
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(SignInError::Db(DbError::Unavailable(format!(
-        "the sign-in count of {key} could not be kept"
-    ))))
 }
 
 /// Checks the password (slow by design; run it off the database).

@@ -250,8 +250,13 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = OFF;"
             ))?;
             let applied = apply(c, SQLITE_MIGRATIONS)?;
-            let broken: Vec<ForeignKeyProblem> =
-                diesel::sql_query("PRAGMA foreign_key_check").load(c)?;
+            // Checked only after a migration ran: the check reads every
+            // table.
+            let broken: Vec<ForeignKeyProblem> = if applied.is_empty() {
+                Vec::new()
+            } else {
+                diesel::sql_query("PRAGMA foreign_key_check").load(c)?
+            };
             c.batch_execute("PRAGMA foreign_keys = ON;")?;
             match broken.first() {
                 Some(problem) => Err(DbError::Migration(format!(

@@ -24,6 +24,10 @@ pub const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
 const MAX_ID_CHARS: usize = 250;
 /// How many thread references are looked up, the newest.
 const MAX_THREAD_IDS: usize = 20;
+/// How many attached parts of one message are looked at.
+const MAX_PARTS: usize = 50;
+/// How many refused files the timeline names.
+const MAX_REFUSED_LISTED: usize = 10;
 
 /// What came in, as far as Redress cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,23 +141,30 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, InboundError> {
         // Without one, the same bytes delivered twice are still one message.
         _ => format!("<{}@no-message-id>", hex::encode(Sha256::digest(raw))),
     };
+    let kind = kind_of(&message, &sender);
     let mut thread = texts(message.in_reply_to());
     thread.extend(texts(message.references()).into_iter().rev());
+    if kind == InboundKind::Bounce {
+        // A delivery report names the mail it returns in its attached copy
+        // (or that copy's headers), not in its own headers.
+        thread.extend(returned_message_ids(&message));
+    }
     thread.truncate(MAX_THREAD_IDS);
     let subject = header_safe(message.subject().unwrap_or_default());
-    let kind = kind_of(&message, &sender);
-    let body = trim_quoted(&message.body_text(0).unwrap_or_default());
+    let body = trim_quoted(&without_control_characters(
+        &message.body_text(0).unwrap_or_default(),
+    ));
     let (mut files, mut refused) = (Vec::new(), Vec::new());
-    // A bounce carries the returned mail; automatic answers carry nothing
-    // worth keeping.
+    // Automatic answers and bounces carry nothing worth keeping.
     if kind == InboundKind::Message {
-        for part in message.attachments() {
+        for part in message.attachments().take(MAX_PARTS) {
             if part.is_message() {
                 continue;
             }
             match evidence::check(part.attachment_name(), part.contents(), files.len()) {
                 Ok(file) => files.push(file),
-                Err(refusal) => refused.push(refusal),
+                Err(refusal) if refused.len() < MAX_REFUSED_LISTED => refused.push(refusal),
+                Err(_) => {}
             }
         }
     }
@@ -177,9 +188,49 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, InboundError> {
     })
 }
 
+/// A Message-ID in angle brackets; one too long to keep is kept as its
+/// hash, so two long ones never collide by sharing a start.
 fn bracketed(id: &str) -> String {
     let id = header_safe(id.trim().trim_start_matches('<').trim_end_matches('>'));
-    format!("<{}>", id.chars().take(MAX_ID_CHARS).collect::<String>())
+    if id.chars().count() > MAX_ID_CHARS {
+        format!(
+            "<{}@long-message-id>",
+            hex::encode(Sha256::digest(id.as_bytes()))
+        )
+    } else {
+        format!("<{id}>")
+    }
+}
+
+/// The Message-IDs of the mails a delivery report returns.
+fn returned_message_ids(message: &mail_parser::Message<'_>) -> Vec<String> {
+    message
+        .parts
+        .iter()
+        .take(MAX_PARTS)
+        .filter_map(|part| {
+            if let Some(returned) = part.message() {
+                return returned.message_id().map(bracketed);
+            }
+            // text/rfc822-headers: the returned mail's header lines.
+            let headers = part.text_contents()?;
+            headers.lines().find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.trim()
+                    .eq_ignore_ascii_case("Message-ID")
+                    .then(|| bracketed(value))
+            })
+        })
+        .collect()
+}
+
+/// Text with its line breaks and tabs, and no other control characters
+/// (a stray form feed must not make a customer's answer unreadable).
+fn without_control_characters(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
 }
 
 fn texts(value: &HeaderValue<'_>) -> Vec<String> {
@@ -205,9 +256,12 @@ fn kind_of(message: &mail_parser::Message<'_>, sender: &str) -> InboundKind {
                 .subtype()
                 .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
+    // An empty return path marks a message no one may answer (RFC 5321).
+    let null_return_path = header("Return-Path").is_some_and(|value| value == "<>");
     if local_part.eq_ignore_ascii_case("mailer-daemon")
         || local_part.eq_ignore_ascii_case("postmaster")
         || report
+        || null_return_path
     {
         return InboundKind::Bounce;
     }
@@ -215,7 +269,10 @@ fn kind_of(message: &mail_parser::Message<'_>, sender: &str) -> InboundKind {
         || header("Precedence")
             .is_some_and(|value| matches!(value.as_str(), "bulk" | "junk" | "list" | "auto_reply"))
         || header("X-Autoreply").is_some()
-        || header("X-Autorespond").is_some();
+        || header("X-Autorespond").is_some()
+        // Mailing lists and newsletters.
+        || header("List-Id").is_some()
+        || header("List-Unsubscribe").is_some();
     if automatic {
         InboundKind::AutoReply
     } else {
@@ -238,7 +295,13 @@ pub fn trim_quoted(text: &str) -> String {
         let next = lines.get(i + 1).map(|l| l.trim()).unwrap_or_default();
         let attribution =
             |t: &str| t.ends_with("wrote:") || t.ends_with("写道：") || t.ends_with("写道:");
-        let starts_history = (t.starts_with("On ") && (attribution(t) || attribution(next)))
+        // "On …, Someone <address>" wrapped onto a second line that ends
+        // "wrote:"; a sentence of the customer's ("On second thought.")
+        // ends like one and is kept.
+        let wrapped = !t.ends_with(['.', '!', '?', '。', '！', '？'])
+            && !next.starts_with("On ")
+            && attribution(next);
+        let starts_history = (t.starts_with("On ") && (attribution(t) || wrapped))
             || (t.starts_with('在') && attribution(t))
             || t.starts_with("-----Original Message-----")
             || (t.starts_with("----") && t.contains("原始邮件"))
@@ -291,46 +354,66 @@ impl Receipt {
     }
 }
 
-/// The ticket a message answers: by its thread (a mail Redress sent, or an
-/// earlier message of the customer's), else by the `[RD-…]` in its
-/// subject when the sender is that ticket's customer.
+/// The ticket a message answers: the newest mail of its thread that
+/// belongs to a ticket (a mail Redress sent, or an earlier message of the
+/// customer's), else the `[RD-…]` in its subject. A customer's message
+/// goes only to a ticket that is theirs (by sender) and not closed; an
+/// automatic answer or bounce only needs the thread, as it adds nothing.
 fn matching_ticket(
     conn: &mut DbConnection,
     mail: &InboundMail,
 ) -> Result<Option<TicketId>, DbError> {
+    let mut threaded: Vec<(String, Option<TicketId>)> = Vec::new();
     if !mail.thread.is_empty() {
-        let sent: Option<Option<TicketId>> = outbox_emails::table
-            .filter(outbox_emails::message_id.eq_any(&mail.thread))
-            .select(outbox_emails::ticket_id)
-            .first(conn)
-            .optional()?;
-        if let Some(Some(ticket)) = sent {
-            return Ok(Some(ticket));
-        }
-        let earlier: Option<Option<TicketId>> = inbound_messages::table
-            .filter(inbound_messages::message_id.eq_any(&mail.thread))
-            .filter(inbound_messages::ticket_id.is_not_null())
-            .select(inbound_messages::ticket_id)
-            .first(conn)
-            .optional()?;
-        if let Some(Some(ticket)) = earlier {
-            return Ok(Some(ticket));
-        }
+        threaded.extend(
+            outbox_emails::table
+                .filter(outbox_emails::message_id.eq_any(&mail.thread))
+                .select((outbox_emails::message_id, outbox_emails::ticket_id))
+                .load::<(String, Option<TicketId>)>(conn)?,
+        );
+        threaded.extend(
+            inbound_messages::table
+                .filter(inbound_messages::message_id.eq_any(&mail.thread))
+                .select((inbound_messages::message_id, inbound_messages::ticket_id))
+                .load::<(String, Option<TicketId>)>(conn)?,
+        );
     }
-    let Some(sender) = &mail.sender_email else {
-        return Ok(None);
-    };
-    for reference in subject_references(&mail.subject) {
-        let Some(id) = TicketId::parse_reference(&reference) else {
+    // Newest first, as the thread lists them.
+    let from_thread: Vec<TicketId> = mail
+        .thread
+        .iter()
+        .filter_map(|id| {
+            threaded
+                .iter()
+                .find(|(found, _)| found == id)
+                .and_then(|(_, ticket)| *ticket)
+        })
+        .collect();
+    if mail.kind != InboundKind::Message {
+        // Automatic mail is only recorded: the thread's ticket, whoever
+        // sent it; a subject reference alone is not enough.
+        return Ok(from_thread.first().copied());
+    }
+    let from_subject: Vec<TicketId> = subject_references(&mail.subject)
+        .iter()
+        .filter_map(|reference| TicketId::parse_reference(reference))
+        .collect();
+    let mut seen = Vec::new();
+    for id in from_thread.into_iter().chain(from_subject) {
+        if seen.contains(&id) {
             continue;
-        };
-        let owner: Option<String> = tickets::table
+        }
+        seen.push(id);
+        let owner: Option<(String, TicketStatus)> = tickets::table
             .inner_join(crate::db::schema::customers::table)
             .filter(tickets::id.eq(id))
-            .select(crate::db::schema::customers::email)
+            .select((crate::db::schema::customers::email, tickets::status))
             .first(conn)
             .optional()?;
-        if owner.as_deref() == Some(sender.as_str()) {
+        if let Some((email, status)) = owner
+            && Some(&email) == mail.sender_email.as_ref()
+            && status != TicketStatus::Closed
+        {
             return Ok(Some(id));
         }
     }
@@ -399,15 +482,7 @@ pub fn record(
                 refused: &mail.refused,
                 via: Channel::Email,
             };
-            let open = match matched {
-                Some(id) => match crate::tickets::service::find(conn, id)?.status {
-                    // A closed ticket stays closed: its answer starts anew.
-                    TicketStatus::Closed => None,
-                    _ => Some(id),
-                },
-                None => None,
-            };
-            match open {
+            match matched {
                 Some(id) => {
                     let (ticket, event) =
                         tickets_service::add_customer_message(conn, sla, id, message)?;
@@ -471,13 +546,19 @@ pub async fn receive(
     evidence_dir: &std::path::Path,
     raw: &[u8],
 ) -> Result<Receipt, InboundError> {
-    let mut mail = parse(raw)?;
-    let checked = std::mem::take(&mut mail.files);
+    // Parsing up to 40 MB and writing files is kept off the server's
+    // threads.
+    let raw = raw.to_vec();
     let dir = evidence_dir.to_owned();
-    let stored = tokio::task::spawn_blocking(move || evidence::store(&dir, checked))
-        .await
-        .map_err(|e| InboundError::Storage(e.to_string()))?
-        .map_err(|e| InboundError::Storage(e.to_string()))?;
+    let (mail, stored) = tokio::task::spawn_blocking(move || {
+        let mut mail = parse(&raw)?;
+        let checked = std::mem::take(&mut mail.files);
+        let stored =
+            evidence::store(&dir, checked).map_err(|e| InboundError::Storage(e.to_string()))?;
+        Ok::<_, InboundError>((mail, stored))
+    })
+    .await
+    .map_err(|e| InboundError::Storage(e.to_string()))??;
     let files = stored.clone();
     let result = db
         .write(move |conn| {
@@ -509,6 +590,8 @@ mod tests {
         let outlook = "ok\n\n-----Original Message-----\nFrom: Redress";
         assert_eq!(trim_quoted(outlook), "ok");
         assert_eq!(trim_quoted("> only a quote"), "> only a quote");
+        let thought = "On second thought, it did arrive.\nOn Mon, 1 Dec 2026, Redress wrote:\n> x";
+        assert_eq!(trim_quoted(thought), "On second thought, it did arrive.");
     }
 
     #[test]

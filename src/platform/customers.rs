@@ -125,6 +125,9 @@ fn store_customer(conn: &mut DbConnection, c: &CheckedCustomer) -> Result<Upsert
     if let Some(owner) = Customer::by_email(conn, &c.email)? {
         match &existing {
             None if owner.external_ref == c.external_ref => existing = Some(owner),
+            // Someone who wrote in before the platform sent them: the
+            // platform's record takes over theirs, tickets and all.
+            None if is_made_up(&owner.external_ref) => existing = Some(owner),
             Some(found) if found.id == owner.id => {}
             _ => return Err(IngestError::EmailTaken(c.email.clone())),
         }
@@ -133,6 +136,7 @@ fn store_customer(conn: &mut DbConnection, c: &CheckedCustomer) -> Result<Upsert
         Some(customer) => {
             diesel::update(customers::table.find(customer.id))
                 .set((
+                    customers::external_ref.eq(&c.external_ref),
                     customers::email.eq(&c.email),
                     customers::name.eq(&c.name),
                     customers::phone.eq(&c.phone),
@@ -140,7 +144,7 @@ fn store_customer(conn: &mut DbConnection, c: &CheckedCustomer) -> Result<Upsert
                     customers::updated_at.eq(now),
                 ))
                 .execute(conn)?;
-            let before = serde_json::json!({ "email": customer.email, "name": customer.name, "locale": customer.locale.as_str() });
+            let before = serde_json::json!({ "external_ref": customer.external_ref, "email": customer.email, "name": customer.name, "locale": customer.locale.as_str() });
             (Upserted::Updated(customer.id), Some(before))
         }
         None => {
@@ -182,10 +186,19 @@ fn store_customer(conn: &mut DbConnection, c: &CheckedCustomer) -> Result<Upsert
     Ok(upserted)
 }
 
+/// The prefix of references Redress makes up for customers the platform
+/// has not sent yet.
+const MADE_UP_PREFIX: &str = "RDC-";
+
+fn is_made_up(external_ref: &str) -> bool {
+    external_ref.starts_with(MADE_UP_PREFIX)
+}
+
 /// The customer with this (parsed) e-mail address, created when unknown:
 /// someone who writes in or files a dispute before the platform told
 /// Redress about them. The reference is made up (`RDC-` and 16 random hex
-/// digits) until the platform sends its own. Two at once for one new
+/// digits) until the platform sends its own record with this address,
+/// which then takes this one over (see `store_customer`). Two at once for one new
 /// address: the loser of the race to the unique address runs again.
 pub fn for_email(
     conn: &mut DbConnection,
@@ -202,7 +215,7 @@ pub fn for_email(
         .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
     let mut random = [0_u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
-    let external_ref = format!("RDC-{}", hex::encode(random));
+    let external_ref = format!("{MADE_UP_PREFIX}{}", hex::encode(random));
     let now = Utc::now().naive_utc();
     let id: CustomerId = diesel::insert_into(customers::table)
         .values((

@@ -274,14 +274,9 @@ fn automatic_answers_and_bounces_are_recorded_never_answered_nor_reopening() -> 
     assert_eq!(receipt["kind"], "auto_reply");
     assert_eq!(receipt["ticket"], id.reference().as_str());
 
-    let mut bounce = Mail::new(
-        "Mail Delivery System <MAILER-DAEMON@mx.example.com>",
-        "Undelivered Mail Returned to Sender",
-        "This is the mail system. Your message could not be delivered.",
-    );
-    bounce.in_reply_to = Some(&sent);
-    bounce.message_id = "<bounce@mx.example.com>";
-    let (_, receipt) = deliver(&app, &token, &bounce.raw());
+    // A delivery report as Postfix writes it: no thread headers of its
+    // own, the returned mail's headers in a part.
+    let (_, receipt) = deliver(&app, &token, delivery_report(&sent).as_bytes());
     assert_eq!(receipt["kind"], "bounce");
     assert_eq!(receipt["outcome"], "recorded");
 
@@ -312,6 +307,180 @@ fn automatic_answers_and_bounces_are_recorded_never_answered_nor_reopening() -> 
         "{timeline}"
     );
     assert!(timeline.contains("bounced"), "{timeline}");
+    Ok(())
+}
+
+/// A delivery-status report returning the mail `returned`.
+fn delivery_report(returned: &str) -> String {
+    [
+        "Return-Path: <>",
+        "From: MAILER-DAEMON@mx.example.com (Mail Delivery System)",
+        "To: help@redress.local",
+        "Subject: Undelivered Mail Returned to Sender",
+        "Message-ID: <report-1@mx.example.com>",
+        "Auto-Submitted: auto-replied",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"",
+        "",
+        "--B",
+        "Content-Type: text/plain",
+        "",
+        "This is the mail system. Your message could not be delivered.",
+        "--B",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; mx.example.com",
+        "",
+        "Final-Recipient: rfc822; customer1@example.com",
+        "Action: failed",
+        "Status: 5.1.1",
+        "--B",
+        "Content-Type: text/rfc822-headers",
+        "",
+        "From: Redress Support <support@redress.test>",
+        &format!("Message-ID: {returned}"),
+        "Subject: Re: Refund not received",
+        "--B--",
+        "",
+    ]
+    .join("\r\n")
+}
+
+#[test]
+fn a_threaded_mail_goes_only_to_an_open_ticket_of_its_sender() -> TestResult {
+    let (app, token) = mail_desk();
+    let (older, older_mail) = solved_ticket(&app, 1);
+    // The older ticket was closed; a newer one was answered since.
+    diesel::update(tickets::table.find(older))
+        .set(tickets::status.eq(TicketStatus::Closed))
+        .execute(&mut app.db.conn())?;
+    let agent = agent_actor(&app, "bo@example.com");
+    let newer = open_ticket(&app, &agent, new_ticket(1, "Still missing"));
+    let settings = sla::load(&mut app.db.conn())?;
+    service::reply(
+        &mut app.db.conn(),
+        &settings,
+        &agent,
+        newer,
+        Reply {
+            body: "Looking into it.".into(),
+            public: true,
+            status: None,
+            version: redress::tickets::service::find(&mut app.db.conn(), newer)?.version,
+        },
+    )?;
+    let newer_mail: String = outbox_emails::table
+        .filter(outbox_emails::ticket_id.eq(newer))
+        .select(outbox_emails::message_id)
+        .first(&mut app.db.conn())?;
+
+    // References name both, oldest first: the newest open one takes it.
+    let references = format!("{older_mail} {newer_mail}");
+    let both = [
+        "From: customer1@example.com",
+        "To: help@redress.local",
+        "Subject: Re: again",
+        "Message-ID: <order@client.example>",
+        &format!("References: {references}"),
+        "",
+        "Order matters.",
+        "",
+    ]
+    .join("\r\n");
+    let (_, receipt) = deliver(&app, &token, both.as_bytes());
+    assert_eq!(receipt["outcome"], "added");
+    assert_eq!(receipt["ticket"], newer.reference().as_str());
+
+    // An answer to the closed ticket alone starts a new one.
+    let mut late = Mail::new(
+        "customer1@example.com",
+        "Re: Refund not received",
+        "One more thing",
+    );
+    late.in_reply_to = Some(&older_mail);
+    late.message_id = "<late@client.example>";
+    let (_, receipt) = deliver(&app, &token, &late.raw());
+    assert_eq!(receipt["outcome"], "opened");
+    assert_ne!(receipt["ticket"], older.reference().as_str());
+    assert_eq!(status_of(&app, older), TicketStatus::Closed);
+
+    // Someone else holding the thread's Message-ID cannot write on it.
+    let before = events_of(&app, newer);
+    let mut other = Mail::new(
+        "Eve <eve@example.net>",
+        "Re: Still missing",
+        "Refund me instead",
+    );
+    other.in_reply_to = Some(&newer_mail);
+    other.message_id = "<eve@client.example>";
+    let (_, receipt) = deliver(&app, &token, &other.raw());
+    assert_eq!(receipt["outcome"], "opened");
+    assert_eq!(events_of(&app, newer), before, "the ticket is untouched");
+    Ok(())
+}
+
+#[test]
+fn control_characters_are_dropped_not_refused_and_newsletters_open_nothing() -> TestResult {
+    let (app, token) = mail_desk();
+    let (id, sent) = solved_ticket(&app, 1);
+    let mut mail = Mail::new(
+        "customer1@example.com",
+        "Re: x",
+        "Page one\u{c}page two\u{1b}[0m done",
+    );
+    mail.in_reply_to = Some(&sent);
+    let (status, receipt) = deliver(&app, &token, &mail.raw());
+    assert_eq!(status, 200, "{receipt}");
+    assert_eq!(receipt["outcome"], "added");
+    let said = events_of(&app, id)
+        .into_iter()
+        .rfind(|(kind, _)| *kind == TicketEventKind::UserMessage)
+        .and_then(|(_, body)| body);
+    assert_eq!(said.as_deref(), Some("Page onepage two[0m done"));
+
+    let customers_before = count(&app, "customers");
+    let mut newsletter = Mail::new("news@shop.example", "Our December deals", "Buy now");
+    newsletter.headers = &[
+        "List-Id: <deals.shop.example>",
+        "List-Unsubscribe: <https://shop.example/u>",
+    ];
+    newsletter.message_id = "<deals@shop.example>";
+    let (_, receipt) = deliver(&app, &token, &newsletter.raw());
+    assert_eq!(
+        (receipt["outcome"].as_str(), receipt["kind"].as_str()),
+        (Some("recorded"), Some("auto_reply"))
+    );
+    assert_eq!(receipt["ticket"], Value::Null);
+    assert_eq!(
+        count(&app, "customers"),
+        customers_before,
+        "no customer made"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_platforms_record_takes_over_a_customer_who_wrote_in_first() -> TestResult {
+    let (app, token) = mail_desk();
+    let mut mail = Mail::new("Lin Mei <lin.mei@example.com>", "Help", "My top-up failed");
+    mail.message_id = "<first@client.example>";
+    let (_, receipt) = deliver(&app, &token, &mail.raw());
+    assert_eq!(receipt["outcome"], "opened");
+    let reference = receipt["ticket"].as_str().ok_or("a ticket")?.to_owned();
+    let response = crate::api::put(
+        &app,
+        Some(&token),
+        "/api/v1/customers/CU-1",
+        crate::api::CUSTOMER,
+    );
+    assert_eq!(response.status().as_u16(), 200, "{:?}", response.text());
+    let owner: String = customers::table
+        .inner_join(tickets::table)
+        .filter(tickets::id.eq(TicketId::parse_reference(&reference).ok_or("id")?))
+        .select(customers::external_ref)
+        .first(&mut app.db.conn())?;
+    assert_eq!(owner, "CU-1", "the ticket is the platform customer's");
+    assert_eq!(count(&app, "customers"), 1);
     Ok(())
 }
 
@@ -524,5 +693,16 @@ fn an_mta_pipes_a_message_to_mail_receive() -> TestResult {
     // A message that is not one: the MTA is told to bounce it (65).
     let output = run(b"\0\x01\x02")?;
     assert_eq!(output.status.code(), Some(65));
+
+    // A database that cannot be reached: the MTA is told to try later (75).
+    let mut child = redress_command(&app.db)
+        .args(["mail", "receive"])
+        .env("DATABASE_URL", "postgres://redress@127.0.0.1:1/nowhere")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    child.stdin.take().ok_or("stdin")?.write_all(&mail.raw())?;
+    assert_eq!(child.wait()?.code(), Some(75));
     Ok(())
 }

@@ -1,3 +1,4 @@
+-- Tickets that came by e-mail are kept, as if they came through the API.
 DROP TABLE inbound_messages;
 CREATE TABLE tickets_rebuilt (
     id INTEGER PRIMARY KEY,
@@ -24,7 +25,7 @@ CREATE TABLE tickets_rebuilt (
     sla_paused_minutes BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO tickets_rebuilt (id, customer_id, transaction_id, category, priority, status, assignee_id, channel, subject, amount_minor, currency, version, first_response_due_at, resolution_due_at, first_responded_at, sla_paused_at, solved_at, closed_at, created_at, updated_at, sla_due_at, sla_paused_minutes)
-    SELECT id, customer_id, transaction_id, category, priority, status, assignee_id, channel, subject, amount_minor, currency, version, first_response_due_at, resolution_due_at, first_responded_at, sla_paused_at, solved_at, closed_at, created_at, updated_at, sla_due_at, sla_paused_minutes FROM tickets;
+    SELECT id, customer_id, transaction_id, category, priority, status, assignee_id, CASE channel WHEN 'email' THEN 'api' ELSE channel END, subject, amount_minor, currency, version, first_response_due_at, resolution_due_at, first_responded_at, sla_paused_at, solved_at, closed_at, created_at, updated_at, sla_due_at, sla_paused_minutes FROM tickets;
 DROP TABLE tickets;
 ALTER TABLE tickets_rebuilt RENAME TO tickets;
 CREATE INDEX tickets_created ON tickets (created_at, id);
