@@ -8,6 +8,7 @@ pub mod audit;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod disputes;
 pub mod domain;
 pub mod evidence;
 pub mod i18n;

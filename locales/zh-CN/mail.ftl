@@ -8,3 +8,6 @@ mail-reference = 工单 { $ticket }
 mail-reply-hint = 如需补充，直接回复本邮件即可，请保留主题中的 { $ticket }。
 mail-reply-subject = 回复：{ $subject } [{ $ticket }]
 mail-reply-intro = 客服 { $agent } 回复了您的问题“{ $subject }”：
+mail-received-subject = [{ $ticket }] 我们已收到您的申诉：{ $category }
+mail-received-body = 我们已收到您关于“{ $category }”的申诉，编号 { $ticket }。客服将在 { $due } 前答复。
+mail-received-track = 查看进度、回复或补充证据请打开下面的链接（请勿转给他人）：

@@ -80,6 +80,24 @@ pub enum MoneyError {
     UnknownCurrency(String),
 }
 
+impl MoneyError {
+    /// What is wrong, in the reader's words (`money-…` in the catalogs).
+    pub fn message(&self) -> crate::i18n::Message {
+        use crate::i18n::Message;
+        match self {
+            MoneyError::NotANumber(text) => Message::new("money-not-a-number").with("text", text.clone()),
+            MoneyError::NotPositive => Message::new("money-not-positive"),
+            MoneyError::TooPrecise { currency, scale } => Message::new("money-too-precise")
+                .with("currency", currency.to_string())
+                .with("scale", scale.to_string()),
+            MoneyError::TooLarge(max) => Message::new("money-too-large").with("max", max.to_string()),
+            MoneyError::UnknownCurrency(code) => {
+                Message::new("money-unknown-currency").with("code", code.clone())
+            }
+        }
+    }
+}
+
 /// An amount of one currency, held as minor units (cents, satoshis...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {

@@ -123,6 +123,11 @@ pub fn check(
     })
 }
 
+/// A file's name as it will be shown, whatever its content.
+pub fn shown_name(name: Option<&str>) -> String {
+    file_name(name, None)
+}
+
 /// A name safe to show and to put in a download header: its last path
 /// part, no control characters or quotes, bounded; "file.png" and the like
 /// when there is none.

@@ -481,6 +481,7 @@ pub fn record(
                 files,
                 refused: &mail.refused,
                 via: Channel::Email,
+                details: None,
             };
             match matched {
                 Some(id) => {
@@ -507,8 +508,13 @@ pub fn record(
                         conn,
                         sla,
                         &customer,
-                        TicketCategory::Other,
-                        &subject,
+                        tickets_service::CustomerTicket {
+                            category: TicketCategory::Other,
+                            priority: crate::domain::TicketPriority::Normal,
+                            subject: &subject,
+                            transaction: None,
+                            amount: None,
+                        },
                         message,
                     )?;
                     (Outcome::Opened, Some(ticket.id), Some(event))

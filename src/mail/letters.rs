@@ -211,6 +211,57 @@ pub fn ticket_solved(
     letter(customer, ticket, "ticket_solved", head, parts)
 }
 
+#[derive(Template)]
+#[template(path = "email/dispute_received.txt")]
+struct ReceivedText<'a> {
+    letter: &'a Letter,
+    body: &'a str,
+    track: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/dispute_received.html")]
+struct ReceivedHtml<'a> {
+    letter: &'a Letter,
+    body: &'a str,
+    track: &'a str,
+    link: &'a str,
+}
+
+/// A dispute was filed: its reference, when we answer, and the tracking
+/// link (the only place the link's token is ever written).
+pub fn dispute_received(
+    customer: &Customer,
+    ticket: &crate::db::models::Ticket,
+    link: &str,
+    sla: &crate::tickets::sla::SlaSettings,
+) -> askama::Result<OutgoingMail> {
+    let lang = Lang::from(customer.locale);
+    let due = ticket
+        .first_response_due_at
+        .map(|at| sla.calendar.local(at).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    let values = [
+        ("ticket", ticket.id.reference()),
+        ("category", i18n::word(lang, ticket.category)),
+        ("due", due),
+    ];
+    let head = Letter::new(
+        lang,
+        customer,
+        ticket.id,
+        i18n::text_with(lang, "mail-received-subject", &values),
+    );
+    let body = i18n::text_with(lang, "mail-received-body", &values);
+    let track = i18n::text(lang, "mail-received-track");
+    let parts = (
+        ReceivedText { letter: &head, body: &body, track: &track, link }.render(),
+        ReceivedHtml { letter: &head, body: &body, track: &track, link }.render(),
+    );
+    letter(customer, ticket.id, "dispute_received", head, parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

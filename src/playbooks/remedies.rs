@@ -9,7 +9,7 @@ use super::{RemedyKind, Step, StepKind, for_category};
 use crate::audit::{self, AuditEntry};
 use crate::db::models::{LedgerAccount, Ticket, Transaction};
 use crate::db::schema::{approval_thresholds, ledger_accounts, remedies, ticket_events};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, DbError, write_transaction};
 use crate::domain::text::{self};
 use crate::domain::*;
 use crate::i18n::{Lang, Message};
@@ -240,6 +240,45 @@ fn ready_step(
     Ok((step, kind, facts))
 }
 
+/// Whether `money` is more than its currency's approval threshold: big
+/// enough that a second person must approve moving it.
+fn over_threshold(conn: &mut DbConnection, money: Money) -> Result<bool, DbError> {
+    let limit: Option<i64> = approval_thresholds::table
+        .find(money.currency())
+        .select(approval_thresholds::amount_minor)
+        .first(conn)
+        .optional()?;
+    Ok(limit.is_some_and(|limit| money.minor() > limit))
+}
+
+/// The priority a dispute starts with: what its playbook is about (locked
+/// out or coins held weigh more than a declined payment), one step up
+/// when the amount is over the approval threshold.
+pub fn intake_priority(
+    conn: &mut DbConnection,
+    category: TicketCategory,
+    amount: Option<Money>,
+) -> Result<TicketPriority, DbError> {
+    use TicketCategory::*;
+    let base = match category {
+        AccountFrozen | AccountLocked | PaidNotReleased | CounterpartyUnpaid => TicketPriority::High,
+        TransactionDeclined => TicketPriority::Low,
+        PaymentCancelled | RefundNotReceived | TopUpFailed | WithdrawalDelayed | Other => {
+            TicketPriority::Normal
+        }
+    };
+    let big = match amount {
+        Some(money) => over_threshold(conn, money)?,
+        None => false,
+    };
+    Ok(match (base, big) {
+        (priority, false) => priority,
+        (TicketPriority::Low, true) => TicketPriority::Normal,
+        (TicketPriority::Normal, true) => TicketPriority::High,
+        (_, true) => TicketPriority::Urgent,
+    })
+}
+
 /// Works out what the remedy step `key` would do now, refusing what cannot
 /// run (the ledger's own checks: what is refundable, what is held).
 pub fn plan(
@@ -260,14 +299,8 @@ pub fn plan(
         return Err(refusal("refusal-kind-awaiting", &[]));
     }
     let customer = &facts.customer;
-    let threshold = |conn: &mut DbConnection, money: Money| -> Result<bool, TicketError> {
-        let limit: Option<i64> = approval_thresholds::table
-            .find(money.currency())
-            .select(approval_thresholds::amount_minor)
-            .first(conn)
-            .optional()?;
-        Ok(limit.is_some_and(|limit| money.minor() > limit))
-    };
+    let threshold =
+        |conn: &mut DbConnection, money: Money| Ok::<_, TicketError>(over_threshold(conn, money)?);
     let mut plan = Plan {
         kind,
         step,

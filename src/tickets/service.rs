@@ -517,8 +517,10 @@ pub struct CustomerMessage<'a> {
     pub body: &'a str,
     pub files: &'a [StoredFile],
     pub refused: &'a [RefusedFile],
-    /// How it came: by e-mail, by the tracking page.
+    /// How it came: by e-mail, by the web form or the tracking page.
     pub via: Channel,
+    /// What the form said besides the text (when it happened, the amount).
+    pub details: Option<&'a serde_json::Value>,
 }
 
 /// The customer's message on the timeline, with its files, and the audit
@@ -537,7 +539,11 @@ fn customer_message_event(
             &body.chars().take(MAX_BODY_CHARS).collect::<String>(),
         )?),
     };
-    let data = json!({ "via": message.via, "refused": message.refused });
+    let data = json!({
+        "via": message.via,
+        "refused": message.refused,
+        "details": message.details,
+    });
     let event_id = timeline_event(
         conn,
         ticket,
@@ -614,31 +620,46 @@ pub fn add_customer_message(
     })
 }
 
-/// A ticket a customer opens themselves (by e-mail now), unassigned and
-/// new, with their message as its first event.
+/// A ticket a customer opens themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerTicket<'a> {
+    pub category: TicketCategory,
+    pub priority: TicketPriority,
+    pub subject: &'a str,
+    /// Already checked to be the customer's.
+    pub transaction: Option<&'a Transaction>,
+    /// What the customer says it is about, when no transaction says it.
+    pub amount: Option<Money>,
+}
+
+/// A ticket a customer opens themselves (by the dispute form or by
+/// e-mail), unassigned and new, with their message as its first event.
 pub fn open_for_customer(
     conn: &mut DbConnection,
     sla: &SlaSettings,
     customer: &Customer,
-    category: TicketCategory,
-    subject: &str,
+    request: CustomerTicket<'_>,
     message: CustomerMessage<'_>,
 ) -> Result<(Ticket, TicketEventId), TicketError> {
-    let subject = check_subject(subject)?;
+    let subject = check_subject(request.subject)?;
+    let amount = request
+        .transaction
+        .map(Transaction::amount)
+        .or(request.amount);
     write_transaction(conn, |conn| {
         let at = now();
         let mut ticket = Ticket {
             id: TicketId(0),
             customer_id: customer.id,
-            transaction_id: None,
-            category,
-            priority: TicketPriority::Normal,
+            transaction_id: request.transaction.map(|tx| tx.id),
+            category: request.category,
+            priority: request.priority,
             status: TicketStatus::New,
             assignee_id: None,
             channel: message.via,
             subject: subject.clone(),
-            amount_minor: None,
-            currency: None,
+            amount_minor: amount.map(Money::minor),
+            currency: amount.map(Money::currency),
             version: 1,
             first_response_due_at: None,
             resolution_due_at: None,

@@ -41,6 +41,8 @@ pub async fn assign_request_id(
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     lang: Lang,
+    /// An agent's page: back to the desk; else back to the help pages.
+    desk: bool,
     title: String,
     message: &'a str,
     request_id: Option<&'a str>,
@@ -50,6 +52,7 @@ struct ErrorPage<'a> {
 /// `title`, its message as given.
 pub fn error_page(
     status: StatusCode,
+    desk: bool,
     lang: Lang,
     title: &str,
     message: &str,
@@ -57,6 +60,7 @@ pub fn error_page(
 ) -> HttpResponse {
     let page = ErrorPage {
         lang,
+        desk,
         title: i18n::text(lang, title),
         message,
         request_id,
@@ -75,10 +79,16 @@ pub fn error_page(
     response
 }
 
+/// Whether a path is the agents' desk (else a page for wallet users).
+pub fn is_desk(path: &str) -> bool {
+    path == "/agent" || path.starts_with("/agent/")
+}
+
 fn not_found_page(request: &HttpRequest) -> HttpResponse {
     let lang = request_lang(request);
     error_page(
         StatusCode::NOT_FOUND,
+        is_desk(request.path()),
         lang,
         "error-not-found-title",
         &i18n::text(lang, "error-not-found"),
@@ -126,7 +136,8 @@ pub async fn render_error_pages(
     let status = response.status();
     let headers = response.headers().clone();
     let (request, _) = response.into_parts();
-    let mut page = error_page(status, lang, pending.title, &message, None);
+    let desk = is_desk(request.path());
+    let mut page = error_page(status, desk, lang, pending.title, &message, None);
     for (name, value) in headers.iter() {
         if !page.headers().contains_key(name) {
             page.headers_mut().insert(name.clone(), value.clone());
@@ -189,6 +200,7 @@ pub fn render_server_error<B>(
     let lang = request_lang(&request);
     let page = error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
+        is_desk(request.path()),
         lang,
         "error-server-title",
         &i18n::text(lang, "error-server"),
@@ -214,6 +226,9 @@ pub enum DeskError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A form with more than the body limit (files, mostly).
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// This instance cannot write now, or too many writes wait.
     #[error("{0}")]
     Unavailable(String),
@@ -244,6 +259,7 @@ impl ResponseError for DeskError {
             DeskError::Forbidden | DeskError::Csrf => StatusCode::FORBIDDEN,
             DeskError::NotFound(_) => StatusCode::NOT_FOUND,
             DeskError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            DeskError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             DeskError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             DeskError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -279,6 +295,11 @@ impl ResponseError for DeskError {
                 self.status_code(),
                 "error-bad-request-title",
                 PageMessage::Text(capitalised(message)),
+            ),
+            DeskError::PayloadTooLarge(message) => pending(
+                self.status_code(),
+                "error-too-large-title",
+                PageMessage::Text(message.clone()),
             ),
             DeskError::Unavailable(_) => {
                 let mut page = pending(

@@ -8,6 +8,7 @@ mod clock;
 mod errors;
 mod health;
 mod language;
+mod public;
 
 use crate::config::Settings;
 use crate::db::Database;
@@ -21,6 +22,8 @@ use std::net::TcpListener;
 pub struct AppState {
     pub db: Database,
     pub settings: Settings,
+    /// Signs the public forms' tokens (derived from the shared secret).
+    pub form_key: [u8; 32],
 }
 
 /// A bound, not yet running server.
@@ -47,7 +50,8 @@ pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::Ser
             .route("/healthz", web::get().to(health::healthz))
             .route("/static/{file}", web::get().to(assets::asset))
             .configure(agent::routes(state, key))
-            .configure(api::routes);
+            .configure(api::routes)
+            .configure(public::routes);
     }
 }
 
@@ -65,7 +69,12 @@ impl Application {
             .load_or_create_secret()
             .map_err(std::io::Error::other)?;
         let key = Key::derive_from(secret.expose());
-        let state = web::Data::new(AppState { db, settings });
+        let form_key = public::form_key(secret.expose());
+        let state = web::Data::new(AppState {
+            db,
+            settings,
+            form_key,
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(
