@@ -388,3 +388,5 @@ evidence-refused-empty = it is empty
 file-type-png = PNG image
 file-type-jpeg = JPEG image
 file-type-pdf = PDF document
+timeline-dispute = Dispute from the web form: happened { $date }, amount { $amount }, signed “{ $name }”
+timeline-by-tracking-page = Customer message from the tracking page

@@ -388,3 +388,5 @@ evidence-refused-empty = 文件为空
 file-type-png = PNG 图片
 file-type-jpeg = JPEG 图片
 file-type-pdf = PDF 文档
+timeline-dispute = 网页申诉：发生于 { $date }，金额 { $amount }，署名“{ $name }”
+timeline-by-tracking-page = 用户在进度页面的留言

@@ -130,7 +130,9 @@ fn what_we_know(
         TicketCategory::WithdrawalDelayed => {
             let by = calendar.add_business_days(tx.created_at, WITHDRAWAL_DAYS.1);
             let key = match tx.status {
-                TransactionStatus::Pending if calendar.local_date(now) > by => "diag-withdrawal-late",
+                TransactionStatus::Pending if calendar.local_date(now) > by => {
+                    "diag-withdrawal-late"
+                }
                 TransactionStatus::Pending => "diag-withdrawal-pending",
                 TransactionStatus::Completed => "diag-withdrawal-done",
                 _ => "diag-withdrawal-stopped",

@@ -113,19 +113,22 @@ impl Dispute {
             field("consent", Message::new("dispute-error-consent"));
         }
         match (category, email, name, amount, date, description) {
-            (Some(category), Some(email), Some(name), Some(amount), Some(date), Some(description))
-                if errors.is_empty() =>
-            {
-                Ok(Dispute {
-                    category,
-                    email,
-                    name,
-                    reference,
-                    amount,
-                    date,
-                    description,
-                })
-            }
+            (
+                Some(category),
+                Some(email),
+                Some(name),
+                Some(amount),
+                Some(date),
+                Some(description),
+            ) if errors.is_empty() => Ok(Dispute {
+                category,
+                email,
+                name,
+                reference,
+                amount,
+                date,
+                description,
+            }),
             _ => Err(errors),
         }
     }
@@ -215,6 +218,7 @@ pub fn file(
             "date": dispute.date.to_string(),
             "amount": dispute.amount.map(|m| m.to_string()),
             "reference": dispute.reference,
+            "name": dispute.name,
         });
         let message = CustomerMessage {
             body: &dispute.description,
@@ -228,11 +232,18 @@ pub fn file(
             None => None,
         };
         let (ticket, merged) = match open {
-            Some(id) => (service::add_customer_message(conn, sla, id, message)?.0, true),
+            Some(id) => (
+                service::add_customer_message(conn, sla, id, message)?.0,
+                true,
+            ),
             None => {
                 let subject = subject(filing.lang, dispute, transaction.as_ref());
-                let amount = transaction.as_ref().map(Transaction::amount).or(dispute.amount);
-                let priority = crate::playbooks::remedies::intake_priority(conn, dispute.category, amount)?;
+                let amount = transaction
+                    .as_ref()
+                    .map(Transaction::amount)
+                    .or(dispute.amount);
+                let priority =
+                    crate::playbooks::remedies::intake_priority(conn, dispute.category, amount)?;
                 let request = CustomerTicket {
                     category: dispute.category,
                     priority,
@@ -240,7 +251,10 @@ pub fn file(
                     transaction: transaction.as_ref(),
                     amount: dispute.amount,
                 };
-                (service::open_for_customer(conn, sla, &customer, request, message)?.0, false)
+                (
+                    service::open_for_customer(conn, sla, &customer, request, message)?.0,
+                    false,
+                )
             }
         };
         let token = tracking::issue(conn, ticket.id, now)?;
@@ -344,7 +358,9 @@ mod tests {
     #[test]
     fn a_good_form_parses() {
         let dispute = Dispute::parse(&form(), today()).map_err(|e| format!("{e:?}"));
-        let dispute = dispute.as_ref().map(|d| (d.email.as_str(), d.amount.map(|m| m.to_string())));
+        let dispute = dispute
+            .as_ref()
+            .map(|d| (d.email.as_str(), d.amount.map(|m| m.to_string())));
         assert_eq!(
             dispute,
             Ok(("wang@example.com", Some("120.500000 USDT".to_owned())))
@@ -372,9 +388,21 @@ mod tests {
             .collect();
         assert_eq!(
             fields,
-            ["category", "email", "name", "reference", "currency", "date", "description", "consent"]
+            [
+                "category",
+                "email",
+                "name",
+                "reference",
+                "currency",
+                "date",
+                "description",
+                "consent"
+            ]
         );
-        let amount = DisputeForm { amount: "-5".into(), ..form() };
+        let amount = DisputeForm {
+            amount: "-5".into(),
+            ..form()
+        };
         let fields: Vec<&str> = Dispute::parse(&amount, today())
             .err()
             .unwrap_or_default()

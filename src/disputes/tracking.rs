@@ -29,7 +29,11 @@ fn hash(token: &str) -> String {
 
 /// Issues a token for the ticket, in the caller's transaction; answers the
 /// token itself, which is never stored.
-pub fn issue(conn: &mut DbConnection, ticket: TicketId, now: NaiveDateTime) -> Result<String, DbError> {
+pub fn issue(
+    conn: &mut DbConnection,
+    ticket: TicketId,
+    now: NaiveDateTime,
+) -> Result<String, DbError> {
     let mut bytes = [0_u8; TOKEN_BYTES];
     rand::rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -57,7 +61,9 @@ pub fn ticket_of(
     now: NaiveDateTime,
 ) -> Result<Option<TicketId>, DbError> {
     let well_formed = token.len() == TOKEN_BYTES * 2
-        && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !well_formed {
         return Ok(None);
     }
@@ -104,7 +110,10 @@ pub fn view(
     };
     let events: Vec<TicketEvent> = ticket_events::table
         .filter(ticket_events::ticket_id.eq(id))
-        .filter(ticket_events::kind.eq_any([TicketEventKind::UserMessage, TicketEventKind::PublicReply]))
+        .filter(
+            ticket_events::kind
+                .eq_any([TicketEventKind::UserMessage, TicketEventKind::PublicReply]),
+        )
         .order(ticket_events::id)
         .limit(CONVERSATION_ROWS)
         .select(TicketEvent::as_select())

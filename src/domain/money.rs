@@ -85,12 +85,16 @@ impl MoneyError {
     pub fn message(&self) -> crate::i18n::Message {
         use crate::i18n::Message;
         match self {
-            MoneyError::NotANumber(text) => Message::new("money-not-a-number").with("text", text.clone()),
+            MoneyError::NotANumber(text) => {
+                Message::new("money-not-a-number").with("text", text.clone())
+            }
             MoneyError::NotPositive => Message::new("money-not-positive"),
             MoneyError::TooPrecise { currency, scale } => Message::new("money-too-precise")
                 .with("currency", currency.to_string())
                 .with("scale", scale.to_string()),
-            MoneyError::TooLarge(max) => Message::new("money-too-large").with("max", max.to_string()),
+            MoneyError::TooLarge(max) => {
+                Message::new("money-too-large").with("max", max.to_string())
+            }
             MoneyError::UnknownCurrency(code) => {
                 Message::new("money-unknown-currency").with("code", code.clone())
             }

@@ -232,6 +232,59 @@ pub fn attach(
     Ok(())
 }
 
+/// A stored file as agents download it.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The attachment `id`, read from the evidence folder; none when it is
+/// unknown or its file is gone.
+pub fn read(conn: &mut DbConnection, dir: &Path, id: i64) -> Result<Option<Download>, DbError> {
+    let row: Option<(String, String, String)> = attachments::table
+        .find(id)
+        .select((
+            attachments::storage_name,
+            attachments::original_name,
+            attachments::content_type,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((storage_name, name, content_type)) = row else {
+        return Ok(None);
+    };
+    // Storage names are ours (hex), never a path from outside.
+    if !storage_name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    match std::fs::read(dir.join(&storage_name)) {
+        Ok(bytes) => Ok(Some(Download {
+            name,
+            content_type,
+            bytes,
+        })),
+        Err(error) => {
+            tracing::warn!(attachment = id, %error, "an evidence file cannot be read");
+            Ok(None)
+        }
+    }
+}
+
+impl Download {
+    /// Whether it may be shown inline as an image: an image type, and its
+    /// content still is one of that type.
+    pub fn is_previewable(&self) -> bool {
+        match FileKind::sniff(&self.bytes) {
+            Some(kind @ (FileKind::Png | FileKind::Jpeg)) => {
+                kind.content_type() == self.content_type
+            }
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

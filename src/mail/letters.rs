@@ -256,8 +256,20 @@ pub fn dispute_received(
     let body = i18n::text_with(lang, "mail-received-body", &values);
     let track = i18n::text(lang, "mail-received-track");
     let parts = (
-        ReceivedText { letter: &head, body: &body, track: &track, link }.render(),
-        ReceivedHtml { letter: &head, body: &body, track: &track, link }.render(),
+        ReceivedText {
+            letter: &head,
+            body: &body,
+            track: &track,
+            link,
+        }
+        .render(),
+        ReceivedHtml {
+            letter: &head,
+            body: &body,
+            track: &track,
+            link,
+        }
+        .render(),
     );
     letter(customer, ticket.id, "dispute_received", head, parts)
 }

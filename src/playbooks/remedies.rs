@@ -261,7 +261,9 @@ pub fn intake_priority(
 ) -> Result<TicketPriority, DbError> {
     use TicketCategory::*;
     let base = match category {
-        AccountFrozen | AccountLocked | PaidNotReleased | CounterpartyUnpaid => TicketPriority::High,
+        AccountFrozen | AccountLocked | PaidNotReleased | CounterpartyUnpaid => {
+            TicketPriority::High
+        }
         TransactionDeclined => TicketPriority::Low,
         PaymentCancelled | RefundNotReceived | TopUpFailed | WithdrawalDelayed | Other => {
             TicketPriority::Normal

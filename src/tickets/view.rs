@@ -148,6 +148,7 @@ pub struct TimelineEntry {
 /// A file on the ticket, as the timeline lists it.
 #[derive(Debug, Clone, Queryable)]
 pub struct AttachmentLine {
+    pub id: i64,
     pub event_id: Option<TicketEventId>,
     pub name: String,
     pub content_type: String,
@@ -156,6 +157,12 @@ pub struct AttachmentLine {
 }
 
 impl AttachmentLine {
+    /// Whether the page shows a thumbnail (the preview checks the content
+    /// again before it serves one).
+    pub fn is_image(&self) -> bool {
+        matches!(self.content_type.as_str(), "image/png" | "image/jpeg")
+    }
+
     /// The catalog key for the file's type.
     pub fn type_key(&self) -> &'static str {
         match self.content_type.as_str() {
@@ -323,6 +330,26 @@ impl TimelineEntry {
             }
             TicketEventKind::UserMessage if self.datum("via") == Channel::Email.as_str() => {
                 text(lang, "timeline-by-email")
+            }
+            TicketEventKind::UserMessage
+                if self.data.get("details").is_some_and(|d| d.is_object()) =>
+            {
+                let detail = |key: &str| match self.data["details"].get(key) {
+                    Some(serde_json::Value::String(text)) => text.clone(),
+                    _ => "—".to_owned(),
+                };
+                text_with(
+                    lang,
+                    "timeline-dispute",
+                    &[
+                        ("date", detail("date")),
+                        ("amount", detail("amount")),
+                        ("name", detail("name")),
+                    ],
+                )
+            }
+            TicketEventKind::UserMessage if self.datum("via") == Channel::WebForm.as_str() => {
+                text(lang, "timeline-by-tracking-page")
             }
             kind => crate::i18n::word(lang, kind),
         }
@@ -810,6 +837,7 @@ pub fn ticket_page(conn: &mut DbConnection, id: TicketId) -> Result<Option<Ticke
         .order(attachments::id)
         .limit(TIMELINE_ROWS)
         .select((
+            attachments::id,
             attachments::event_id,
             attachments::original_name,
             attachments::content_type,

@@ -24,4 +24,5 @@ mod inbound_mail;
 mod ledger;
 mod mail;
 mod playbooks;
+mod public;
 mod remedies;

@@ -42,7 +42,83 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/tickets/{reference}/transaction",
             web::post().to(post_link),
+        )
+        .route("/attachments/{id}", web::get().to(download_attachment))
+        .route(
+            "/attachments/{id}/preview",
+            web::get().to(preview_attachment),
         );
+}
+
+/// An attachment, for agents only.
+async fn attachment(
+    viewer: &Viewer,
+    state: &AppState,
+    id: &str,
+) -> Result<crate::evidence::Download, DeskError> {
+    let missing = || DeskError::NotFound(crate::i18n::text(viewer.lang, "error-not-found"));
+    let id: i64 = id.parse().map_err(|_| missing())?;
+    let dir = crate::evidence::directory(&state.settings.data_dir);
+    state
+        .db
+        .run(move |conn| crate::evidence::read(conn, &dir, id))
+        .await?
+        .ok_or_else(missing)
+}
+
+/// Downloads an attachment as a file, never shown by the browser.
+async fn download_attachment(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, DeskError> {
+    use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+    let file = attachment(&viewer, &state, &path).await?;
+    let ascii: String = file
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(ascii),
+            DispositionParam::FilenameExt(actix_web::http::header::ExtendedValue {
+                charset: actix_web::http::header::Charset::Ext("UTF-8".to_owned()),
+                language_tag: None,
+                value: file.name.clone().into_bytes(),
+            }),
+        ],
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(file.content_type.as_str())
+        .insert_header(disposition)
+        .body(file.bytes))
+}
+
+/// An image attachment shown inline, as a thumbnail on the ticket page,
+/// only when its content is the image type it was stored as.
+async fn preview_attachment(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, DeskError> {
+    let file = attachment(&viewer, &state, &path).await?;
+    if !file.is_previewable() {
+        return Err(DeskError::NotFound(crate::i18n::text(
+            viewer.lang,
+            "error-not-found",
+        )));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(file.content_type.as_str())
+        .body(file.bytes))
 }
 
 /// Loads the SLA settings (a few small rows).

@@ -83,7 +83,10 @@ mod tests {
         let nonce = "0123456789abcdef0123456789abcdef";
         let good = format!("{nonce}.{}", signature(&key, nonce));
         assert!(is_signed(&key, &good));
-        assert!(!is_signed(&form_key(b"another secret entirely, also long"), &good));
+        assert!(!is_signed(
+            &form_key(b"another secret entirely, also long"),
+            &good
+        ));
         assert!(!is_signed(&key, &format!("{nonce}.{}", "0".repeat(64))));
         assert!(!is_signed(&key, "no-dot"));
     }

@@ -53,7 +53,10 @@ impl Public {
     fn new(request: &HttpRequest) -> Public {
         Public {
             lang: request_lang(request),
-            here: request.uri().path_and_query().map_or("/".to_owned(), |p| p.to_string()),
+            here: request
+                .uri()
+                .path_and_query()
+                .map_or("/".to_owned(), |p| p.to_string()),
         }
     }
 
@@ -213,9 +216,10 @@ fn dispute_page(
     .render();
     let mut response = page(html, status)?;
     with_cookie(&mut response, cookie);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(response)
 }
 
@@ -265,10 +269,7 @@ fn refused_text(lang: Lang, refused: &[RefusedFile]) -> Option<String> {
 }
 
 /// A form's upload, or the page answering why it cannot be read.
-async fn read_upload(
-    request: &HttpRequest,
-    payload: web::Payload,
-) -> Result<Upload, DeskError> {
+async fn read_upload(request: &HttpRequest, payload: web::Payload) -> Result<Upload, DeskError> {
     let lang = request_lang(request);
     match upload::read(request, payload).await {
         Ok(upload) => Ok(upload),
@@ -369,7 +370,10 @@ async fn post_dispute(
         ))),
         Err(DisputeError::Reference) => {
             let text = i18n::text(lang, "dispute-error-reference");
-            refusal(Message::new("dispute-error-summary"), vec![("reference", text)])
+            refusal(
+                Message::new("dispute-error-summary"),
+                vec![("reference", text)],
+            )
         }
         Err(DisputeError::Throttled { minutes }) => {
             evidence::discard(&dir, &stored);
@@ -457,7 +461,11 @@ struct TrackQuery {
 }
 
 /// The ticket a token opens, or the 404 every bad token gets.
-async fn tracked(state: &AppState, token: &str, lang: Lang) -> Result<crate::domain::TicketId, DeskError> {
+async fn tracked(
+    state: &AppState,
+    token: &str,
+    lang: Lang,
+) -> Result<crate::domain::TicketId, DeskError> {
     let token = token.to_owned();
     state
         .db
@@ -502,7 +510,10 @@ async fn tracking_page(
     let mut response = page(html, status)?;
     with_cookie(&mut response, cookie);
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     headers.insert(
         header::HeaderName::from_static("x-robots-tag"),
         header::HeaderValue::from_static("noindex, nofollow"),
@@ -527,7 +538,16 @@ async fn track(
         (None, true) => Some(i18n::text(lang, "track-sent")),
         (None, false) => None,
     };
-    tracking_page(&request, &state, &path, notice, None, String::new(), StatusCode::OK).await
+    tracking_page(
+        &request,
+        &state,
+        &path,
+        notice,
+        None,
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// A reply from the tracking page, with more evidence.
@@ -595,10 +615,18 @@ async fn post_reply(
         })
         .await;
     match added {
-        Ok(Ok(())) => Ok(crate::web::agent::see_other(&format!("/track/{}?sent=1", path.as_str()))),
+        Ok(Ok(())) => Ok(crate::web::agent::see_other(&format!(
+            "/track/{}?sent=1",
+            path.as_str()
+        ))),
         Ok(Err(minutes)) => {
             evidence::discard(&dir, &stored);
-            refuse(i18n::text_with(lang, "dispute-throttled", &[("minutes", minutes.to_string())])).await
+            refuse(i18n::text_with(
+                lang,
+                "dispute-throttled",
+                &[("minutes", minutes.to_string())],
+            ))
+            .await
         }
         Err(TicketError::Closed(_)) => {
             evidence::discard(&dir, &stored);
@@ -627,7 +655,10 @@ async fn switch_language(
 ) -> Result<HttpResponse, DeskError> {
     let lang = Lang::from_tag(&query.to).unwrap_or_else(|| request_lang(&request));
     // Only a path of this site, never another site's address.
-    let next = if query.next.starts_with('/') && !query.next.starts_with("//") && !query.next.contains('\\') {
+    let next = if query.next.starts_with('/')
+        && !query.next.starts_with("//")
+        && !query.next.contains('\\')
+    {
         query.next.as_str()
     } else {
         "/"

@@ -4,7 +4,7 @@
 //! The body is always read to its end (up to a hard cap), so the browser
 //! gets the answer instead of a dropped connection.
 
-use crate::evidence::{self, CheckedFile, MAX_FILE_BYTES, MAX_FILES, RefusedFile, Refusal};
+use crate::evidence::{self, CheckedFile, MAX_FILE_BYTES, MAX_FILES, Refusal, RefusedFile};
 use actix_multipart::Multipart;
 use actix_web::web::Payload;
 use actix_web::{HttpRequest, http::header};
@@ -66,7 +66,11 @@ pub async fn read(request: &HttpRequest, mut payload: Payload) -> Result<Upload,
             .content_disposition()
             .and_then(|cd| cd.get_filename())
             .map(str::to_owned);
-        let limit = if name == FILES_FIELD { MAX_FILE_BYTES } else { MAX_FIELD_BYTES };
+        let limit = if name == FILES_FIELD {
+            MAX_FILE_BYTES
+        } else {
+            MAX_FIELD_BYTES
+        };
         let mut bytes = Vec::new();
         let mut too_big = false;
         while let Some(chunk) = field.next().await {
