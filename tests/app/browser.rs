@@ -51,6 +51,8 @@ pub struct Driver {
     base: String,
     shots: PathBuf,
     taken: Cell<usize>,
+    /// Whether the journey itself runs on a phone-sized window.
+    on_phone: Cell<bool>,
 }
 
 fn free_port() -> u16 {
@@ -136,6 +138,7 @@ impl Driver {
             base: base.to_owned(),
             shots,
             taken: Cell::new(0),
+            on_phone: Cell::new(false),
         }
     }
 
@@ -151,6 +154,54 @@ impl Driver {
         self.runtime
             .block_on(work)
             .unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
+
+    /// Runs the rest of the journey on a phone-sized window (each look
+    /// still photographs both widths).
+    pub fn use_phone(&self) {
+        self.on_phone.set(true);
+        self.emulate(PHONE);
+    }
+
+    fn emulate(&self, (width, height): (u32, u32)) {
+        self.vendor(
+            "goog/cdp/execute",
+            json!({
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": {
+                    "width": width, "height": height,
+                    "deviceScaleFactor": 1, "mobile": width < 600,
+                },
+            }),
+        );
+    }
+
+    /// Sets a field's value as a user's picker would (date inputs take
+    /// typing in the browser's own format).
+    pub fn set_value(&self, css: &str, value: &str) {
+        self.element(css);
+        self.run(
+            self.client().execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![json!(css), json!(value)],
+            ),
+            &format!("set {css}"),
+        );
+    }
+
+    /// Ticks a checkbox (which loads no page).
+    pub fn tick(&self, css: &str) {
+        let element = self.element(css);
+        self.run(element.click(), &format!("tick {css}"));
+    }
+
+    /// Chooses a file for a file input.
+    pub fn attach(&self, css: &str, file: &std::path::Path) {
+        let element = self.element(css);
+        self.run(
+            element.send_keys(&file.display().to_string()),
+            &format!("attach {} to {css}", file.display()),
+        );
     }
 
     pub fn goto(&self, path: &str) {
@@ -275,16 +326,7 @@ impl Driver {
     pub fn look(&self, name: &str) {
         let path = self.path();
         for (width, height) in [WIDE, PHONE] {
-            self.vendor(
-                "goog/cdp/execute",
-                json!({
-                    "cmd": "Emulation.setDeviceMetricsOverride",
-                    "params": {
-                        "width": width, "height": height,
-                        "deviceScaleFactor": 1, "mobile": width < 600,
-                    },
-                }),
-            );
+            self.emulate((width, height));
             let (document, window) = self.widths();
             self.screenshot(name, width);
             assert!(
@@ -306,10 +348,14 @@ impl Driver {
                 "{path} ({name}) at {width} px wraps references: {wrapped}"
             );
         }
-        self.vendor(
-            "goog/cdp/execute",
-            json!({ "cmd": "Emulation.clearDeviceMetricsOverride", "params": {} }),
-        );
+        if self.on_phone.get() {
+            self.emulate(PHONE);
+        } else {
+            self.vendor(
+                "goog/cdp/execute",
+                json!({ "cmd": "Emulation.clearDeviceMetricsOverride", "params": {} }),
+            );
+        }
         let log = self.vendor("se/log", json!({ "type": "browser" }));
         let errors: Vec<String> = log
             .as_array()

@@ -25,4 +25,5 @@ mod ledger;
 mod mail;
 mod playbooks;
 mod public;
+mod public_browser;
 mod remedies;

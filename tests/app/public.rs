@@ -23,7 +23,7 @@ fn record(app: &TestApp, record: TransactionRecord) {
 
 /// Customer 1 (customer1@example.com) paid PAY-1 of 120.00 CNY, refunded
 /// by RF-1 today (pending, inside its window).
-fn payment_with_refund(app: &TestApp) {
+pub(crate) fn payment_with_refund(app: &TestApp) {
     funded_wallet(&mut app.db.conn(), 1, 50_000);
     let payment =
         |reference: &str, kind: &str, status: &str, original: Option<&str>| TransactionRecord {

@@ -514,13 +514,12 @@ async fn tracking_page(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
+    // The site-wide `Referrer-Policy: same-origin` keeps the token from
+    // other sites; `no-referrer` would make browsers post the reply form
+    // with `Origin: null`, which the form guard refuses.
     headers.insert(
         header::HeaderName::from_static("x-robots-tag"),
         header::HeaderValue::from_static("noindex, nofollow"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        header::HeaderValue::from_static("no-referrer"),
     );
     Ok(response)
 }
