@@ -241,6 +241,66 @@ fn every_desk_page_speaks_both_languages_and_shows_no_codes() -> TestResult {
 }
 
 #[test]
+fn every_public_page_speaks_both_languages_and_shows_no_codes() -> TestResult {
+    let (app, _) = demo_desk();
+    let codes = codes();
+    let mut pages: Vec<String> = vec!["/".into(), "/disputes/new".into()];
+    for category in TicketCategory::iter() {
+        pages.push(format!("/help/{}", category.as_str().replace('_', "-")));
+        pages.push(format!("/disputes/new?category={}", category.as_str()));
+    }
+    // A tracking page for a ticket of each category and of each status,
+    // so every diagnosis and status is read.
+    let mut conn = app.db.conn();
+    let mut picked: Vec<TicketId> = Vec::new();
+    for category in TicketCategory::iter() {
+        let ids: Vec<TicketId> = tickets::table
+            .filter(tickets::category.eq(category))
+            .filter(tickets::transaction_id.is_not_null())
+            .select(tickets::id)
+            .order(tickets::id)
+            .limit(3)
+            .load(&mut conn)?;
+        picked.extend(ids);
+    }
+    for status in TicketStatus::iter() {
+        let id: Option<TicketId> = tickets::table
+            .filter(tickets::status.eq(status))
+            .select(tickets::id)
+            .first(&mut conn)
+            .optional()?;
+        picked.extend(id);
+    }
+    let now = chrono::Utc::now().naive_utc();
+    for id in picked {
+        let token = redress::disputes::tracking::issue(&mut conn, id, now)?;
+        pages.push(format!("/track/{token}"));
+    }
+    assert!(pages.len() > 40, "{pages:?}");
+    for tag in ["zh-CN", "en"] {
+        let user = app.browser();
+        assert_eq!(
+            user.get(&format!("/language?to={tag}&next=/")).status(),
+            303
+        );
+        for path in &pages {
+            let response = user.get(path);
+            assert_eq!(response.status(), 200, "{tag} {path}");
+            let page = Html::parse_document(&response.text()?);
+            let lang = select(&page, "html")[0]
+                .value()
+                .attr("lang")
+                .unwrap_or_default()
+                .to_owned();
+            assert_eq!(lang, tag, "{path}");
+            let found = raw_codes(&page, &codes);
+            assert!(found.is_empty(), "{tag} {path} shows codes {found:?}");
+        }
+    }
+    Ok(())
+}
+
+#[test]
 fn the_language_is_the_agents_choice_and_the_browsers_before_it() -> TestResult {
     let app = TestApp::start();
     add_test_agent(&app.db, "lang@example.com", "Lang Agent", Role::Agent);
