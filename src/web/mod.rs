@@ -44,6 +44,21 @@ fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "same-origin"))
 }
 
+/// The request as the log shows it: method and path, without the query
+/// (it may hold what a user typed) and with tracking tokens hidden (each
+/// opens someone's dispute).
+fn logged_request(request: &actix_web::dev::ServiceRequest) -> String {
+    let path = request.path();
+    let shown = match path.strip_prefix("/track/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/track/…/{tail}"),
+            None => "/track/…".to_owned(),
+        },
+        None => path.to_owned(),
+    };
+    format!("{} {shown}", request.method())
+}
+
 pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         config
@@ -86,7 +101,10 @@ impl Application {
                         ),
                 )
                 .wrap(security_headers())
-                .wrap(Logger::new("%r %s %Dms"))
+                .wrap(
+                    Logger::new("%{request}xi %s %Dms")
+                        .custom_request_replace("request", logged_request),
+                )
                 .wrap(from_fn(errors::render_error_pages))
                 .wrap(from_fn(errors::assign_request_id))
                 .app_data(state.clone())
@@ -106,5 +124,20 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_never_holds_a_tracking_token_or_a_query() {
+        let logged = |uri: &str| {
+            logged_request(&actix_web::test::TestRequest::with_uri(uri).to_srv_request())
+        };
+        assert_eq!(logged("/track/0123abcd"), "GET /track/…");
+        assert_eq!(logged("/track/0123abcd/reply"), "GET /track/…/reply");
+        assert_eq!(logged("/agent/tickets?q=secret"), "GET /agent/tickets");
     }
 }
