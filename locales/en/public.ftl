@@ -137,3 +137,4 @@ diag-next-unknown = We have not matched a transaction yet. An agent will read wh
 diag-next-working = An agent is on it and will write to you by e-mail.
 diag-next-pending = We asked you something by e-mail: please answer below or reply to that e-mail.
 diag-next-solved = We consider this solved. If anything is still wrong, reply below and it opens again.
+dispute-error-line = { $field }: { $problem }

@@ -137,3 +137,4 @@ diag-next-unknown = 我们还没有匹配到交易。客服会阅读您的描述
 diag-next-working = 客服正在处理，会通过邮件联系您。
 diag-next-pending = 我们已通过邮件向您询问，请在下方回复或直接回复那封邮件。
 diag-next-solved = 我们认为问题已解决。如仍有问题，请在下方回复，申诉会重新打开。
+dispute-error-line = { $field }：{ $problem }

@@ -41,7 +41,7 @@ pub fn diagnose(
         _ => {
             let due = ticket
                 .first_response_due_at
-                .map(|at| calendar.local(at).format("%Y-%m-%d %H:%M").to_string())
+                .map(|at| calendar.local(at).format("%Y-%m-%d %H:%M (UTC%:z)").to_string())
                 .unwrap_or_else(|| date(now));
             say(
                 if known.is_empty() {

@@ -8,7 +8,7 @@ use super::tracking;
 use crate::db::models::{Customer, Transaction};
 use crate::db::schema::{customers, tickets};
 use crate::db::{DbConnection, DbError, write_transaction};
-use crate::domain::text;
+use crate::domain::text::{self, TextError};
 use crate::domain::*;
 use crate::evidence::{RefusedFile, StoredFile};
 use crate::i18n::{self, Lang, Message};
@@ -92,6 +92,10 @@ impl Dispute {
             },
         };
         let date = match crate::tickets::sla::parse_date(&form.date) {
+            Err(_) if form.date.trim().is_empty() => {
+                field("date", TextError::Empty.message());
+                None
+            }
             Err(_) => {
                 field("date", Message::new("dispute-error-date"));
                 None

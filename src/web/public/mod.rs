@@ -85,9 +85,10 @@ impl Public {
         )
     }
 
-    /// A time in the business calendar's zone.
+    /// A time in the business calendar's zone, with its offset (users may
+    /// live anywhere).
     pub fn time(&self, calendar: &sla::BusinessCalendar, at: &NaiveDateTime) -> String {
-        calendar.local(*at).format("%Y-%m-%d %H:%M").to_string()
+        calendar.local(*at).format("%Y-%m-%d %H:%M (UTC%:z)").to_string()
     }
 }
 
@@ -191,6 +192,15 @@ impl DisputePage {
 
     fn label_of(&self, field: &str) -> String {
         self.p.t(&format!("dispute-field-{field}"))
+    }
+
+    /// A line of the error summary: the field and what is wrong.
+    fn summary_line(&self, field: &str, problem: &str) -> String {
+        i18n::text_with(
+            self.p.lang,
+            "dispute-error-line",
+            &[("field", self.label_of(field)), ("problem", problem.to_owned())],
+        )
     }
 }
 
