@@ -74,3 +74,32 @@ pub fn count(
         "the count of {key} could not be kept"
     )))
 }
+
+/// The key counting a client address: an IPv6 address by its /64 (one
+/// host is given a whole /64), anything else as it is.
+pub fn address_key(prefix: &str, address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let segments = v6.segments();
+            format!(
+                "{prefix}:{:x}:{:x}:{:x}:{:x}::/64",
+                segments[0], segments[1], segments[2], segments[3]
+            )
+        }
+        _ => format!("{prefix}:{address}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(
+            address_key("dispute", "2001:db8:1:2:aaaa::1"),
+            address_key("dispute", "2001:db8:1:2:bbbb::9")
+        );
+        assert_eq!(address_key("dispute", "192.0.2.7"), "dispute:192.0.2.7");
+    }
+}

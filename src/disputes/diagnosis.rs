@@ -29,11 +29,23 @@ pub fn diagnose(
 ) -> Diagnosis {
     let date = |at: NaiveDateTime| calendar.local(at).format("%Y-%m-%d").to_string();
     let say = |key: &str, values: &[(&str, String)]| i18n::text_with(lang, key, values);
-    let known = facts
-        .transaction
-        .as_ref()
-        .map(|tx| what_we_know(ticket.category, tx, facts, calendar, lang, now))
-        .unwrap_or_default();
+    // Only the filer's own side: a counterparty (the other side of a
+    // trade or transfer) reads the trade's state, never the other
+    // customer's refunds or failure reasons.
+    let known = match &facts.transaction {
+        Some(tx) if tx.customer_id == ticket.customer_id => {
+            what_we_know(ticket.category, tx, facts, calendar, lang, now)
+        }
+        Some(tx)
+            if matches!(
+                ticket.category,
+                TicketCategory::PaidNotReleased | TicketCategory::CounterpartyUnpaid
+            ) =>
+        {
+            what_we_know(ticket.category, tx, facts, calendar, lang, now)
+        }
+        _ => Vec::new(),
+    };
     let next = match ticket.status {
         TicketStatus::Solved | TicketStatus::Closed => say("diag-next-solved", &[]),
         TicketStatus::Pending => say("diag-next-pending", &[]),
@@ -41,7 +53,12 @@ pub fn diagnose(
         _ => {
             let due = ticket
                 .first_response_due_at
-                .map(|at| calendar.local(at).format("%Y-%m-%d %H:%M (UTC%:z)").to_string())
+                .map(|at| {
+                    calendar
+                        .local(at)
+                        .format("%Y-%m-%d %H:%M (UTC%:z)")
+                        .to_string()
+                })
                 .unwrap_or_else(|| date(now));
             say(
                 if known.is_empty() {
@@ -77,7 +94,7 @@ fn what_we_know(
     let mut known = vec![say("diag-transaction", &basics)];
     // The user may name the refund itself rather than its payment.
     let refund = if tx.kind == TransactionKind::Refund {
-        Some(tx)
+        Transaction::counts_as_refunded(tx.status).then_some(tx)
     } else {
         facts
             .refunds
@@ -102,6 +119,9 @@ fn what_we_know(
                 };
                 known.push(say(key, &values));
             }
+            None if tx.kind == TransactionKind::Refund => {
+                known.push(say("diag-refund-failed", &[("amount", amount.clone())]))
+            }
             None => known.push(say("diag-no-refund", &[])),
         },
         TicketCategory::PaidNotReleased | TicketCategory::CounterpartyUnpaid => {
@@ -117,8 +137,8 @@ fn what_we_know(
         TicketCategory::TopUpFailed => {
             let key = match tx.status {
                 TransactionStatus::Completed => "diag-top-up-credited",
-                TransactionStatus::Failed | TransactionStatus::Declined => "diag-top-up-failed",
-                _ => "diag-top-up-pending",
+                TransactionStatus::Pending => "diag-top-up-pending",
+                _ => "diag-top-up-failed",
             };
             let reason = tx
                 .failure_reason

@@ -144,8 +144,6 @@ pub enum DisputeError {
     /// both, so nobody learns whose a reference is.
     #[error("no transaction with this reference belongs to this e-mail address")]
     Reference,
-    #[error("too many disputes from this address; try again in {minutes} minutes")]
-    Throttled { minutes: i64 },
     #[error(transparent)]
     Ticket(#[from] TicketError),
     #[error(transparent)]
@@ -176,15 +174,13 @@ pub struct Filed {
     pub merged: bool,
 }
 
-/// Where the dispute came from and how the user reads.
+/// What is filed and how the user reads.
 #[derive(Debug, Clone)]
 pub struct Filing<'a> {
     pub dispute: &'a Dispute,
     pub files: &'a [StoredFile],
     pub refused: &'a [RefusedFile],
     pub lang: Lang,
-    /// The client's address, for the rate limit.
-    pub client: &'a str,
     /// The public address tracking links start with.
     pub base_url: &'a url::Url,
 }
@@ -198,15 +194,6 @@ pub fn file(
 ) -> Result<Filed, DisputeError> {
     let dispute = filing.dispute;
     write_transaction(conn, |conn| {
-        if let Err(minutes) = crate::throttle::count(
-            conn,
-            &format!("dispute:{}", filing.client),
-            DISPUTES_PER_HOUR,
-            Duration::hours(1),
-            now,
-        )? {
-            return Err(DisputeError::Throttled { minutes });
-        }
         let customer = platform_customers::for_email(
             conn,
             &dispute.email,
@@ -271,6 +258,26 @@ pub fn file(
             token,
             merged,
         })
+    })
+}
+
+/// Counts a filing against its address, in a transaction of its own, before
+/// the filing is tried: a refused reference counts too, so nobody can try
+/// e-mail and reference pairs without limit. Answers the minutes to wait
+/// when the address has had its filings this hour.
+pub fn count_filing(
+    conn: &mut DbConnection,
+    client: &str,
+    now: NaiveDateTime,
+) -> Result<Result<(), i64>, DbError> {
+    write_transaction(conn, |conn| {
+        crate::throttle::count(
+            conn,
+            &crate::throttle::address_key("dispute", client),
+            DISPUTES_PER_HOUR,
+            Duration::hours(1),
+            now,
+        )
     })
 }
 

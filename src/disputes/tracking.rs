@@ -108,20 +108,24 @@ pub fn view(
     let Some(facts) = Facts::load(conn, &ticket, now)? else {
         return Ok(None);
     };
-    let events: Vec<TicketEvent> = ticket_events::table
+    // The newest entries, shown oldest first.
+    let mut events: Vec<TicketEvent> = ticket_events::table
         .filter(ticket_events::ticket_id.eq(id))
         .filter(
             ticket_events::kind
                 .eq_any([TicketEventKind::UserMessage, TicketEventKind::PublicReply]),
         )
-        .order(ticket_events::id)
+        .order(ticket_events::id.desc())
         .limit(CONVERSATION_ROWS)
         .select(TicketEvent::as_select())
         .load(conn)?;
+    events.reverse();
+    let shown: Vec<TicketEventId> = events.iter().map(|e| e.id).collect();
     let files: Vec<(Option<TicketEventId>, String)> = attachments::table
         .filter(attachments::ticket_id.eq(id))
+        .filter(attachments::event_id.eq_any(&shown))
         .order(attachments::id)
-        .limit(CONVERSATION_ROWS)
+        .limit(CONVERSATION_ROWS * 5)
         .select((attachments::event_id, attachments::original_name))
         .load(conn)?;
     let conversation = events

@@ -99,7 +99,7 @@ pub struct RefusedFile {
 /// Checks one file, given how many were accepted before it.
 pub fn check(
     name: Option<&str>,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     accepted: usize,
 ) -> Result<CheckedFile, RefusedFile> {
     let refuse = |reason| RefusedFile {
@@ -115,11 +115,11 @@ pub fn check(
     if bytes.len() > MAX_FILE_BYTES {
         return Err(refuse(Refusal::TooLarge));
     }
-    let kind = FileKind::sniff(bytes).ok_or_else(|| refuse(Refusal::NotAllowedType))?;
+    let kind = FileKind::sniff(&bytes).ok_or_else(|| refuse(Refusal::NotAllowedType))?;
     Ok(CheckedFile {
         name: file_name(name, Some(kind)),
         kind,
-        bytes: bytes.to_vec(),
+        bytes,
     })
 }
 
@@ -294,22 +294,22 @@ mod tests {
     #[test]
     fn files_are_judged_by_content_not_name() {
         assert_eq!(
-            check(Some("a.png"), PNG, 0).map(|f| f.kind),
+            check(Some("a.png"), PNG.to_vec(), 0).map(|f| f.kind),
             Ok(FileKind::Png)
         );
         assert_eq!(
-            check(Some("receipt.png"), b"<html><script>x</script>", 0).map(|f| f.kind),
+            check(Some("receipt.png"), b"<html><script>x</script>".to_vec(), 0).map(|f| f.kind),
             Err(RefusedFile {
                 name: "receipt.png".into(),
                 reason: Refusal::NotAllowedType
             })
         );
         assert_eq!(
-            check(Some("scan.bin"), b"%PDF-1.7\n", 0).map(|f| f.kind),
+            check(Some("scan.bin"), b"%PDF-1.7\n".to_vec(), 0).map(|f| f.kind),
             Ok(FileKind::Pdf)
         );
         assert_eq!(
-            check(None, b"\xff\xd8\xff\xe0\0\x10JFIF", 0).map(|f| f.name),
+            check(None, b"\xff\xd8\xff\xe0\0\x10JFIF".to_vec(), 0).map(|f| f.name),
             Ok("file.jpg".into())
         );
     }
@@ -318,21 +318,21 @@ mod tests {
     fn size_count_and_names_are_bounded() {
         let big = [PNG, &vec![0_u8; MAX_FILE_BYTES]].concat();
         assert_eq!(
-            check(Some("big.png"), &big, 0)
+            check(Some("big.png"), big, 0)
                 .map(|f| f.kind)
                 .unwrap_err()
                 .reason,
             Refusal::TooLarge
         );
         assert_eq!(
-            check(Some("a.png"), PNG, MAX_FILES)
+            check(Some("a.png"), PNG.to_vec(), MAX_FILES)
                 .map(|f| f.kind)
                 .unwrap_err()
                 .reason,
             Refusal::TooMany
         );
         assert_eq!(
-            check(Some("../../etc/\"x\r\n.png"), PNG, 0).map(|f| f.name),
+            check(Some("../../etc/\"x\r\n.png"), PNG.to_vec(), 0).map(|f| f.name),
             Ok("x.png".into())
         );
     }

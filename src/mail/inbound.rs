@@ -161,7 +161,11 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, InboundError> {
             if part.is_message() {
                 continue;
             }
-            match evidence::check(part.attachment_name(), part.contents(), files.len()) {
+            match evidence::check(
+                part.attachment_name(),
+                part.contents().to_vec(),
+                files.len(),
+            ) {
                 Ok(file) => files.push(file),
                 Err(refusal) if refused.len() < MAX_REFUSED_LISTED => refused.push(refusal),
                 Err(_) => {}

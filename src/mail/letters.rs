@@ -240,7 +240,12 @@ pub fn dispute_received(
     let lang = Lang::from(customer.locale);
     let due = ticket
         .first_response_due_at
-        .map(|at| sla.calendar.local(at).format("%Y-%m-%d %H:%M (UTC%:z)").to_string())
+        .map(|at| {
+            sla.calendar
+                .local(at)
+                .format("%Y-%m-%d %H:%M (UTC%:z)")
+                .to_string()
+        })
         .unwrap_or_default();
     let values = [
         ("ticket", ticket.id.reference()),

@@ -205,8 +205,24 @@ pub fn mark_sent(
         outbox_emails::last_error.eq(None::<String>),
     ))
     .execute(conn)?;
+    // A dispute's first mail holds its tracking link, whose token is kept
+    // nowhere else: once sent, the copy goes.
+    diesel::update(
+        outbox_emails::table
+            .filter(outbox_emails::id.eq(id))
+            .filter(outbox_emails::template.eq("dispute_received"))
+            .filter(outbox_emails::status.eq("sent")),
+    )
+    .set((
+        outbox_emails::body_text.eq(SENT_LINK_REMOVED),
+        outbox_emails::body_html.eq(SENT_LINK_REMOVED),
+    ))
+    .execute(conn)?;
     Ok(done == 1)
 }
+
+/// What a sent dispute-received mail's stored body becomes.
+pub const SENT_LINK_REMOVED: &str = "(sent; removed here because it held the tracking link)";
 
 /// When the try after `attempts` tries is due: twice as long each time
 /// from `base`, at most an hour, give or take a fifth (so mails that failed

@@ -187,7 +187,7 @@ pub fn render_server_error<B>(
         .unwrap_or_default();
     tracing::error!(
         request_id = request_id.as_deref().unwrap_or("-"),
-        path = response.request().path(),
+                path = crate::web::loggable_path(response.request().path()),
         %cause,
         "server error"
     );

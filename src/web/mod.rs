@@ -48,15 +48,20 @@ fn security_headers() -> DefaultHeaders {
 /// (it may hold what a user typed) and with tracking tokens hidden (each
 /// opens someone's dispute).
 fn logged_request(request: &actix_web::dev::ServiceRequest) -> String {
-    let path = request.path();
-    let shown = match path.strip_prefix("/track/") {
+    format!("{} {}", request.method(), loggable_path(request.path()))
+}
+
+/// A path as logs may hold it: decoded as the router decodes it, with any
+/// tracking token hidden.
+pub fn loggable_path(raw: &str) -> String {
+    let path = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    match path.strip_prefix("/track/") {
         Some(rest) => match rest.split_once('/') {
             Some((_, tail)) => format!("/track/…/{tail}"),
             None => "/track/…".to_owned(),
         },
-        None => path.to_owned(),
-    };
-    format!("{} {shown}", request.method())
+        None => path.into_owned(),
+    }
 }
 
 pub fn routes(state: web::Data<AppState>, key: Key) -> impl FnOnce(&mut web::ServiceConfig) {
@@ -139,5 +144,6 @@ mod tests {
         assert_eq!(logged("/track/0123abcd"), "GET /track/…");
         assert_eq!(logged("/track/0123abcd/reply"), "GET /track/…/reply");
         assert_eq!(logged("/agent/tickets?q=secret"), "GET /agent/tickets");
+        assert_eq!(logged("/%74rack/0123abcd"), "GET /track/…");
     }
 }

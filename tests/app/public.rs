@@ -179,6 +179,22 @@ fn created(app: &TestApp) -> [i64; 5] {
     ]
 }
 
+/// The token of the tracking link in the newest "dispute received" mail:
+/// the only place it is written.
+fn mailed_token(app: &TestApp) -> String {
+    let body: String = outbox_emails::table
+        .filter(outbox_emails::template.eq("dispute_received"))
+        .order(outbox_emails::id.desc())
+        .select(outbox_emails::body_text)
+        .first(&mut app.db.conn())
+        .expect("a dispute-received mail");
+    let start = body.find("/track/").expect("a tracking link") + "/track/".len();
+    body[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
 fn evidence_files(app: &TestApp) -> usize {
     std::fs::read_dir(app.db.dir.path().join("data/evidence"))
         .map(|dir| dir.count())
@@ -242,10 +258,15 @@ fn help_pages_speak_the_browsers_language_and_lead_to_the_form() -> TestResult {
             .attr("value"),
         Some("top_up_failed")
     );
-    assert_eq!(
-        location(&browser.get("/language?to=en&next=//evil.example/x")),
-        "/"
-    );
+    for away in [
+        "//evil.example/x",
+        "/%09/evil.example",
+        "https://evil.example",
+        "/%01",
+    ] {
+        let answer = browser.get(&format!("/language?to=en&next={away}"));
+        assert_eq!(location(&answer), "/", "{away}");
+    }
 
     // A missing page leads back to help, not to the desk.
     let missing = english.get("/help/no-such-problem");
@@ -276,15 +297,10 @@ fn a_dispute_in_chinese_with_two_files_files_everything_in_one_go() -> TestResul
     );
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert!(
-        to.starts_with("/track/") && to.ends_with("?filed=new"),
-        "{to}"
-    );
-    let token = to
-        .trim_start_matches("/track/")
-        .trim_end_matches("?filed=new")
-        .to_owned();
+    assert!(to.starts_with("/disputes/filed/"), "{to}");
+    let token = mailed_token(&app);
     assert_eq!(token.len(), 64, "256 random bits");
+    assert!(!to.contains(&token), "the link goes only by e-mail");
     let after = created(&app);
     assert_eq!(after[0] - before[0], 1, "one ticket");
     assert_eq!(after[1] - before[1], 0, "the customer was known");
@@ -362,6 +378,7 @@ fn a_dispute_in_chinese_with_two_files_files_everything_in_one_go() -> TestResul
 
     // The confirmation: the reference and what is known, in Chinese.
     let page = browser.get(&to);
+    assert_eq!(page.status(), 200);
     assert_eq!(
         page.headers()
             .get("cache-control")
@@ -376,7 +393,25 @@ fn a_dispute_in_chinese_with_two_files_files_everything_in_one_go() -> TestResul
     );
     let page = scraper::Html::parse_document(&page.text()?);
     assert_eq!(
-        text_of(select(&page, "#track-reference")[0]),
+        text_of(select(&page, "#filed-reference")[0]),
+        id.reference()
+    );
+    assert!(
+        select(&page, "#conversation").is_empty(),
+        "no conversation here"
+    );
+    // The mailed link opens the tracking page, no-store and not indexed.
+    let tracking = browser.get(&format!("/track/{token}"));
+    assert_eq!(
+        tracking
+            .headers()
+            .get("x-robots-tag")
+            .and_then(|v| v.to_str().ok()),
+        Some("noindex, nofollow")
+    );
+    let tracking = scraper::Html::parse_document(&tracking.text()?);
+    assert_eq!(
+        text_of(select(&tracking, "#track-reference")[0]),
         id.reference()
     );
     let known: Vec<String> = select(&page, "#diagnosis li")
@@ -412,7 +447,11 @@ fn a_dispute_in_chinese_with_two_files_files_everything_in_one_go() -> TestResul
         &[],
     );
     assert_eq!(again.status(), 303);
-    assert!(location(&again).ends_with("?filed=added"));
+    let page = scraper::Html::parse_document(&browser.get(&location(&again)).text()?);
+    assert_eq!(
+        text_of(select(&page, "#filed-notice")[0]),
+        "已收到，并已加入您关于这笔交易、正在处理中的申诉。"
+    );
     assert_eq!(created(&app)[0], after[0], "no second ticket");
     Ok(())
 }
@@ -729,9 +768,9 @@ fn tracking_opens_only_with_its_token_and_a_reply_reopens_the_ticket() -> TestRe
     payment_with_refund(&app);
     let user = app.browser();
     let response = submit(&user, &with(&good_fields(), "name", "<b>Fang</b>"), &[]);
-    let to = location(&response);
-    let path = to.split('?').next().unwrap_or_default().to_owned();
-    let token = path.trim_start_matches("/track/").to_owned();
+    assert_eq!(response.status(), 303);
+    let token = mailed_token(&app);
+    let path = format!("/track/{token}");
     let id: TicketId = tickets::table
         .order(tickets::id.desc())
         .select(tickets::id)
@@ -894,5 +933,20 @@ fn two_filings_about_one_transaction_at_once_make_one_ticket() -> TestResult {
         .count()
         .get_result(&mut app.db.conn())?;
     assert_eq!(messages, 4);
+    Ok(())
+}
+
+#[test]
+fn guessing_references_counts_toward_the_hourly_limit() -> TestResult {
+    let app = TestApp::start();
+    payment_with_refund(&app);
+    let browser = app.browser();
+    for guess in ["PAY-2", "PAY-3", "PAY-4", "PAY-5", "PAY-6"] {
+        let response = submit(&browser, &with(&good_fields(), "reference", guess), &[]);
+        assert_eq!(response.status(), 422, "{guess}");
+    }
+    let sixth = submit(&browser, &good_fields(), &[]);
+    assert_eq!(sixth.status(), 429, "the right pair comes too late");
+    assert_eq!(created(&app)[0], 0);
     Ok(())
 }

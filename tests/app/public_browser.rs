@@ -5,6 +5,8 @@
 use crate::browser::Driver;
 use crate::helpers::*;
 use crate::public::payment_with_refund;
+use diesel::prelude::*;
+use redress::db::schema::outbox_emails;
 
 #[test]
 fn a_user_files_a_refund_dispute_in_chinese_on_a_phone_and_follows_it() -> TestResult {
@@ -42,14 +44,10 @@ fn a_user_files_a_refund_dispute_in_chinese_on_a_phone_and_follows_it() -> TestR
     browser.click("#dispute-form button[type=submit]");
 
     let path = browser.path();
-    assert!(
-        path.starts_with("/track/") && path.ends_with("?filed=new"),
-        "{path}"
-    );
-    assert!(
-        browser
-            .text("#track-notice")
-            .starts_with("我们已收到您的申诉")
+    assert!(path.starts_with("/disputes/filed/"), "{path}");
+    assert_eq!(
+        browser.text("#filed-notice"),
+        "我们已收到您的申诉，确认邮件已发往您的邮箱。"
     );
     let known = browser.texts("#diagnosis li");
     assert!(
@@ -58,7 +56,21 @@ fn a_user_files_a_refund_dispute_in_chinese_on_a_phone_and_follows_it() -> TestR
             .any(|line| line.starts_with("120.00 CNY 的退款已于 ") && line.contains("预计")),
         "{known:?}"
     );
+    browser.look("filed");
+
+    // The tracking link, as the "dispute received" mail carries it.
+    let mail: String = outbox_emails::table
+        .filter(outbox_emails::template.eq("dispute_received"))
+        .select(outbox_emails::body_text)
+        .first(&mut app.db.conn())?;
+    let start = mail.find("/track/").ok_or("a tracking link in the mail")?;
+    let link: String = mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    browser.goto(&link);
     assert_eq!(browser.texts("#conversation .file"), ["付款截图.png"]);
+    assert_eq!(browser.text("#track-status"), "已收到，等待客服处理");
     browser.look("tracking");
 
     browser.fill("#reply-message", "谢谢，我再等几天。");

@@ -73,6 +73,38 @@ pub fn accepts(request: &HttpRequest, state: &AppState, field: &str) -> bool {
         && is_signed(&state.form_key, &cookie)
 }
 
+/// Whether a request may carry a form at all: from this site and with a
+/// form cookie this server signed. Checked on the headers, before the body
+/// is read.
+pub fn may_post(request: &HttpRequest, state: &AppState) -> bool {
+    same_origin(request, state)
+        && request
+            .cookie(FORM_COOKIE)
+            .is_some_and(|cookie| is_signed(&state.form_key, cookie.value()))
+}
+
+/// A receipt for the page that confirms a filing: the ticket, whether the
+/// filing joined an open one, and until when (unix seconds) the receipt
+/// opens the page, signed. The tracking link itself goes only by e-mail.
+pub fn receipt(key: &[u8; 32], ticket: i64, merged: bool, until: i64) -> String {
+    let body = format!("{ticket}.{}.{until}", u8::from(merged));
+    format!("{body}.{}", signature(key, &format!("filed:{body}")))
+}
+
+/// The ticket and merge flag of a receipt still valid at `now` (unix
+/// seconds); none for anything else.
+pub fn open_receipt(key: &[u8; 32], receipt: &str, now: i64) -> Option<(i64, bool)> {
+    let (body, mac) = receipt.rsplit_once('.')?;
+    if !tokens_match(mac, &signature(key, &format!("filed:{body}"))) {
+        return None;
+    }
+    let mut parts = body.split('.');
+    let ticket = parts.next()?.parse().ok()?;
+    let merged = parts.next()? == "1";
+    let until: i64 = parts.next()?.parse().ok()?;
+    (until >= now && parts.next().is_none()).then_some((ticket, merged))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +121,22 @@ mod tests {
         ));
         assert!(!is_signed(&key, &format!("{nonce}.{}", "0".repeat(64))));
         assert!(!is_signed(&key, "no-dot"));
+    }
+
+    #[test]
+    fn receipts_open_only_signed_and_in_time() {
+        let key = form_key(b"a secret of enough length for tests");
+        let good = receipt(&key, 42, true, 1_000);
+        assert_eq!(open_receipt(&key, &good, 999), Some((42, true)));
+        assert_eq!(open_receipt(&key, &good, 1_001), None, "expired");
+        assert_eq!(
+            open_receipt(&key, &good.replacen("42", "43", 1), 999),
+            None,
+            "forged"
+        );
+        assert_eq!(
+            open_receipt(&form_key(b"another secret entirely, also long"), &good, 999),
+            None
+        );
     }
 }

@@ -34,6 +34,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/help/{category}", web::get().to(help))
         .route("/disputes/new", web::get().to(new_dispute))
         .route("/disputes", web::post().to(post_dispute))
+        .route("/disputes/filed/{receipt}", web::get().to(filed))
         .route("/track/{token}", web::get().to(track))
         .route("/track/{token}/reply", web::post().to(post_reply))
         .route("/language", web::get().to(switch_language));
@@ -41,6 +42,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
 
 /// Replies one address may post in an hour.
 const REPLIES_PER_HOUR: usize = 30;
+/// How long the confirmation of a filing can be opened again.
+const RECEIPT_SECONDS: i64 = 3600;
 
 /// What every public page has: its language and where it is (for the
 /// language switch to come back to).
@@ -51,12 +54,22 @@ pub struct Public {
 
 impl Public {
     fn new(request: &HttpRequest) -> Public {
-        Public {
-            lang: request_lang(request),
-            here: request
+        // A page answering a post switches language to the form's own page
+        // (the post's address takes no GET).
+        let here = match (
+            request.method() == actix_web::http::Method::GET,
+            request.path(),
+        ) {
+            (true, _) => request
                 .uri()
                 .path_and_query()
                 .map_or("/".to_owned(), |p| p.to_string()),
+            (false, "/disputes") => "/disputes/new".to_owned(),
+            (false, path) => path.trim_end_matches("/reply").to_owned(),
+        };
+        Public {
+            lang: request_lang(request),
+            here,
         }
     }
 
@@ -88,7 +101,10 @@ impl Public {
     /// A time in the business calendar's zone, with its offset (users may
     /// live anywhere).
     pub fn time(&self, calendar: &sla::BusinessCalendar, at: &NaiveDateTime) -> String {
-        calendar.local(*at).format("%Y-%m-%d %H:%M (UTC%:z)").to_string()
+        calendar
+            .local(*at)
+            .format("%Y-%m-%d %H:%M (UTC%:z)")
+            .to_string()
     }
 }
 
@@ -199,7 +215,10 @@ impl DisputePage {
         i18n::text_with(
             self.p.lang,
             "dispute-error-line",
-            &[("field", self.label_of(field)), ("problem", problem.to_owned())],
+            &[
+                ("field", self.label_of(field)),
+                ("problem", problem.to_owned()),
+            ],
         )
     }
 }
@@ -300,6 +319,11 @@ async fn post_dispute(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, DeskError> {
+    // Origin and cookie are headers: a foreign or tokenless post is refused
+    // before its body is read.
+    if !guard::may_post(&request, &state) {
+        return Err(DeskError::Csrf);
+    }
     let upload = read_upload(&request, payload).await?;
     if !guard::accepts(&request, &state, upload.field("csrf_token")) {
         return Err(DeskError::Csrf);
@@ -342,9 +366,31 @@ async fn post_dispute(
             );
         }
     };
+    let client = client_address(&request, &state.settings.trusted_proxies);
+    let counted = state
+        .db
+        .write(move |conn| intake::count_filing(conn, &client, sla::now()))
+        .await?;
+    if let Err(minutes) = counted {
+        let mut response = dispute_page(
+            &request,
+            &state,
+            form,
+            Vec::new(),
+            Some(i18n::text_with(
+                lang,
+                "dispute-throttled",
+                &[("minutes", minutes.to_string())],
+            )),
+            StatusCode::TOO_MANY_REQUESTS,
+        )?;
+        if let Ok(value) = header::HeaderValue::from_str(&(minutes * 60).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(response);
+    }
     let dir = evidence::directory(&state.settings.data_dir);
     let stored = store_files(&dir, upload.files).await?;
-    let client = client_address(&request, &state.settings.trusted_proxies);
     let base_url = state.settings.base_url.clone();
     let files = stored.clone();
     let filed = state
@@ -355,7 +401,6 @@ async fn post_dispute(
                 files: &files,
                 refused: &[],
                 lang,
-                client: &client,
                 base_url: &base_url,
             };
             intake::file(conn, &settings, &filing, sla::now())
@@ -373,36 +418,22 @@ async fn post_dispute(
         )
     };
     match filed {
-        Ok(filed) => Ok(crate::web::agent::see_other(&format!(
-            "/track/{}?filed={}",
-            filed.token,
-            if filed.merged { "added" } else { "new" }
-        ))),
+        // The confirmation shows what is known; the tracking link goes
+        // only to the e-mail address, so only its owner can follow the
+        // dispute and read its conversation.
+        Ok(filed) => {
+            let until = chrono::Utc::now().timestamp() + RECEIPT_SECONDS;
+            let receipt = guard::receipt(&state.form_key, filed.ticket.0, filed.merged, until);
+            Ok(crate::web::agent::see_other(&format!(
+                "/disputes/filed/{receipt}"
+            )))
+        }
         Err(DisputeError::Reference) => {
             let text = i18n::text(lang, "dispute-error-reference");
             refusal(
                 Message::new("dispute-error-summary"),
                 vec![("reference", text)],
             )
-        }
-        Err(DisputeError::Throttled { minutes }) => {
-            evidence::discard(&dir, &stored);
-            let mut response = dispute_page(
-                &request,
-                &state,
-                form.clone(),
-                Vec::new(),
-                Some(i18n::text_with(
-                    lang,
-                    "dispute-throttled",
-                    &[("minutes", minutes.to_string())],
-                )),
-                StatusCode::TOO_MANY_REQUESTS,
-            )?;
-            if let Ok(value) = header::HeaderValue::from_str(&(minutes * 60).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            Ok(response)
         }
         Err(DisputeError::Ticket(error)) => {
             evidence::discard(&dir, &stored);
@@ -442,6 +473,55 @@ async fn store_files(
 }
 
 #[derive(Template)]
+#[template(path = "public/filed.html")]
+struct FiledPage {
+    p: Public,
+    reference: String,
+    merged: bool,
+    diagnosis: crate::disputes::diagnosis::Diagnosis,
+}
+
+/// The confirmation of a filing: its reference, what is known already and
+/// what happens next. No conversation and no reply box: those are behind
+/// the e-mailed link.
+async fn filed(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, DeskError> {
+    let p = Public::new(&request);
+    let (ticket, merged) =
+        guard::open_receipt(&state.form_key, &path, chrono::Utc::now().timestamp())
+            .ok_or_else(|| not_found(p.lang))?;
+    let id = crate::domain::TicketId(ticket);
+    let settings = sla_settings(&state).await?;
+    let lang = p.lang;
+    let view = state
+        .db
+        .run(move |conn| tracking::view(conn, id, &settings.calendar, lang, sla::now()))
+        .await?
+        .ok_or_else(|| not_found(lang))?;
+    let html = FiledPage {
+        p,
+        reference: id.reference(),
+        merged,
+        diagnosis: view.diagnosis,
+    }
+    .render();
+    let mut response = page(html, StatusCode::OK)?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        header::HeaderName::from_static("x-robots-tag"),
+        header::HeaderValue::from_static("noindex, nofollow"),
+    );
+    Ok(response)
+}
+
+#[derive(Template)]
 #[template(path = "public/tracking.html")]
 struct TrackingPage {
     p: Public,
@@ -466,7 +546,6 @@ impl TrackingPage {
 
 #[derive(serde::Deserialize)]
 struct TrackQuery {
-    filed: Option<String>,
     sent: Option<String>,
 }
 
@@ -541,12 +620,7 @@ async fn track(
     query: web::Query<TrackQuery>,
 ) -> Result<HttpResponse, DeskError> {
     let lang = request_lang(&request);
-    let notice = match (query.filed.as_deref(), query.sent.is_some()) {
-        (Some("added"), _) => Some(i18n::text(lang, "track-filed-added")),
-        (Some(_), _) => Some(i18n::text(lang, "track-filed-new")),
-        (None, true) => Some(i18n::text(lang, "track-sent")),
-        (None, false) => None,
-    };
+    let notice = query.sent.is_some().then(|| i18n::text(lang, "track-sent"));
     tracking_page(
         &request,
         &state,
@@ -568,6 +642,9 @@ async fn post_reply(
 ) -> Result<HttpResponse, DeskError> {
     let lang = request_lang(&request);
     let id = tracked(&state, &path, lang).await?;
+    if !guard::may_post(&request, &state) {
+        return Err(DeskError::Csrf);
+    }
     let upload = read_upload(&request, payload).await?;
     if !guard::accepts(&request, &state, upload.field("csrf_token")) {
         return Err(DeskError::Csrf);
@@ -606,7 +683,7 @@ async fn post_reply(
         .write(move |conn| {
             if let Err(minutes) = crate::throttle::count(
                 conn,
-                &format!("reply:{client}"),
+                &crate::throttle::address_key("reply", &client),
                 REPLIES_PER_HOUR,
                 chrono::Duration::hours(1),
                 sla::now(),
@@ -663,11 +740,14 @@ async fn switch_language(
     query: web::Query<LanguageQuery>,
 ) -> Result<HttpResponse, DeskError> {
     let lang = Lang::from_tag(&query.to).unwrap_or_else(|| request_lang(&request));
-    // Only a path of this site, never another site's address.
-    let next = if query.next.starts_with('/')
-        && !query.next.starts_with("//")
-        && !query.next.contains('\\')
-    {
+    // Only a plain path of this site: printable ASCII (browsers drop tabs
+    // and line breaks, which could turn "/<tab>/x" into "//x"), one leading
+    // slash, no backslash.
+    let plain = query
+        .next
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'\\');
+    let next = if plain && query.next.starts_with('/') && !query.next.starts_with("//") {
         query.next.as_str()
     } else {
         "/"

@@ -19,6 +19,9 @@ const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
 const MAX_FIELD_BYTES: usize = 64 * 1024;
 /// The file input's name.
 pub const FILES_FIELD: &str = "evidence";
+/// Forms read at once by one process; more wait their turn, so memory
+/// stays within this many bodies.
+static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
 
 /// A form as read: its text fields, the files that passed their checks
 /// and those that did not.
@@ -46,6 +49,11 @@ pub enum UploadError {
 /// Reads the form. Files are checked by content as they come; a file over
 /// the size limit, of another type, or past the fifth is refused by name.
 pub async fn read(request: &HttpRequest, mut payload: Payload) -> Result<Upload, UploadError> {
+    // Forms with files are held in memory while read: a few at a time.
+    let _turn = UPLOADS
+        .acquire()
+        .await
+        .map_err(|_| UploadError::Unreadable)?;
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -103,7 +111,7 @@ pub async fn read(request: &HttpRequest, mut payload: Payload) -> Result<Upload,
                 });
                 continue;
             }
-            match evidence::check(file_name.as_deref(), &bytes, upload.files.len()) {
+            match evidence::check(file_name.as_deref(), bytes, upload.files.len()) {
                 Ok(file) => upload.files.push(file),
                 Err(refused) => upload.refused.push(refused),
             }
