@@ -1,5 +1,6 @@
 //! Where mail goes, from `REDRESS_MAIL_URL`: an SMTP server (STARTTLS when
-//! offered, or as `?tls=required|none` says; implicit TLS for `smtps://`),
+//! offered, or as `?tls=required|none` says; implicit TLS for `smtps://`;
+//! `?timeout=SECONDS` for a slow one),
 //! or `.eml` files in a folder. Credentials in the URL are used, never
 //! logged.
 
@@ -9,13 +10,18 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
-/// How long one SMTP conversation may take before it counts as failed.
+/// How long one SMTP conversation may take before it counts as failed,
+/// unless the URL says `?timeout=SECONDS` (1 to 300).
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_TIMEOUT_SECONDS: u64 = 300;
 
 /// A configured way to send mail.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        timeout: Duration,
+    },
     Files(AsyncFileTransport<Tokio1Executor>),
 }
 
@@ -69,11 +75,24 @@ impl Mailer {
                         return Err(format!("tls={other}: use tls=required or tls=none"));
                     }
                 };
+                let timeout = match url.query_pairs().find(|(key, _)| key == "timeout") {
+                    None => SMTP_TIMEOUT,
+                    Some((_, value)) => match value.parse::<u64>() {
+                        Ok(seconds) if (1..=MAX_TIMEOUT_SECONDS).contains(&seconds) => {
+                            Duration::from_secs(seconds)
+                        }
+                        _ => {
+                            return Err(format!(
+                                "timeout={value}: give whole seconds from 1 to {MAX_TIMEOUT_SECONDS}"
+                            ));
+                        }
+                    },
+                };
                 let port = url.port().unwrap_or(if implicit { 465 } else { 25 });
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
                     .port(port)
                     .tls(tls)
-                    .timeout(Some(SMTP_TIMEOUT));
+                    .timeout(Some(timeout));
                 if !url.username().is_empty() {
                     let user = percent_encoding::percent_decode_str(url.username())
                         .decode_utf8_lossy()
@@ -84,7 +103,10 @@ impl Mailer {
                             .into_owned();
                     builder = builder.credentials(Credentials::new(user, password));
                 }
-                Ok(Mailer::Smtp(builder.build()))
+                Ok(Mailer::Smtp {
+                    transport: builder.build(),
+                    timeout,
+                })
             }
         }
     }
@@ -97,13 +119,24 @@ impl Mailer {
                 .await
                 .map(|_| ())
                 .map_err(|e| SendFailure::Transient(format!("cannot write the mail file: {e}"))),
-            Mailer::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    SendFailure::Permanent(e.to_string())
-                } else {
-                    SendFailure::Transient(e.to_string())
+            // lettre bounds the connect but not every read of the async
+            // conversation: a server that accepts and then says nothing
+            // would hold the worker for ever, so the whole send is bounded.
+            Mailer::Smtp { transport, timeout } => {
+                match tokio::time::timeout(*timeout, transport.send(message)).await {
+                    Err(_) => Err(SendFailure::Transient(format!(
+                        "the SMTP server did not finish within {} s",
+                        timeout.as_secs()
+                    ))),
+                    Ok(sent) => sent.map(|_| ()).map_err(|e| {
+                        if e.is_permanent() {
+                            SendFailure::Permanent(e.to_string())
+                        } else {
+                            SendFailure::Transient(e.to_string())
+                        }
+                    }),
                 }
-            }),
+            }
         }
     }
 }

@@ -379,7 +379,9 @@ pub fn plan(
                     let asked = match amount.trim() {
                         "" => None,
                         text => Some(Money::parse(text, tx.currency).map_err(|e| {
-                            refusal("refusal-amount", &[("problem", e.to_string())])
+                            TicketError::Refused(
+                                Message::new("refusal-amount").with_message("problem", e.message()),
+                            )
                         })?),
                     };
                     let fits = refundable(conn, &tx, asked).map_err(refused)?;

@@ -412,31 +412,22 @@ pub fn open(
             _ => None,
         };
         let at = now();
-        let mut ticket = Ticket {
-            id: TicketId(0),
-            customer_id: customer.id,
-            transaction_id: transaction.as_ref().map(|tx| tx.id),
-            category: request.category,
-            priority: request.priority,
-            status: TicketStatus::Open,
-            assignee_id: Some(actor.id),
-            channel: Channel::Agent,
-            subject: subject.clone(),
-            amount_minor: transaction.as_ref().map(|tx| tx.amount_minor),
-            currency: transaction.as_ref().map(|tx| tx.currency),
-            version: 1,
-            first_response_due_at: None,
-            resolution_due_at: None,
-            first_responded_at: None,
-            sla_paused_at: None,
-            solved_at: None,
-            closed_at: None,
-            created_at: at,
-            updated_at: at,
-            sla_due_at: None,
-            sla_paused_minutes: 0,
-        };
-        insert(conn, sla, &mut ticket)?;
+        let ticket = insert(
+            conn,
+            sla,
+            Opening {
+                customer: customer.id,
+                transaction: transaction.as_ref().map(|tx| tx.id),
+                category: request.category,
+                priority: request.priority,
+                status: TicketStatus::Open,
+                assignee: Some(actor.id),
+                channel: Channel::Agent,
+                subject: subject.clone(),
+                amount: transaction.as_ref().map(Transaction::amount),
+                at,
+            },
+        )?;
         let id = ticket.id;
         if !description.is_empty() {
             event(
@@ -477,14 +468,47 @@ pub fn open(
     })
 }
 
-/// Stores a new ticket with its SLA clocks and indexes its subject; sets
-/// its id.
-fn insert(
-    conn: &mut DbConnection,
-    sla: &SlaSettings,
-    ticket: &mut Ticket,
-) -> Result<(), TicketError> {
-    apply_sla(ticket, sla)?;
+/// A ticket about to be stored.
+struct Opening {
+    customer: CustomerId,
+    transaction: Option<TransactionId>,
+    category: TicketCategory,
+    priority: TicketPriority,
+    status: TicketStatus,
+    assignee: Option<AgentId>,
+    channel: Channel,
+    subject: String,
+    amount: Option<Money>,
+    at: NaiveDateTime,
+}
+
+/// Stores a new ticket with its SLA clocks and indexes its subject.
+fn insert(conn: &mut DbConnection, sla: &SlaSettings, new: Opening) -> Result<Ticket, TicketError> {
+    let mut ticket = Ticket {
+        id: TicketId(0),
+        customer_id: new.customer,
+        transaction_id: new.transaction,
+        category: new.category,
+        priority: new.priority,
+        status: new.status,
+        assignee_id: new.assignee,
+        channel: new.channel,
+        subject: new.subject,
+        amount_minor: new.amount.map(Money::minor),
+        currency: new.amount.map(Money::currency),
+        version: 1,
+        first_response_due_at: None,
+        resolution_due_at: None,
+        first_responded_at: None,
+        sla_paused_at: None,
+        solved_at: None,
+        closed_at: None,
+        created_at: new.at,
+        updated_at: new.at,
+        sla_due_at: None,
+        sla_paused_minutes: 0,
+    };
+    apply_sla(&mut ticket, sla)?;
     ticket.id = diesel::insert_into(tickets::table)
         .values((
             tickets::customer_id.eq(ticket.customer_id),
@@ -507,7 +531,7 @@ fn insert(
         .returning(tickets::id)
         .get_result(conn)?;
     terms::index(conn, ticket.id, &ticket.subject)?;
-    Ok(())
+    Ok(ticket)
 }
 
 /// What a customer sends to a ticket: its text (quoted history already
@@ -648,31 +672,22 @@ pub fn open_for_customer(
         .or(request.amount);
     write_transaction(conn, |conn| {
         let at = now();
-        let mut ticket = Ticket {
-            id: TicketId(0),
-            customer_id: customer.id,
-            transaction_id: request.transaction.map(|tx| tx.id),
-            category: request.category,
-            priority: request.priority,
-            status: TicketStatus::New,
-            assignee_id: None,
-            channel: message.via,
-            subject: subject.clone(),
-            amount_minor: amount.map(Money::minor),
-            currency: amount.map(Money::currency),
-            version: 1,
-            first_response_due_at: None,
-            resolution_due_at: None,
-            first_responded_at: None,
-            sla_paused_at: None,
-            solved_at: None,
-            closed_at: None,
-            created_at: at,
-            updated_at: at,
-            sla_due_at: None,
-            sla_paused_minutes: 0,
-        };
-        insert(conn, sla, &mut ticket)?;
+        let ticket = insert(
+            conn,
+            sla,
+            Opening {
+                customer: customer.id,
+                transaction: request.transaction.map(|tx| tx.id),
+                category: request.category,
+                priority: request.priority,
+                status: TicketStatus::New,
+                assignee: None,
+                channel: message.via,
+                subject: subject.clone(),
+                amount,
+                at,
+            },
+        )?;
         let event_id = customer_message_event(conn, ticket.id, message, "ticket.open", at)?;
         Ok((ticket, event_id))
     })

@@ -51,6 +51,29 @@ fn bad_settings_name_the_setting_and_exit_non_zero() -> TestResult {
 }
 
 #[test]
+fn bad_smtp_options_stop_the_mail_worker_naming_the_setting() -> TestResult {
+    let db = TestDb::new();
+    for (url, says) in [
+        ("smtp://127.0.0.1:2525?timeout=0", "timeout=0"),
+        ("smtp://127.0.0.1:2525?timeout=soon", "timeout=soon"),
+        ("smtp://127.0.0.1:2525?tls=maybe", "tls=maybe"),
+        ("smtps://127.0.0.1:2525?tls=none", "tls=none"),
+    ] {
+        let output = redress_command(&db)
+            .env("REDRESS_MAIL_URL", url)
+            .args(["mail", "work"])
+            .output()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{url}: {stderr}");
+        assert!(
+            stderr.contains("REDRESS_MAIL_URL") && stderr.contains(says),
+            "{url}: {stderr}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
 fn migrate_applies_then_has_nothing_to_do() -> TestResult {
     let db = TestDb::new();
     let first = redress_command(&db).arg("migrate").output()?;

@@ -365,6 +365,86 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
 }
 
 #[test]
+fn a_stalling_server_times_out_and_pages_are_served_meanwhile() -> TestResult {
+    let db = TestDb::new();
+    queue(&db, 1);
+    // Accepts connections and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let url = format!("smtp://127.0.0.1:{port}?tls=none&timeout=1");
+    let mailer = Mailer::new(&MailUrl::parse(&url)?).map_err(|e| e.to_string())?;
+    let database = Database::open(&db.url, 2)?;
+    let started = Instant::now();
+    actix_web::rt::System::new()
+        .block_on(async { work_once(&database, &mailer, &settings(5)).await })?;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let (status, attempts, error): (String, i64, Option<String>) = outbox_emails::table
+        .select((
+            outbox_emails::status,
+            outbox_emails::attempts,
+            outbox_emails::last_error,
+        ))
+        .first(&mut db.conn())?;
+    assert_eq!((status.as_str(), attempts), ("queued", 1), "queued again");
+    assert!(error.is_some_and(|e| !e.is_empty()));
+
+    // `serve` runs the worker beside the pages: they answer at once while
+    // it waits on the stalled server.
+    let serve_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = redress_command(&db)
+        .args(["serve", "--bind", &format!("127.0.0.1:{serve_port}")])
+        .env(
+            "REDRESS_MAIL_URL",
+            format!("smtp://127.0.0.1:{port}?tls=none&timeout=20"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let browser = Browser::new(format!("http://127.0.0.1:{serve_port}"));
+    let up = Instant::now();
+    let healthy = loop {
+        if let Ok(response) = browser.client.get(browser.url("/healthz")).send()
+            && response.status() == 200
+        {
+            break true;
+        }
+        if up.elapsed() > Duration::from_secs(60) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut answered = Vec::new();
+    for _ in 0..5 {
+        let asked = Instant::now();
+        let status = browser.get("/").status().as_u16();
+        answered.push((status, asked.elapsed()));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(healthy, "serve came up");
+    assert!(
+        answered
+            .iter()
+            .all(|(status, took)| *status == 200 && *took < Duration::from_secs(2)),
+        "{answered:?}"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_server_down_then_up_gets_every_mail_exactly_once() -> TestResult {
     let db = TestDb::new();
     let ids = queue(&db, 5);

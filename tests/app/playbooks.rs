@@ -639,6 +639,23 @@ fn a_refund_remedy_is_previewed_then_runs_once_with_its_mail() -> TestResult {
         "{message}"
     );
 
+    // A malformed amount is refused in words, naming the field.
+    let response = app.post_form(
+        &format!("{path}/remedies/refund/preview"),
+        &csrf,
+        &[
+            ("amount", "12.345"),
+            ("reason", "charged after cancel"),
+            ("form_key", &form_key),
+        ],
+    );
+    let refusal = app.refused_page(response);
+    let message = text_of(select(&refusal, ".error")[0]);
+    assert!(
+        message.contains("amount: CNY amounts have at most 2 decimal places"),
+        "{message}"
+    );
+
     // The preview shows the exact ledger effect.
     let response = app.post_form(
         &format!("{path}/remedies/refund/preview"),
