@@ -96,6 +96,15 @@ fn not_found_page(request: &HttpRequest) -> HttpResponse {
     )
 }
 
+/// A query string no page can read (a repeated or mistyped parameter):
+/// the site's 400 page, not the framework's plain text.
+pub fn unreadable_query(
+    _: actix_web::error::QueryPayloadError,
+    request: &HttpRequest,
+) -> actix_web::Error {
+    DeskError::BadRequest(i18n::text(request_lang(request), "error-page-link")).into()
+}
+
 pub async fn not_found(request: HttpRequest) -> HttpResponse {
     not_found_page(&request)
 }
@@ -187,7 +196,7 @@ pub fn render_server_error<B>(
         .unwrap_or_default();
     tracing::error!(
         request_id = request_id.as_deref().unwrap_or("-"),
-                path = crate::web::loggable_path(response.request().path()),
+        path = crate::web::loggable_path(response.request().path()),
         %cause,
         "server error"
     );

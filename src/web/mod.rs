@@ -113,6 +113,7 @@ impl Application {
                 .wrap(from_fn(errors::render_error_pages))
                 .wrap(from_fn(errors::assign_request_id))
                 .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(errors::unreadable_query))
                 .configure(routes(state.clone(), key.clone()))
                 .default_service(web::to(errors::not_found))
         })

@@ -797,6 +797,16 @@ fn tracking_opens_only_with_its_token_and_a_reply_reopens_the_ticket() -> TestRe
         );
     }
 
+    // A query string the page cannot read gets the site's page, not text.
+    let response = app.browser().get(&format!("{path}?sent=1&sent=2"));
+    assert_eq!(response.status(), 400);
+    let page = scraper::Html::parse_document(&response.text()?);
+    assert!(
+        text_of(select(&page, "section.card p")[0]).contains("The page link is damaged"),
+        "{}",
+        page.html()
+    );
+
     // The agent solves it; the user's reply opens it again.
     let settings = redress::tickets::sla::load(&mut app.db.conn())?;
     let agent = crate::desk_tickets::agent_actor(&app, "bo@example.com");
