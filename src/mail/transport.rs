@@ -11,9 +11,11 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use std::time::Duration;
 
 /// How long one SMTP conversation may take before it counts as failed,
-/// unless the URL says `?timeout=SECONDS` (1 to 300).
+/// unless the URL says `?timeout=SECONDS`. At most 90 s: a send must end
+/// well inside the worker's two-minute lease, or another worker could
+/// take the row and send it again.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_TIMEOUT_SECONDS: u64 = 300;
+const MAX_TIMEOUT_SECONDS: u64 = 90;
 
 /// A configured way to send mail.
 #[derive(Clone)]

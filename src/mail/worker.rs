@@ -55,6 +55,7 @@ impl WorkerSettings {
             owner: format!("{}:{}", std::process::id(), hex::encode(tag)),
             from,
             max_attempts,
+            // Longer than the longest send (`transport`'s 90 s timeout cap).
             lease: Span::minutes(2),
             retry_base: Span::seconds(30),
             batch: 20,
@@ -271,19 +272,44 @@ pub fn mark_failed_try(
     Ok(done == 1)
 }
 
-/// One round: claims the due mails and sends each. Answers how many were
-/// claimed.
+/// Gives back `owner`'s claim on mails it will not send now, so another
+/// worker takes them at once rather than after the lease.
+pub fn release(conn: &mut DbConnection, ids: &[i64], owner: &str) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        outbox_emails::table
+            .filter(outbox_emails::id.eq_any(ids))
+            .filter(outbox_emails::status.eq("queued"))
+            .filter(outbox_emails::lease_owner.eq(owner)),
+    )
+    .set((
+        outbox_emails::lease_owner.eq(None::<String>),
+        outbox_emails::lease_expires_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?)
+}
+
+/// One round: claims the due mails and sends each. When `stopping` turns
+/// true the mail in hand is finished and the rest are released. Answers
+/// how many were claimed.
 pub async fn work_once(
     db: &Database,
     mailer: &Mailer,
     settings: &WorkerSettings,
+    stopping: impl Fn() -> bool,
 ) -> Result<usize, DbError> {
     let (owner, lease, batch) = (settings.owner.clone(), settings.lease, settings.batch);
     let claimed = db
         .write(move |conn| claim(conn, &owner, now(), lease, batch))
         .await?;
     let count = claimed.len();
-    for mail in claimed {
+    for (index, mail) in claimed.iter().enumerate() {
+        if stopping() {
+            let rest: Vec<i64> = claimed[index..].iter().map(|mail| mail.id).collect();
+            let owner = settings.owner.clone();
+            let released = db.write(move |conn| release(conn, &rest, &owner)).await?;
+            tracing::info!(released, "mail worker stopping: unsent mails released");
+            break;
+        }
         let (id, owner) = (mail.id, settings.owner.clone());
         if !db
             .write(move |conn| renew(conn, id, &owner, now(), lease))
@@ -294,7 +320,7 @@ pub async fn work_once(
         }
         let ticket = mail.ticket_id;
         let root = db.run(move |conn| thread_root(conn, ticket)).await?;
-        let outcome = match message(&mail, &settings.from, root.as_deref()) {
+        let outcome = match message(mail, &settings.from, root.as_deref()) {
             Ok(message) => mailer.send(message).await,
             Err(failure) => Err(failure),
         };
@@ -327,7 +353,8 @@ pub async fn work_once(
 
 /// Works until `stop` turns true: a round, then a pause when there was
 /// nothing to do. A database or transport that is down only delays mail.
-/// The round in hand is finished before stopping.
+/// The mail in hand is finished before stopping; the rest of the round is
+/// released.
 pub async fn work(
     db: Database,
     mailer: Mailer,
@@ -336,7 +363,7 @@ pub async fn work(
 ) {
     tracing::info!(owner = %settings.owner, "mail worker started");
     while !*stop.borrow() {
-        let pause = match work_once(&db, &mailer, &settings).await {
+        let pause = match work_once(&db, &mailer, &settings, || *stop.borrow()).await {
             Ok(0) => settings.poll,
             Ok(_) => Duration::ZERO,
             Err(error) => {

@@ -56,6 +56,7 @@ fn bad_smtp_options_stop_the_mail_worker_naming_the_setting() -> TestResult {
     for (url, says) in [
         ("smtp://127.0.0.1:2525?timeout=0", "timeout=0"),
         ("smtp://127.0.0.1:2525?timeout=soon", "timeout=soon"),
+        ("smtp://127.0.0.1:2525?timeout=91", "timeout=91"),
         ("smtp://127.0.0.1:2525?tls=maybe", "tls=maybe"),
         ("smtps://127.0.0.1:2525?tls=none", "tls=none"),
     ] {

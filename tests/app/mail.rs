@@ -110,6 +110,7 @@ impl Drop for SmtpServer {
 struct Received {
     message_id: String,
     in_reply_to: Option<String>,
+    references: Option<String>,
     to: String,
     subject: String,
     text: String,
@@ -131,6 +132,7 @@ impl Received {
         Received {
             message_id: format!("<{}>", message.message_id().unwrap_or_default()),
             in_reply_to: message.in_reply_to().as_text().map(|id| format!("<{id}>")),
+            references: message.references().as_text().map(|id| format!("<{id}>")),
             to: address(message.to()),
             subject: message.subject().unwrap_or_default().to_owned(),
             text: message.body_text(0).unwrap_or_default().into_owned(),
@@ -189,7 +191,7 @@ fn drain(db: &TestDb, mailer: &Mailer, settings: &WorkerSettings, deadline: Dura
     actix_web::rt::System::new().block_on(async {
         let until = Instant::now() + deadline;
         while Instant::now() < until {
-            let claimed = work_once(&database, mailer, settings)
+            let claimed = work_once(&database, mailer, settings, || false)
                 .await
                 .expect("a worker round");
             let queued = statuses(db).get("queued").copied().unwrap_or(0);
@@ -237,7 +239,12 @@ fn a_reply_arrives_once_in_the_customers_language_threaded_with_both_parts() -> 
         Some(first.as_str()),
         "threaded"
     );
-    assert_eq!(got[0].in_reply_to, None);
+    assert_eq!(
+        got[1].references.as_deref(),
+        Some(first.as_str()),
+        "threaded"
+    );
+    assert_eq!((&got[0].in_reply_to, &got[0].references), (&None, &None));
     assert_eq!(got[0].to, "customer1@example.com");
     assert_eq!(
         got[0].subject,
@@ -273,9 +280,22 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
         ("reference", "PAY-9".to_owned()),
         ("by", "2026-12-09".to_owned()),
     ];
+    let trade = [
+        ("amount", "250.00 USDT".to_owned()),
+        ("reference", "TRD-7".to_owned()),
+    ];
+    let opened = redress::tickets::service::find(&mut app.db.conn(), ticket)?;
+    let sla = redress::tickets::sla::load(&mut app.db.conn())?;
+    let link = "https://redress.test/track/0123456789abcdef";
     let mut queued = Vec::new();
     for customer in [&english, &chinese] {
         for mail in [
+            letters::dispute_received(customer, &opened, link, &sla)?,
+            letters::remedy_executed(customer, ticket, "release", &trade)?,
+            letters::remedy_executed(customer, ticket, "return-to-seller", &trade)?,
+            letters::remedy_executed(customer, ticket, "reverse-withdrawal", &trade)?,
+            letters::remedy_executed(customer, ticket, "credit-top-up", &trade)?,
+            letters::remedy_executed(customer, ticket, "unlock", &[])?,
             letters::agent_reply(
                 customer,
                 ticket,
@@ -313,6 +333,56 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
             .unwrap_or_else(|| panic!("a mail with subject {subject}"))
     };
     let expectations = [
+        (
+            format!("[{reference}] Your coins have been released"),
+            "The 250.00 USDT of trade TRD-7 have been released to your wallet.",
+            "Dear Customer 1,",
+        ),
+        (
+            format!("[{reference}] Your coins have been returned"),
+            "The 250.00 USDT held for trade TRD-7 have been returned to the seller",
+            "Dear Customer 1,",
+        ),
+        (
+            format!("[{reference}] Your withdrawal has been returned to your wallet"),
+            "Your withdrawal TRD-7 of 250.00 USDT has been stopped",
+            "Dear Customer 1,",
+        ),
+        (
+            format!("[{reference}] Your top-up has been credited"),
+            "Your top-up TRD-7 of 250.00 USDT has been credited to your wallet.",
+            "Dear Customer 1,",
+        ),
+        (
+            format!("[{reference}] Your account has been unlocked"),
+            "set a new password",
+            "Dear Customer 1,",
+        ),
+        (
+            format!("[{reference}] 您的币已放出"),
+            "交易 TRD-7 的 250.00 USDT 已放入您的钱包。",
+            "Customer 2，您好：",
+        ),
+        (
+            format!("[{reference}] 您的币已退回"),
+            "由于交易 TRD-7 未付款，托管的 250.00 USDT 已退回卖家钱包。",
+            "Customer 2，您好：",
+        ),
+        (
+            format!("[{reference}] 您的提现已退回钱包"),
+            "您的提现 TRD-7（250.00 USDT）已撤回",
+            "Customer 2，您好：",
+        ),
+        (
+            format!("[{reference}] 您的充值已入账"),
+            "您的充值 TRD-7（250.00 USDT）已入账到您的钱包。",
+            "Customer 2，您好：",
+        ),
+        (
+            format!("[{reference}] 您的账户已解锁"),
+            "下次登录时请设置新密码",
+            "Customer 2，您好：",
+        ),
         (
             format!("Re: Refund missing [{reference}]"),
             "Bo Agent answered your request",
@@ -361,14 +431,34 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
             assert!(part.contains(frame), "{subject}: {part}");
         }
     }
+    // The dispute's receipt names the ticket, the answer's due time and
+    // the tracking link, in each language.
+    for (to, subject, words) in [
+        (
+            &english.email,
+            format!("[{reference}] We received your dispute: "),
+            format!("its reference is {reference}. An agent will answer by 20"),
+        ),
+        (
+            &chinese.email,
+            format!("[{reference}] 我们已收到您的申诉："),
+            format!("编号 {reference}。客服将在 20"),
+        ),
+    ] {
+        let mail = got
+            .iter()
+            .find(|m| &m.to == to && m.subject.starts_with(&subject))
+            .ok_or_else(|| format!("a receipt to {to}"))?;
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains(&words), "{subject}: {part}");
+            assert!(part.contains(link), "{subject}: {part}");
+        }
+    }
     Ok(())
 }
 
-#[test]
-fn a_stalling_server_times_out_and_pages_are_served_meanwhile() -> TestResult {
-    let db = TestDb::new();
-    queue(&db, 1);
-    // Accepts connections and never says a word.
+/// A server that accepts connections and never says a word; its port.
+fn stalling_server() -> std::io::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     std::thread::spawn(move || {
@@ -377,12 +467,75 @@ fn a_stalling_server_times_out_and_pages_are_served_meanwhile() -> TestResult {
             held.push(stream);
         }
     });
+    Ok(port)
+}
+
+#[test]
+fn sigterm_finishes_the_mail_in_hand_and_releases_the_rest() -> TestResult {
+    let db = TestDb::new();
+    queue(&db, 3);
+    let port = stalling_server()?;
+    let mut worker = redress_command(&db)
+        .args(["mail", "work"])
+        .env(
+            "REDRESS_MAIL_URL",
+            format!("smtp://127.0.0.1:{port}?tls=none&timeout=5"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let leased = || -> i64 {
+        outbox_emails::table
+            .filter(outbox_emails::lease_owner.is_not_null())
+            .count()
+            .get_result(&mut db.conn())
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while leased() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(leased(), 3, "the worker claimed all three");
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    let _ = Command::new("kill").arg(worker.id().to_string()).status();
+    let stopped = worker.wait()?;
+    let took = asked.elapsed();
+    assert!(stopped.success(), "the worker stops cleanly");
+    // The mail in hand waits out its 5 s timeout; the other two are not
+    // tried (that would take 10 s more) but given back at once.
+    assert!(took < Duration::from_secs(9), "{took:?}");
+    let rows: Vec<(String, i64, Option<String>)> = outbox_emails::table
+        .order(outbox_emails::id)
+        .select((
+            outbox_emails::status,
+            outbox_emails::attempts,
+            outbox_emails::lease_owner,
+        ))
+        .load(&mut db.conn())?;
+    assert_eq!(
+        rows,
+        [
+            ("queued".to_owned(), 1, None),
+            ("queued".to_owned(), 0, None),
+            ("queued".to_owned(), 0, None),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn a_stalling_server_times_out_and_pages_are_served_meanwhile() -> TestResult {
+    let db = TestDb::new();
+    queue(&db, 1);
+    let port = stalling_server()?;
     let url = format!("smtp://127.0.0.1:{port}?tls=none&timeout=1");
     let mailer = Mailer::new(&MailUrl::parse(&url)?).map_err(|e| e.to_string())?;
     let database = Database::open(&db.url, 2)?;
     let started = Instant::now();
     actix_web::rt::System::new()
-        .block_on(async { work_once(&database, &mailer, &settings(5)).await })?;
+        .block_on(async { work_once(&database, &mailer, &settings(5), || false).await })?;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -454,7 +607,7 @@ fn a_server_down_then_up_gets_every_mail_exactly_once() -> TestResult {
     let settings = settings(5);
     let database = Database::open(&db.url, 2)?;
     actix_web::rt::System::new()
-        .block_on(async { work_once(&database, &mailer, &settings).await })?;
+        .block_on(async { work_once(&database, &mailer, &settings, || false).await })?;
     // Refused by a closed port: each queued again, with the error kept.
     assert_eq!(statuses(&db), BTreeMap::from([("queued".into(), 5)]));
     let (attempts, error): (i64, Option<String>) = outbox_emails::table
@@ -487,7 +640,7 @@ fn a_4xx_is_tried_again_and_a_5xx_ends_failed_after_the_tries() -> TestResult {
     let database = Database::open(&db.url, 2)?;
     let round = || {
         actix_web::rt::System::new()
-            .block_on(async { work_once(&database, &mailer, &settings).await })
+            .block_on(async { work_once(&database, &mailer, &settings, || false).await })
             .expect("a worker round")
     };
     queue(&db, 1);

@@ -400,15 +400,22 @@ fn a_dispute_in_chinese_with_two_files_files_everything_in_one_go() -> TestResul
         select(&page, "#conversation").is_empty(),
         "no conversation here"
     );
-    // The mailed link opens the tracking page, no-store and not indexed.
+    // The mailed link opens the tracking page, no-store and not indexed,
+    // with the desk's security headers.
     let tracking = browser.get(&format!("/track/{token}"));
-    assert_eq!(
+    let header = |name: &str| {
         tracking
             .headers()
-            .get("x-robots-tag")
-            .and_then(|v| v.to_str().ok()),
-        Some("noindex, nofollow")
-    );
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("x-robots-tag"), "noindex, nofollow");
+    assert_eq!(header("cache-control"), "no-store");
+    assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("x-frame-options"), "DENY");
     let tracking = scraper::Html::parse_document(&tracking.text()?);
     assert_eq!(
         text_of(select(&tracking, "#track-reference")[0]),
@@ -592,19 +599,24 @@ fn each_bad_field_is_refused_with_its_message_and_nothing_is_created() -> TestRe
     assert_eq!(before[0], before_tx[0]);
     assert_eq!(evidence_files(&app), 0, "no file was kept");
 
-    // What was typed comes back, escaped, with a summary at the top.
-    let hostile = with(
-        &with(&good, "name", "<script>alert(1)</script>"),
-        "email",
-        "x",
-    );
+    // What was typed in any field comes back, escaped, with a summary at
+    // the top.
+    let mut hostile = with(&good, "email", "x");
+    for (n, field) in ["name", "reference", "amount", "description"]
+        .into_iter()
+        .enumerate()
+    {
+        hostile = with(&hostile, field, &format!("<script>alert({n})</script>"));
+    }
     let response = submit(&browser, &hostile, &[]);
     let html = response.text()?;
-    assert!(!html.contains("<script>alert(1)</script>"));
-    assert!(
-        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-        "escaped"
-    );
+    for n in 0..4 {
+        assert!(!html.contains(&format!("<script>alert({n})</script>")));
+        assert!(
+            html.contains(&format!("&#60;script&#62;alert({n})&#60;/script&#62;")),
+            "escaped {n}: {html}"
+        );
+    }
     let page = scraper::Html::parse_document(&html);
     assert_eq!(
         select(&page, "#error-summary a")[0].value().attr("href"),
@@ -680,6 +692,17 @@ fn an_address_may_file_five_disputes_an_hour_and_a_huge_form_gets_a_413_page() -
     let page = scraper::Html::parse_document(&refused.text()?);
     assert!(text_of(select(&page, "#form-refusal")[0]).contains("Too many disputes"));
     assert_eq!(created(&app)[0], 5);
+    // Each unknown address became a customer of its own.
+    let mut emails: Vec<String> = customers::table
+        .select(customers::email)
+        .load(&mut app.db.conn())?;
+    emails.sort();
+    assert_eq!(
+        emails,
+        (0..5)
+            .map(|n| format!("user{n}@example.org"))
+            .collect::<Vec<_>>()
+    );
 
     let token = csrf(&browser);
     let huge: Vec<(&str, &str, Vec<u8>)> = (0..6)
@@ -879,6 +902,18 @@ fn tracking_opens_only_with_its_token_and_a_reply_reopens_the_ticket() -> TestRe
     );
     assert!(html.contains("&#60;b&#62;Fang&#60;/b&#62;"));
     let page = scraper::Html::parse_document(&html);
+    // Listed with its name, type, size and SHA-256.
+    let listed = select(&page, "#timeline li.file")
+        .into_iter()
+        .find(|file| text_of(*file).contains("proof.png"))
+        .ok_or("proof.png is listed")?;
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(PNG));
+    assert_eq!(listed.value().attr("data-sha256"), Some(sha.as_str()));
+    let facts = text_of(listed);
+    assert!(
+        facts.contains(&format!("PNG image · {} B", PNG.len())) && facts.contains(&sha),
+        "{facts}"
+    );
     let link = select(&page, "#timeline a.file-name")[0]
         .value()
         .attr("href")
