@@ -457,6 +457,18 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
     Ok(())
 }
 
+/// `redress` with `args`, sending mail to `mail_url`, logging warnings
+/// only, its output dropped.
+fn redress_quietly(db: &TestDb, args: &[&str], mail_url: &str) -> std::io::Result<Child> {
+    redress_command(db)
+        .args(args)
+        .env("REDRESS_MAIL_URL", mail_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+}
+
 /// A server that accepts connections and never says a word; its port.
 fn stalling_server() -> std::io::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -475,16 +487,11 @@ fn sigterm_finishes_the_mail_in_hand_and_releases_the_rest() -> TestResult {
     let db = TestDb::new();
     queue(&db, 3);
     let port = stalling_server()?;
-    let mut worker = redress_command(&db)
-        .args(["mail", "work"])
-        .env(
-            "REDRESS_MAIL_URL",
-            format!("smtp://127.0.0.1:{port}?tls=none&timeout=5"),
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
+    let mut worker = redress_quietly(
+        &db,
+        &["mail", "work"],
+        &format!("smtp://127.0.0.1:{port}?tls=none&timeout=5"),
+    )?;
     let leased = || -> i64 {
         outbox_emails::table
             .filter(outbox_emails::lease_owner.is_not_null())
@@ -556,16 +563,11 @@ fn a_stalling_server_times_out_and_pages_are_served_meanwhile() -> TestResult {
     let serve_port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut child = redress_command(&db)
-        .args(["serve", "--bind", &format!("127.0.0.1:{serve_port}")])
-        .env(
-            "REDRESS_MAIL_URL",
-            format!("smtp://127.0.0.1:{port}?tls=none&timeout=20"),
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
+    let mut child = redress_quietly(
+        &db,
+        &["serve", "--bind", &format!("127.0.0.1:{serve_port}")],
+        &format!("smtp://127.0.0.1:{port}?tls=none&timeout=20"),
+    )?;
     let browser = Browser::new(format!("http://127.0.0.1:{serve_port}"));
     let up = Instant::now();
     let healthy = loop {
@@ -685,16 +687,7 @@ fn two_worker_processes_deliver_500_mails_none_twice_none_lost() -> TestResult {
     let server = SmtpServer::start(folder.path().to_path_buf());
     let url = format!("smtp://127.0.0.1:{}?tls=none", server.port);
     let workers: Vec<Child> = (0..2)
-        .map(|_| {
-            redress_command(&db)
-                .args(["mail", "work"])
-                .env("REDRESS_MAIL_URL", &url)
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("a worker process")
-        })
+        .map(|_| redress_quietly(&db, &["mail", "work"], &url).expect("a worker process"))
         .collect();
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline && statuses(&db).get("sent").copied().unwrap_or(0) < 500 {
