@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 struct SmtpServer {
     port: u16,
     dir: PathBuf,
+    /// TLS and login options of `tests/smtp_server.py`.
+    options: Vec<String>,
     child: Option<Child>,
 }
 
@@ -36,9 +38,14 @@ fn free_port() -> u16 {
 
 impl SmtpServer {
     fn start(dir: PathBuf) -> SmtpServer {
+        SmtpServer::start_with(dir, &[])
+    }
+
+    fn start_with(dir: PathBuf, options: &[&str]) -> SmtpServer {
         let mut server = SmtpServer {
             port: free_port(),
             dir,
+            options: options.iter().map(|o| o.to_string()).collect(),
             child: None,
         };
         server.up();
@@ -50,6 +57,7 @@ impl SmtpServer {
         SmtpServer {
             port: free_port(),
             dir,
+            options: Vec::new(),
             child: None,
         }
     }
@@ -63,6 +71,7 @@ impl SmtpServer {
             .arg(script)
             .arg(self.port.to_string())
             .arg(&self.dir)
+            .args(&self.options)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -459,14 +468,15 @@ fn every_kind_of_mail_arrives_in_the_customers_language_with_both_parts() -> Tes
 
 /// `redress` with `args`, sending mail to `mail_url`, logging warnings
 /// only, its output dropped.
-fn redress_quietly(db: &TestDb, args: &[&str], mail_url: &str) -> std::io::Result<Child> {
-    redress_command(db)
+fn redress_mailing(db: &TestDb, args: &[&str], mail_url: &str) -> Command {
+    let mut command = redress_command(db);
+    command
         .args(args)
         .env("REDRESS_MAIL_URL", mail_url)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+        .stderr(Stdio::null());
+    command
 }
 
 /// A server that accepts connections and never says a word; its port.
@@ -487,11 +497,12 @@ fn sigterm_finishes_the_mail_in_hand_and_releases_the_rest() -> TestResult {
     let db = TestDb::new();
     queue(&db, 3);
     let port = stalling_server()?;
-    let mut worker = redress_quietly(
+    let mut worker = redress_mailing(
         &db,
         &["mail", "work"],
         &format!("smtp://127.0.0.1:{port}?tls=none&timeout=5"),
-    )?;
+    )
+    .spawn()?;
     let leased = || -> i64 {
         outbox_emails::table
             .filter(outbox_emails::lease_owner.is_not_null())
@@ -563,11 +574,12 @@ fn a_stalling_server_times_out_and_pages_are_served_meanwhile() -> TestResult {
     let serve_port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut child = redress_quietly(
+    let mut child = redress_mailing(
         &db,
         &["serve", "--bind", &format!("127.0.0.1:{serve_port}")],
         &format!("smtp://127.0.0.1:{port}?tls=none&timeout=20"),
-    )?;
+    )
+    .spawn()?;
     let browser = Browser::new(format!("http://127.0.0.1:{serve_port}"));
     let up = Instant::now();
     let healthy = loop {
@@ -687,7 +699,11 @@ fn two_worker_processes_deliver_500_mails_none_twice_none_lost() -> TestResult {
     let server = SmtpServer::start(folder.path().to_path_buf());
     let url = format!("smtp://127.0.0.1:{}?tls=none", server.port);
     let workers: Vec<Child> = (0..2)
-        .map(|_| redress_quietly(&db, &["mail", "work"], &url).expect("a worker process"))
+        .map(|_| {
+            redress_mailing(&db, &["mail", "work"], &url)
+                .spawn()
+                .expect("a worker process")
+        })
         .collect();
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline && statuses(&db).get("sent").copied().unwrap_or(0) < 500 {
@@ -709,6 +725,127 @@ fn two_worker_processes_deliver_500_mails_none_twice_none_lost() -> TestResult {
     assert_eq!(got.len(), 500, "none lost, none twice");
     assert_eq!(got, expected);
     assert_eq!(statuses(&db), BTreeMap::from([("sent".into(), 500)]));
+    Ok(())
+}
+
+/// A certificate authority and a certificate for 127.0.0.1 it signed,
+/// made with openssl in `dir`: the authority, the certificate, its key.
+fn test_certificates(dir: &std::path::Path) -> [PathBuf; 3] {
+    let [ca, ca_key, csr, cert, key, ext] = [
+        "ca.pem", "ca.key", "leaf.csr", "leaf.pem", "leaf.key", "ext",
+    ]
+    .map(|name| dir.join(name));
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("the extensions file");
+    let openssl = |args: &[&std::ffi::OsStr]| {
+        let done = Command::new("openssl")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(done.success(), "openssl {args:?}");
+    };
+    let os = |text: &'static str| std::ffi::OsStr::new(text);
+    openssl(&[
+        os("req"),
+        os("-x509"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-days"),
+        os("2"),
+        os("-subj"),
+        os("/CN=Redress test CA"),
+        os("-keyout"),
+        ca_key.as_os_str(),
+        os("-out"),
+        ca.as_os_str(),
+    ]);
+    openssl(&[
+        os("req"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-subj"),
+        os("/CN=127.0.0.1"),
+        os("-keyout"),
+        key.as_os_str(),
+        os("-out"),
+        csr.as_os_str(),
+    ]);
+    openssl(&[
+        os("x509"),
+        os("-req"),
+        os("-in"),
+        csr.as_os_str(),
+        os("-CA"),
+        ca.as_os_str(),
+        os("-CAkey"),
+        ca_key.as_os_str(),
+        os("-CAcreateserial"),
+        os("-days"),
+        os("2"),
+        os("-extfile"),
+        ext.as_os_str(),
+        os("-out"),
+        cert.as_os_str(),
+    ]);
+    [ca, cert, key]
+}
+
+#[test]
+fn tls_and_a_login_are_used_and_the_password_never_logged() -> TestResult {
+    let db = TestDb::new();
+    let certificates = temp_dir();
+    let [ca, cert, key] = test_certificates(certificates.path());
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    for mode in ["starttls", "implicit"] {
+        diesel::delete(outbox_emails::table).execute(&mut db.conn())?;
+        let expected = queue(&db, 1);
+        let folder = temp_dir();
+        let server = SmtpServer::start_with(
+            folder.path().to_path_buf(),
+            &[mode, &cert, &key, "bo", "p@ss-9Z"],
+        );
+        // The password's "@" written as the URL wants it.
+        let url = match mode {
+            "starttls" => format!("smtp://bo:p%40ss-9Z@127.0.0.1:{}?tls=required", server.port),
+            _ => format!("smtps://bo:p%40ss-9Z@127.0.0.1:{}", server.port),
+        };
+        let log = certificates.path().join(format!("{mode}.log"));
+        let mut worker = redress_mailing(&db, &["mail", "work"], &url)
+            .env("SSL_CERT_FILE", &ca)
+            .env("RUST_LOG", "debug")
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && statuses(&db).get("sent").copied().unwrap_or(0) < 1 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").arg(worker.id().to_string()).status();
+        worker.wait()?;
+        let got: Vec<String> = server
+            .received()
+            .into_iter()
+            .map(|m| m.message_id)
+            .collect();
+        assert_eq!(got, expected, "{mode}: delivered over TLS");
+        assert_eq!(
+            std::fs::read_to_string(folder.path().join("logins"))?,
+            "bo:p@ss-9Z\n",
+            "{mode}: logged in with the URL's user and password"
+        );
+        let logged = std::fs::read_to_string(&log)?;
+        assert!(logged.contains("mail worker started"), "{mode}: {logged}");
+        assert!(
+            !logged.contains("p@ss-9Z") && !logged.contains("p%40ss-9Z"),
+            "{mode}: the password is never logged: {logged}"
+        );
+    }
     Ok(())
 }
 
